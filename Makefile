@@ -1,0 +1,36 @@
+# The two commands of the README: `make dashboard` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB := warehouse/demo.duckdb
+SAMPLE := data_samples/clean
+
+.PHONY: install dashboard demo-data test test-fast clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo-data: $(STAMP)
+	mkdir -p warehouse
+	$(BIN)/itb-audit load $(SAMPLE) --db $(DEMO_DB) --site main
+
+dashboard: demo-data
+	ITB_AUDIT_DB=$(DEMO_DB) $(BIN)/streamlit run dashboard/app.py --server.headless true
+
+# The whole suite, slow and browser tests included (this is what .ci/run calls).
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "" -n 2 -q
+
+# Fast tests only, for the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) warehouse

@@ -1,0 +1,196 @@
+"""Great Expectations suites for the clinic extract, built from pipelines/contract.py.
+
+Two suites per table:
+  <table>        row rules on the checked frame (pipelines/normalise.py): required values,
+                 readable dates/numbers/booleans/codes, ranges, keys, NHS number, in-row date orders;
+  <table>_cross  rules across tables on the frame that queries/checks/<table>.sql joins in
+                 DuckDB: references, pumps, and the birth/death/as-of date rules.
+Every expectation carries meta: `reason_code` (the quarantine reason), `column` (the column the
+reason names) and `message` (a template filled from the offending row's raw values).
+`expectations/README.md` lists every expectation; tests/expectations keeps it true.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import great_expectations.expectations as gxe
+from great_expectations.core.expectation_suite import ExpectationSuite
+
+from pipelines.contract import DATE_ORDERS, MEASURE_RANGES, TABLES, Column, Table
+from pipelines.normalise import BOOLEAN_FALSE, BOOLEAN_TRUE, ISO_DATE, PLAIN_NUMBER
+
+# Date columns that place the row in time for the birth and death rules.
+CROSS_TABLES = tuple(name for name, t in TABLES.items() if t.event_date)
+# Parent tables a reference column points to whose patient must match the row's patient.
+SAME_PATIENT_REFERENCES = ("referral_id", "implant_id")
+
+
+def _meta(code: str, column: str, message: str, other: str | None = None) -> dict:
+    # {value} in the message is the row's raw `column`; {other} is its raw `other` column.
+    meta = {"reason_code": code, "column": column, "message": message}
+    if other:
+        meta["other"] = other
+    return meta
+
+
+def _value_rules(c: Column, as_of: dt.datetime) -> list:
+    name = c.name
+    rules: list = []
+    if c.required and not c.blank_means:
+        rules.append(gxe.ExpectColumnValuesToNotBeNull(
+            column=name, meta=_meta("missing_required", name, f"{name} is missing")))
+    if c.kind == "date":
+        bad = _meta("bad_date", name, f"{name} '{{value}}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+        rules += [
+            gxe.ExpectColumnValuesToMatchRegex(column=name, regex=ISO_DATE, meta=bad),
+            gxe.ExpectColumnValuesToMatchStrftimeFormat(column=name, strftime_format="%Y-%m-%d", meta=bad),
+        ]
+        if not c.planned:
+            rules.append(gxe.ExpectColumnValuesToBeBetween(
+                column=f"{name}__date", max_value=as_of,
+                meta=_meta("after_as_of", name,
+                           f"{name} {{value}} is after the extract's as-of date {as_of:%Y-%m-%d}")))
+    elif c.kind == "code":
+        rules.append(gxe.ExpectColumnValuesToBeInSet(
+            column=name, value_set=list(c.codes),
+            meta=_meta("bad_code", name, f"{name} '{{value}}' is not one of: {', '.join(c.codes)}")))
+    elif c.kind == "number":
+        rules.append(gxe.ExpectColumnValuesToMatchRegex(
+            column=name, regex=PLAIN_NUMBER,
+            meta=_meta("bad_number", name, f"{name} '{{value}}' is not a plain decimal number")))
+        if c.low is not None or c.high is not None:
+            rules.append(gxe.ExpectColumnValuesToBeBetween(
+                column=f"{name}__num", min_value=c.low, max_value=c.high,
+                strict_min=not c.low_inclusive, strict_max=not c.high_inclusive,
+                meta=_meta("out_of_range", name, f"{name} {{value}} is outside {_range_text(c)}")))
+        if c.allowed_numbers:
+            allowed = " or ".join(f"{v:g}" for v in c.allowed_numbers)
+            rules.append(gxe.ExpectColumnValuesToBeInSet(
+                column=f"{name}__num", value_set=list(c.allowed_numbers),
+                meta=_meta("out_of_range", name, f"{name} {{value}} is not {allowed}")))
+    elif c.kind == "boolean":
+        rules.append(gxe.ExpectColumnValuesToBeInSet(
+            column=name, value_set=list(BOOLEAN_TRUE + BOOLEAN_FALSE),
+            meta=_meta("bad_boolean", name, f"{name} '{{value}}' is not yes/no, y/n, true/false or 1/0")))
+    elif c.kind == "nhs_number":
+        # The value is already a pseudonym: messages never carry it.
+        rules += [
+            gxe.ExpectColumnValuesToBeInSet(
+                column=f"{name}__valid", value_set=[True],
+                meta=_meta("bad_nhs_number", name,
+                           f"{name} is not a valid NHS number (10 digits passing the Modulus 11 check)")),
+            gxe.ExpectColumnValuesToBeUnique(
+                column=name,
+                meta=_meta("duplicate_nhs_number", name, f"{name} is shared with another patient row")),
+        ]
+    elif c.kind == "postcode":
+        rules.append(gxe.ExpectColumnValuesToBeInSet(
+            column=f"{name}__valid", value_set=[True],
+            meta=_meta("bad_postcode", name, f"{name} is not a UK postcode")))
+    return rules
+
+
+def _range_text(c: Column) -> str:
+    low = "" if c.low is None else f"{'≥' if c.low_inclusive else '>'} {c.low:g}"
+    high = "" if c.high is None else f"{'≤' if c.high_inclusive else '<'} {c.high:g}"
+    return " and ".join(p for p in (low, high) if p)
+
+
+def row_suite(spec: Table, as_of: dt.date) -> ExpectationSuite:
+    as_of_dt = dt.datetime.combine(as_of, dt.time())
+    suite = ExpectationSuite(name=spec.name)
+    rules: list = []
+    for c in spec.columns:
+        rules += _value_rules(c, as_of_dt)
+    key = ", ".join(spec.key)
+    duplicate = _meta("duplicate_key", key, f"key ({key}) = ({{value}}) appears on more than one row")
+    if len(spec.key) == 1:
+        rules.append(gxe.ExpectColumnValuesToBeUnique(column=spec.key[0], meta=duplicate))
+    else:
+        rules.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.key), meta=duplicate))
+    for table, earlier, later, strict in DATE_ORDERS:
+        if table == spec.name:
+            word = "after" if strict else "on or after"
+            rules.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=f"{later}__date", column_B=f"{earlier}__date", or_equal=not strict,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta("date_order", later, f"{later} {{value}} must be {word} {earlier} {{other}}",
+                           other=earlier)))
+    if spec.name == "implants":
+        rules.append(gxe.ExpectColumnValuesToNotBeNull(
+            column="explant_reason", row_condition="explant_date.notnull()", condition_parser="pandas",
+            meta=_meta("missing_required", "explant_reason",
+                       "explant_reason is required when explant_date is given")))
+    if spec.name == "outcomes":
+        for measure, (low, high) in MEASURE_RANGES.items():
+            rules.append(gxe.ExpectColumnValuesToBeBetween(
+                column="value__num", min_value=low, max_value=high,
+                row_condition=f'measure=="{measure}"', condition_parser="pandas",
+                meta=_meta("out_of_range", "value", f"value {{value}} is outside {measure}'s range {low:g}–{high:g}")))
+    for rule in rules:
+        suite.add_expectation(rule)
+    return suite
+
+
+def cross_suite(spec: Table) -> ExpectationSuite:
+    """Rules over the frame of queries/checks/<table>.sql (see its header for the columns)."""
+    suite = ExpectationSuite(name=f"{spec.name}_cross")
+    rules: list = []
+    for c in spec.columns:
+        if not c.references:
+            continue
+        parent = c.references[0]
+        singular = parent.rstrip("s")
+        rules += [
+            gxe.ExpectColumnValuesToBeInSet(
+                column=f"{c.name}__found", value_set=[True],
+                meta=_meta("unknown_reference", c.name, f"{c.name} '{{value}}' is not in {parent}")),
+            gxe.ExpectColumnValuesToBeInSet(
+                column=f"{c.name}__parent_ok", value_set=[True],
+                meta=_meta("quarantined_parent", c.name, f"references a quarantined {singular}")),
+        ]
+        if c.name in SAME_PATIENT_REFERENCES:
+            rules.append(gxe.ExpectColumnValuesToBeInSet(
+                column=f"{c.name}__same_patient", value_set=[True],
+                meta=_meta("reference_mismatch", c.name,
+                           f"{c.name} '{{value}}' belongs to another patient")))
+    event = f"{spec.event_date}__date"
+    rules += [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=event, column_B="patient_date_of_birth", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("before_birth", spec.event_date,
+                       f"{spec.event_date} {{value}} is before the patient's date_of_birth")),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="patient_date_of_death", column_B=event, or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("after_death", spec.event_date,
+                       f"{spec.event_date} {{value}} is after the patient's date_of_death")),
+    ]
+    if spec.name == "refills":
+        outside = "refill_date {value} is outside its pump's implant_date..explant_date"
+        rules += [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="refill_date__date", column_B="pump_implant_date", or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta("outside_pump_dates", "refill_date", outside)),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="pump_explant_date", column_B="refill_date__date", or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta("outside_pump_dates", "refill_date", outside)),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="pump_reservoir_ml", column_B="fill_volume_ml__num", or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta("exceeds_reservoir", "fill_volume_ml",
+                           "fill_volume_ml {value} is more than the pump's reservoir_ml")),
+        ]
+    if spec.name == "implants":
+        rules.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="implant_date__date", column_B="previous_pump_end", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("pump_overlap", "implant_date",
+                       "implant_date {value} is before the patient's previous pump was explanted")))
+    for rule in rules:
+        suite.add_expectation(rule)
+    return suite

@@ -1,0 +1,210 @@
+"""Load one site's extract into the warehouse: read, validate, then replace the site's snapshot.
+
+Contract (data-contract.md, Load semantics): all accepted rows of every table become visible at
+once or nothing changes; other sites are untouched; raw rows are kept with load id, file and row;
+counts reconcile (read = accepted + quarantined); reloading the same extract gives the same
+current data; an untrustworthy extract is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Settings, load_settings
+from pipelines.contract import TABLE_ORDER, TABLES, Table
+from pipelines.extract_reader import LoadRefused, read_extract
+from pipelines.pseudonym import resolve_key
+from pipelines.validate import GxRunner, TableValidation, Validation, validate_extract
+from pipelines.warehouse import swap_write
+
+SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
+# Core column names that differ from the extract's: identifiers are stored only in safe form.
+CORE_RENAMES = {"nhs_number": "nhs_number_pseudonym", "postcode": "postcode_outward"}
+
+
+@dataclass
+class TableCounts:
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+
+
+@dataclass
+class LoadResult:
+    load_id: int
+    site: str
+    as_of: dt.date
+    tables: dict[str, TableCounts]
+    ignored_columns: dict[str, list[str]]
+    timings: dict[str, float] = field(default_factory=dict)
+    reused_raw_from: int | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "load_id": self.load_id,
+            "site": self.site,
+            "as_of": self.as_of.isoformat(),
+            "tables": {
+                t: {"rows_read": c.rows_read, "rows_accepted": c.rows_accepted, "rows_quarantined": c.rows_quarantined}
+                for t, c in self.tables.items()
+            },
+            "ignored_columns": self.ignored_columns,
+        }
+
+
+def _typed(v: TableValidation, spec: Table, site: str) -> pl.DataFrame:
+    """The accepted rows of one table, typed as the core table wants them."""
+    suffix = {"date": "__date", "number": "__num", "boolean": "__bool"}
+    accepted = v.checked.filter(~pl.col("source_row").is_in(list(v.issues)))
+    return accepted.select(
+        pl.lit(site).alias("site"),
+        *(pl.col(c.name + suffix.get(c.kind, "")).alias(CORE_RENAMES.get(c.name, c.name)) for c in spec.columns),
+        pl.lit(v.source_file).alias("source_file"),
+        pl.col("source_row"),
+    )
+
+
+def _quarantine_rows(v: TableValidation, spec: Table, load_id: int, site: str) -> pl.DataFrame:
+    rows = v.protected.filter(pl.col("source_row").is_in(list(v.issues))).select("source_row", *spec.column_names)
+    records = []
+    for r in rows.iter_rows(named=True):
+        issues = v.issues[r["source_row"]]
+        records.append({
+            "load_id": load_id,
+            "site": site,
+            "table_name": spec.name,
+            "source_file": v.source_file,
+            "source_row": r["source_row"],
+            "row_key": ", ".join(str(r[k]) for k in spec.key),
+            "reason_codes": [i.reason_code for i in issues],
+            "reasons": [i.message for i in issues],
+            "record": json.dumps({c: r[c] for c in spec.column_names}),
+        })
+    schema = {"load_id": pl.Int32, "site": pl.String, "table_name": pl.String, "source_file": pl.String,
+              "source_row": pl.Int32, "row_key": pl.String, "reason_codes": pl.List(pl.String),
+              "reasons": pl.List(pl.String), "record": pl.String}
+    return pl.DataFrame(records, schema=schema)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) -> None:
+    con.register("incoming", frame.to_arrow())
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM incoming")
+    con.unregister("incoming")
+
+
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    site: str,
+    as_of: dt.date,
+    source_path: Path,
+    source_format: str,
+    extract_sha256: str,
+    ignored_columns: dict[str, list[str]],
+    validation: Validation,
+    started_at: dt.datetime,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadResult:
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM audit.loads").fetchone()[0]
+    # The raw rows of an extract already held (same bytes, same site) are not stored twice.
+    previous = con.execute(
+        "SELECT raw_load_id FROM audit.loads WHERE site = ? AND extract_sha256 = ? ORDER BY load_id DESC LIMIT 1",
+        [site, extract_sha256],
+    ).fetchone()
+    raw_load_id = previous[0] if previous else load_id
+    counts: dict[str, TableCounts] = {}
+    con.execute("BEGIN TRANSACTION")
+    for table in TABLE_ORDER:
+        spec = TABLES[table]
+        con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
+        v = validation.tables.get(table)
+        if v is None:
+            counts[table] = TableCounts(0, 0, 0)
+            con.execute(
+                "INSERT INTO audit.load_tables VALUES (?, ?, NULL, 0, 0, 0)", [load_id, table]
+            )
+            continue
+        typed = _typed(v, spec, site)
+        _insert(con, f"core.{table}", typed)
+        quarantine = _quarantine_rows(v, spec, load_id, site)
+        _insert(con, "audit.quarantine", quarantine)
+        if raw_load_id == load_id:
+            raw = v.protected.select(
+                pl.lit(load_id, pl.Int32).alias("load_id"), pl.lit(v.source_file).alias("source_file"),
+                "source_row", *spec.column_names,
+            )
+            _insert(con, f"staging.{table}", raw)
+        counts[table] = TableCounts(v.protected.height, typed.height, quarantine.height)
+        con.execute(
+            "INSERT INTO audit.load_tables VALUES (?, ?, ?, ?, ?, ?)",
+            [load_id, table, v.source_file, v.protected.height, typed.height, quarantine.height],
+        )
+    outcomes = pl.DataFrame(
+        [
+            {"load_id": load_id, "suite": o.suite, "expectation": o.expectation, "column_name": o.column,
+             "reason_code": o.reason_code, "description": o.description, "element_count": o.element_count,
+             "unexpected_count": o.unexpected_count, "success": o.success}
+            for o in validation.outcomes
+        ]
+    )
+    if outcomes.height:
+        _insert(con, "audit.expectation_results", outcomes)
+    con.execute(
+        "INSERT INTO audit.loads VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+        [load_id, site, started_at, as_of, str(source_path), source_format, extract_sha256, raw_load_id,
+         json.dumps(ignored_columns)],
+    )
+    con.execute(
+        "INSERT OR REPLACE INTO audit.site_snapshots VALUES (?, ?, ?)", [site, load_id, as_of]
+    )
+    if before_commit:
+        before_commit()
+    con.execute("COMMIT")
+    return LoadResult(load_id, site, as_of, counts, ignored_columns,
+                      reused_raw_from=None if raw_load_id == load_id else raw_load_id)
+
+
+def load_extract(
+    extract_path: str | Path,
+    db_path: str | Path,
+    *,
+    site: str = "main",
+    as_of: dt.date | None = None,
+    settings: Settings | None = None,
+    runner: GxRunner | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadResult:
+    """Load an extract; raises LoadRefused (nothing written) when it cannot be trusted."""
+    if not SITE_NAME.match(site):
+        raise LoadRefused(f"site name {site!r} is not allowed: use letters, digits, spaces, '.', '_' or '-'")
+    settings = settings or load_settings()
+    as_of = as_of or dt.date.today()
+    started = dt.datetime.now()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    extract = read_extract(extract_path)
+    timings["read"] = time.perf_counter() - t0
+    key = resolve_key(settings.pseudonym_key_file)
+    t1 = time.perf_counter()
+    validation = validate_extract(extract, key, as_of, runner)
+    timings["validate"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    with swap_write(db_path) as con:
+        result = write_snapshot(
+            con, site=site, as_of=as_of, source_path=Path(extract_path), source_format=extract.fmt,
+            extract_sha256=extract.sha256, ignored_columns=extract.ignored_columns, validation=validation,
+            started_at=started, before_commit=before_commit,
+        )
+    timings["write"] = time.perf_counter() - t2
+    result.timings = timings
+    return result

@@ -1,0 +1,194 @@
+"""Validate an extract with the Great Expectations suites and collect every reason per row.
+
+Tables are checked parents first (contract.TABLE_ORDER) so that a child row can see whether its
+parent was accepted: a quarantined parent takes its dependants with it. Cross-table frames are
+joined in DuckDB (queries/checks/) and validated by GX like the row frames.
+
+GX runs each suite once with SUMMARY results (cheap: counts only) and again, with COMPLETE
+results and the offending source rows, only for the expectations that failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.config import QUERIES_DIR
+from pipelines.contract import TABLE_ORDER, TABLES, Table
+from pipelines.extract_reader import Extract
+from pipelines.normalise import normalise, protect
+
+CHECKS_DIR = QUERIES_DIR / "checks"
+
+
+@dataclass(frozen=True)
+class Issue:
+    source_row: int
+    reason_code: str
+    column: str
+    message: str
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    expectation: str
+    column: str
+    reason_code: str
+    description: str
+    element_count: int
+    unexpected_count: int
+    success: bool
+    unexpected_rows: list[int] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class TableValidation:
+    table: str
+    source_file: str
+    protected: pl.DataFrame      # raw text with identifiers made safe (staging, quarantine)
+    checked: pl.DataFrame        # normalised and typed (core)
+    issues: dict[int, list[Issue]]  # source_row -> every reason, in the order found
+
+    @property
+    def quarantined_rows(self) -> set[int]:
+        return set(self.issues)
+
+
+@dataclass
+class Validation:
+    tables: dict[str, TableValidation]
+    outcomes: list[ExpectationOutcome]
+
+
+class GxRunner:
+    """An ephemeral GX context that validates pandas frames (GX cannot validate DuckDB)."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self._gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self.context.data_sources.add_pandas("extract")
+        self._batch_definition = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
+
+    def run(self, frame: pl.DataFrame, suite) -> list[ExpectationOutcome]:
+        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
+        summary = batch.validate(suite, result_format="SUMMARY")
+        _raise_on_errors(summary, suite.name)
+        failed = [r for r in summary.results if not r.success]
+        rows: dict[str, list[int]] = {}
+        if failed:
+            ids = {r.expectation_config.id for r in failed}
+            retry = self._gx.ExpectationSuite(
+                name=f"{suite.name}_failures",
+                expectations=[e.copy(update={"id": None}) for e in suite.expectations if e.id in ids],
+            )
+            complete = batch.validate(
+                retry,
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"],
+                               "return_unexpected_index_query": False},
+            )
+            _raise_on_errors(complete, suite.name)
+            for r in complete.results:
+                rows[_identity(r.expectation_config)] = sorted(
+                    {int(item["source_row"]) for item in r.result.get("unexpected_index_list") or []}
+                )
+        outcomes = []
+        for r in summary.results:
+            meta = r.expectation_config.meta
+            outcomes.append(ExpectationOutcome(
+                suite=suite.name,
+                expectation=r.expectation_config.type,
+                column=meta["column"],
+                reason_code=meta["reason_code"],
+                description=meta["message"].replace("{value}", "…").replace("{other}", "…"),
+                element_count=int(r.result.get("element_count") or 0),
+                unexpected_count=int(r.result.get("unexpected_count") or 0),
+                success=bool(r.success),
+                unexpected_rows=rows.get(_identity(r.expectation_config), []),
+                meta=meta,
+            ))
+        return outcomes
+
+
+def _identity(config) -> str:
+    # The retry copies get new ids, so match an expectation by what it checks.
+    return f"{config.type}|{sorted(config.kwargs.items(), key=str)}|{config.meta}"
+
+
+def _raise_on_errors(result, suite: str) -> None:
+    for r in result.results:
+        if r.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"expectation {r.expectation_config.type} in suite {suite} could not run: "
+                f"{r.exception_info.get('exception_message')}"
+            )
+
+
+def _cross_sql(table: str) -> str:
+    path = CHECKS_DIR / f"cross_{table}.sql"
+    return path.read_text() if path.exists() else "select * from rows_with_patient"
+
+
+def _run_sql_file(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute((CHECKS_DIR / name).read_text())
+
+
+def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRunner | None = None) -> Validation:
+    from expectations.suites import cross_suite, row_suite
+
+    runner = runner or GxRunner()
+    con = duckdb.connect()
+    tables: dict[str, TableValidation] = {}
+    outcomes: list[ExpectationOutcome] = []
+    for table in TABLE_ORDER:
+        read = extract.tables.get(table)
+        if read is None:
+            continue
+        spec = TABLES[table]
+        protected = protect(read.frame, spec, key)
+        checked = normalise(protected, spec)
+        found = runner.run(checked, row_suite(spec, as_of))
+        if spec.event_date:
+            con.register("checked_rows", checked.to_arrow())
+            _run_sql_file(con, "rows_with_patient.sql")
+            found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
+        outcomes += found
+        issues = _issues(found, protected)
+        tables[table] = TableValidation(table, read.source_file, protected, checked, issues)
+        status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
+        con.register(f"status_{table}", status.to_arrow())
+        lookup = f"lookup_{table}.sql"
+        if (CHECKS_DIR / lookup).exists():
+            _run_sql_file(con, lookup)
+    con.close()
+    return Validation(tables, outcomes)
+
+
+def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame) -> dict[int, list[Issue]]:
+    """Every reason per source row, one per (reason, column), with the row's raw values quoted."""
+    wanted = sorted({row for o in found for row in o.unexpected_rows})
+    if not wanted:
+        return {}
+    raw = {r["source_row"]: r for r in protected.filter(pl.col("source_row").is_in(wanted)).iter_rows(named=True)}
+    issues: dict[int, list[Issue]] = {}
+    for o in found:
+        for row in o.unexpected_rows:
+            seen = issues.setdefault(row, [])
+            if any(i.reason_code == o.reason_code and i.column == o.column for i in seen):
+                continue
+            values = raw[row]
+            value = ", ".join(str(values.get(c)) for c in o.column.split(", "))
+            other = values.get(o.meta.get("other", ""), "")
+            seen.append(Issue(row, o.reason_code, o.column, o.meta["message"].format(value=value, other=other)))
+    return issues

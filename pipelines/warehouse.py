@@ -1,0 +1,92 @@
+"""The DuckDB warehouse file: schema, read-only opens, and all-or-nothing writes.
+
+A load never writes the live file. It copies it, writes the copy, checkpoints it and swaps it in
+with os.replace, which is atomic: readers see the old snapshot or the new one, never half of
+one, and a load is never blocked by a dashboard holding the file open read-only (DuckDB allows a
+read-write open or read-only opens of a file, never both). A lock file serialises loads.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from pipelines.config import QUERIES_DIR
+from pipelines.contract import TABLES
+
+SCHEMA_SQL = QUERIES_DIR / "schema" / "warehouse.sql"
+
+
+def staging_ddl() -> str:
+    """Raw-row tables, one per contract table: every column as text, with lineage."""
+    statements = []
+    for name, spec in TABLES.items():
+        columns = ", ".join(f'"{c}" VARCHAR' for c in spec.column_names)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS staging.{name} "
+            f"(load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row INTEGER NOT NULL, {columns});"
+        )
+    return "\n".join(statements)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA_SQL.read_text())
+    con.execute(staging_ddl())
+
+
+def connect_readonly(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A short read-only open: many may exist at once, and a load's swap never disturbs one."""
+    return duckdb.connect(str(db_path), read_only=True)
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def swap_write(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection to a copy of the warehouse; on success the copy replaces
+    the warehouse atomically, on any exception the warehouse is left exactly as it was."""
+    db = Path(db_path).resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(db.with_name(db.name + ".lock")):
+        # Copies left by a load that was killed: nobody else can be writing them (we hold the lock).
+        for stale in db.parent.glob(f".{db.name}.loading-*"):
+            stale.unlink()
+        work = db.with_name(f".{db.name}.loading-{os.getpid()}")
+        if db.exists():
+            shutil.copyfile(db, work)
+        try:
+            con = duckdb.connect(str(work))
+            try:
+                ensure_schema(con)
+                yield con
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _fsync(work)
+            os.replace(work, db)
+            _fsync(db.parent)
+        finally:
+            for leftover in (work, work.with_name(work.name + ".wal")):
+                leftover.unlink(missing_ok=True)

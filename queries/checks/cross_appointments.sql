@@ -1,0 +1,18 @@
+-- Grain: one row per appointments row read. Columns for the appointments_cross suite:
+-- the patient rules (rows_with_patient) and the optional referral reference, which must exist
+-- and belong to the same patient.
+with rows as (
+    select * from rows_with_patient
+),
+
+final as (
+    select
+        rows.*,
+        case when rows.referral_id is not null then r.referral_id is not null end as referral_id__found,
+        r.accepted as referral_id__parent_ok,
+        case when r.unique_key then r.patient_id = rows.patient_id end as referral_id__same_patient
+    from rows
+    left join lookup_referrals as r on r.referral_id = rows.referral_id
+)
+
+select * from final

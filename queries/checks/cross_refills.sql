@@ -1,0 +1,22 @@
+-- Grain: one row per refills row read. Columns for the refills_cross suite: the patient rules
+-- (rows_with_patient); the implant, which must exist and belong to the same patient; and that
+-- pump's dates and reservoir, for "refill_date within implant_date..explant_date" and
+-- "fill_volume_ml ≤ reservoir_ml".
+with rows as (
+    select * from rows_with_patient
+),
+
+final as (
+    select
+        rows.*,
+        case when rows.implant_id is not null then i.implant_id is not null end as implant_id__found,
+        i.accepted as implant_id__parent_ok,
+        case when i.unique_key then i.patient_id = rows.patient_id end as implant_id__same_patient,
+        i.implant_date as pump_implant_date,
+        i.explant_date as pump_explant_date,
+        i.reservoir_ml as pump_reservoir_ml
+    from rows
+    left join lookup_implants as i on i.implant_id = rows.implant_id
+)
+
+select * from final

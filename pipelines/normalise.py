@@ -11,12 +11,16 @@ c__valid flag for the Modulus 11 check; postcodes keep only their outward code.
 
 from __future__ import annotations
 
+import re
+
 import nhs_number
 import polars as pl
 
 from pipelines.contract import Column, Table
 from pipelines.pseudonym import pseudonymise
 
+# The contract allows spaces in an NHS number and nothing else (the library also takes hyphens).
+TEN_DIGITS = re.compile(r"^\d{10}$")
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 UK_DATE = r"^(\d{2})/(\d{2})/(\d{4})$"
 # A spreadsheet or Parquet date cell read as text carries a midnight time.
@@ -85,7 +89,8 @@ def protect(frame: pl.DataFrame, spec: Table, key: bytes) -> pl.DataFrame:
                 pl.Series(c.name, pseudonymise(values, key), dtype=pl.String),
                 pl.Series(
                     f"{c.name}__valid",
-                    [None if v is None else nhs_number.is_valid(v) for v in values],
+                    [None if v is None else bool(TEN_DIGITS.match(v)) and nhs_number.is_valid(v)
+                     for v in values],
                     dtype=pl.Boolean,
                 ),
             )

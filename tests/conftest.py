@@ -1,0 +1,25 @@
+"""Shared test setup: a fixed pseudonym key and a private config home, so no test touches the
+developer's ~/.config or depends on a machine's key."""
+
+from __future__ import annotations
+
+import pytest
+
+TEST_KEY = "test-pseudonym-key-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_keys(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ITB_AUDIT_PSEUDONYM_KEY", TEST_KEY)
+        mp.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+        mp.delenv("ITB_AUDIT_CONFIG", raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def gx_runner():
+    """One GX context for the session: creating one costs about a second."""
+    from pipelines.validate import GxRunner
+
+    return GxRunner()

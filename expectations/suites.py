@@ -16,6 +16,7 @@ import datetime as dt
 
 import great_expectations.expectations as gxe
 from great_expectations.core.expectation_suite import ExpectationSuite
+from great_expectations.expectations.row_conditions import Column as Col
 
 from pipelines.contract import DATE_ORDERS, MEASURE_RANGES, TABLES, Column, Table
 from pipelines.normalise import BOOLEAN_FALSE, BOOLEAN_TRUE, ISO_DATE, PLAIN_NUMBER
@@ -119,14 +120,14 @@ def row_suite(spec: Table, as_of: dt.date) -> ExpectationSuite:
                            other=earlier)))
     if spec.name == "implants":
         rules.append(gxe.ExpectColumnValuesToNotBeNull(
-            column="explant_reason", row_condition="explant_date.notnull()", condition_parser="pandas",
+            column="explant_reason", row_condition=Col("explant_date").is_not_null(),
             meta=_meta("missing_required", "explant_reason",
                        "explant_reason is required when explant_date is given")))
     if spec.name == "outcomes":
         for measure, (low, high) in MEASURE_RANGES.items():
             rules.append(gxe.ExpectColumnValuesToBeBetween(
                 column="value__num", min_value=low, max_value=high,
-                row_condition=f'measure=="{measure}"', condition_parser="pandas",
+                row_condition=Col("measure") == measure,
                 meta=_meta("out_of_range", "value", f"value {{value}} is outside {measure}'s range {low:g}–{high:g}")))
     for rule in rules:
         suite.add_expectation(rule)

@@ -124,7 +124,7 @@ def load(
             with err.status(f"Loading {extract} into site {site!r}: reading, validating, writing…"):
                 result = load_extract(extract, db, site=site, as_of=as_of_date, settings=settings)
     except LoadRefused as refusal:
-        err.print(f"load refused: {refusal}", markup=False, highlight=False)
+        typer.echo(f"load refused: {refusal}", err=True)
         raise typer.Exit(2)
     if json_out:
         typer.echo(json.dumps(result.to_json()))

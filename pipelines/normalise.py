@@ -25,7 +25,7 @@ ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 UK_DATE = r"^(\d{2})/(\d{2})/(\d{4})$"
 # A spreadsheet or Parquet date cell read as text carries a midnight time.
 MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$"
-PLAIN_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
 BOOLEAN_TRUE = ("yes", "y", "true", "1")
 BOOLEAN_FALSE = ("no", "n", "false", "0")
 # UK postcode: outward code (area, district) then optionally the inward code.

@@ -111,7 +111,7 @@ class GxRunner:
                 expectation=r.expectation_config.type,
                 column=meta["column"],
                 reason_code=meta["reason_code"],
-                description=meta["message"].replace("{value}", "…").replace("{other}", "…"),
+                description=meta["message"],
                 element_count=int(r.result.get("element_count") or 0),
                 unexpected_count=int(r.result.get("unexpected_count") or 0),
                 success=bool(r.success),
@@ -164,7 +164,7 @@ def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRun
             _run_sql_file(con, "rows_with_patient.sql")
             found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
         outcomes += found
-        issues = _issues(found, protected)
+        issues = _issues(found, protected, as_of)
         tables[table] = TableValidation(table, read.source_file, protected, checked, issues)
         status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
         con.register(f"status_{table}", status.to_arrow())
@@ -175,7 +175,7 @@ def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRun
     return Validation(tables, outcomes)
 
 
-def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame) -> dict[int, list[Issue]]:
+def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame, as_of: dt.date) -> dict[int, list[Issue]]:
     """Every reason per source row, one per (reason, column), with the row's raw values quoted."""
     wanted = sorted({row for o in found for row in o.unexpected_rows})
     if not wanted:
@@ -190,5 +190,6 @@ def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame) -> dict[in
             values = raw[row]
             value = ", ".join(str(values.get(c)) for c in o.column.split(", "))
             other = values.get(o.meta.get("other", ""), "")
-            seen.append(Issue(row, o.reason_code, o.column, o.meta["message"].format(value=value, other=other)))
+            message = o.meta["message"].format(value=value, other=other, as_of=as_of.isoformat())
+            seen.append(Issue(row, o.reason_code, o.column, message))
     return issues

@@ -23,3 +23,20 @@ def gx_runner():
     from pipelines.validate import GxRunner
 
     return GxRunner()
+
+
+SAMPLE_AS_OF = "2026-11-01"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory, gx_runner):
+    """The bundled clean sample loaded once into a warehouse for the session."""
+    import datetime as dt
+    from pathlib import Path
+
+    from pipelines.load import load_extract
+
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    sample = Path(__file__).resolve().parents[1] / "data_samples" / "clean"
+    load_extract(sample, db, as_of=dt.date.fromisoformat(SAMPLE_AS_OF), runner=gx_runner)
+    return db

@@ -1,0 +1,22 @@
+-- Grain: one row per table of each site's current load.
+-- Parameters: $site (NULL = every site). Meaning: rows read, accepted and quarantined, which
+-- always reconcile (read = accepted + quarantined).
+with current_loads as (
+    select site, load_id from audit.site_snapshots
+    where $site is null or site = $site
+),
+
+final as (
+    select
+        current_loads.site,
+        t.table_name,
+        t.source_file,
+        t.rows_read,
+        t.rows_accepted,
+        t.rows_quarantined
+    from audit.load_tables as t
+    join current_loads using (load_id)
+    order by current_loads.site, t.table_name
+)
+
+select * from final

@@ -1,0 +1,63 @@
+"""The 95% intervals of kpis.md and the judgement of a figure against a standard."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from scipy.stats import chi2
+
+# kpis.md fixes z to 6 decimals; statsmodels' Wilson uses norm.ppf(0.975) = 1.95996398...,
+# which can move the 6th decimal of a bound, so the formula is written out with the spec's z.
+Z = 1.959964
+
+Interval = tuple[float, float] | tuple[None, None]
+StandardStatus = Literal["met", "not_met", "not_shown"]
+
+
+def wilson_interval(k: int, n: int) -> Interval:
+    """Wilson score 95% interval of the proportion k/n.
+
+    (None, None) when there is no denominator, or when k is not within 0..n (a numerator that
+    is not part of its denominator has no binomial interval).
+    """
+    if n <= 0 or not 0 <= k <= n:
+        return None, None
+    p = k / n
+    z2 = Z * Z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    # At k = 0 and k = n a bound is exactly 0 or 1; say so rather than keep rounding error.
+    low = 0.0 if k == 0 else centre - half
+    high = 1.0 if k == n else centre + half
+    return low, high
+
+
+def poisson_rate_interval(k: int, exposure: float, per: float = 100.0) -> Interval:
+    """Exact (Garwood) Poisson 95% interval of the rate k / exposure, times `per`.
+
+    lower = chi2(0.025; 2k) / 2 (0 when k = 0), upper = chi2(0.975; 2k + 2) / 2, each divided by
+    the exposure. (None, None) when there is no exposure.
+    """
+    if exposure <= 0:
+        return None, None
+    low = chi2.ppf(0.025, 2 * k) / 2 if k > 0 else 0.0
+    high = chi2.ppf(0.975, 2 * k + 2) / 2
+    return float(low) / exposure * per, float(high) / exposure * per
+
+
+def standard_status(
+    ci_low: float | None, ci_high: float | None, standard: float
+) -> StandardStatus | None:
+    """Judge a figure against a standard that it should stay below, by its interval.
+
+    'met' when the whole interval is below the standard, 'not_met' when it is all above it,
+    otherwise 'not_shown' (the data cannot tell); None when the figure has no interval.
+    """
+    if ci_low is None or ci_high is None:
+        return None
+    if ci_high < standard:
+        return "met"
+    if ci_low > standard:
+        return "not_met"
+    return "not_shown"

@@ -1,0 +1,64 @@
+-- Outcomes after a first implant, for clinicians (kpis.md section 7).
+--
+-- Grain: one row per cohort patient and measure with a baseline or a follow-up value.
+-- Cohort: patients whose first new_implant (ever) is dated in the period.
+-- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites).
+--   baseline   the latest value dated implant_date - 180 .. implant_date (both inclusive)
+--   follow-up  the value dated closest to implant_date + 365, within +-90 days and on or before
+--              as_of; of two equally close, the earlier
+--   paired     both present; change = follow-up - baseline
+
+with cohort as (
+    select site, patient_id, min(implant_date) as implant_date
+    from core.implants
+    where in_site(site, $site) and procedure = 'new_implant'
+    group by site, patient_id
+    having in_period(min(implant_date), $start, $end)
+),
+
+measurements as (
+    select c.site, c.patient_id, c.implant_date, o.measure, o.assessment_date, o.value
+    from cohort as c
+    join core.outcomes as o on o.site = c.site and o.patient_id = c.patient_id
+),
+
+baselines as (
+    select site, patient_id, implant_date, measure,
+           assessment_date as baseline_date, value as baseline_value
+    from measurements
+    where assessment_date between implant_date - 180 and implant_date
+    qualify row_number() over (
+        partition by site, patient_id, measure order by assessment_date desc
+    ) = 1
+),
+
+followups as (
+    select site, patient_id, implant_date, measure,
+           assessment_date as followup_date, value as followup_value
+    from measurements
+    where abs(assessment_date - (implant_date + 365)) <= 90
+      and assessment_date <= $as_of
+    qualify row_number() over (
+        partition by site, patient_id, measure
+        order by abs(assessment_date - (implant_date + 365)), assessment_date
+    ) = 1
+),
+
+final as (
+    select
+        site,
+        patient_id,
+        implant_date,
+        measure,
+        b.baseline_date,
+        b.baseline_value,
+        f.followup_date,
+        f.followup_value,
+        b.baseline_value is not null and f.followup_value is not null as paired,
+        f.followup_value - b.baseline_value as change
+    from baselines as b
+    full join followups as f using (site, patient_id, implant_date, measure)
+)
+
+select * from final
+order by site, patient_id, measure

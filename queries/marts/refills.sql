@@ -1,0 +1,49 @@
+-- Refill adherence and safety flags (kpis.md section 4).
+--
+-- Grain: one row per refill dated in the period.
+-- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+--             $alarm_volume_ml, $max_refill_interval_days, $residual_discrepancy_ml.
+-- due_date and alarm_date come from refill_chain() (queries/core/macros.sql).
+--   adherence              'on_time' (refill_date <= due_date), 'late', or 'no_due_date'
+--   days_late              refill_date - due_date, for late refills
+--   booked_after_alarm     next_due_date is after this refill's computed alarm date
+--   residual_discrepancy   both residuals recorded and |actual - expected| > $residual_discrepancy_ml
+--                          (the difference is rounded to 6 decimals, as the volumes are recorded
+--                          to a few decimals and 3.1 - 1.1 must be 2.0, not 2.0000000000000004)
+
+with refills as (
+    select *
+    from refill_chain($site, $alarm_volume_ml, $max_refill_interval_days)
+    where in_period(refill_date, $start, $end)
+),
+
+final as (
+    select
+        site,
+        refill_id,
+        patient_id,
+        implant_id,
+        refill_number,
+        refill_date,
+        due_date,
+        case
+            when due_date is null then 'no_due_date'
+            when refill_date <= due_date then 'on_time'
+            else 'late'
+        end as adherence,
+        case when refill_date > due_date then refill_date - due_date end as days_late,
+        fill_volume_ml,
+        concentration_mcg_per_ml,
+        daily_dose_mcg,
+        alarm_date,
+        next_due_date,
+        coalesce(next_due_date > alarm_date, false) as booked_after_alarm,
+        expected_residual_ml,
+        actual_residual_ml,
+        round(abs(actual_residual_ml - expected_residual_ml), 6) as residual_difference_ml,
+        coalesce(residual_difference_ml > $residual_discrepancy_ml, false) as residual_discrepancy
+    from refills
+)
+
+select * from final
+order by site, refill_date, refill_id

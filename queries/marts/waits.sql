@@ -1,0 +1,63 @@
+-- Waits: referral received to first attended new assessment (kpis.md section 1).
+--
+-- Grain: one row per referral in scope that is seen in the period or open at as_of.
+-- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
+--             $wait_target_days.
+-- In scope: triage_outcome not 'declined' or 'redirected' (pending and accepted count).
+-- Clock start: received_date. Clock stop: the earliest attended new_assessment appointment of
+-- the referral dated on or after received_date (a DNA does not stop the clock; an appointment
+-- dated before the referral was received is ignored).
+--   seen            clock stop in the period; wait_days = clock_stop - clock_start
+--   within_target   seen and wait_days <= $wait_target_days
+--   is_open         received by as_of, no clock stop on or before as_of, patient alive at as_of
+--   over_target     open and as_of - received_date > $wait_target_days
+
+with referrals as (
+    select site, referral_id, patient_id, received_date, triage_outcome
+    from core.referrals
+    where in_site(site, $site)
+      and triage_outcome not in ('declined', 'redirected')
+),
+
+clock_stops as (
+    select r.site, r.referral_id, min(a.appointment_date) as clock_stop
+    from referrals as r
+    join core.appointments as a
+      on a.site = r.site
+     and a.referral_id = r.referral_id
+    where a.type = 'new_assessment'
+      and a.status = 'attended'
+      and a.appointment_date >= r.received_date
+    group by r.site, r.referral_id
+),
+
+clocks as (
+    select
+        r.site,
+        r.referral_id,
+        r.patient_id,
+        r.triage_outcome,
+        r.received_date as clock_start,
+        s.clock_stop,
+        s.clock_stop - r.received_date as wait_days,
+        in_period(s.clock_stop, $start, $end) as seen,
+        r.received_date <= $as_of
+            and (s.clock_stop is null or s.clock_stop > $as_of)
+            and alive_at(p.date_of_death, $as_of) as is_open
+    from referrals as r
+    join core.patients as p on p.site = r.site and p.patient_id = r.patient_id
+    left join clock_stops as s on s.site = r.site and s.referral_id = r.referral_id
+),
+
+final as (
+    select
+        *,
+        seen and wait_days <= $wait_target_days as within_target,
+        case when is_open then $as_of - clock_start end as days_waiting,
+        is_open and days_waiting > $wait_target_days as over_target
+    from clocks
+    where seen or is_open
+)
+
+select * from final
+order by site, clock_start, referral_id

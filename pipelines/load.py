@@ -58,6 +58,7 @@ class LoadResult:
                 for t, c in self.tables.items()
             },
             "ignored_columns": self.ignored_columns,
+            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
@@ -196,8 +197,11 @@ def load_extract(
     timings["read"] = time.perf_counter() - t0
     key = resolve_key(settings.pseudonym_key_file)
     t1 = time.perf_counter()
+    runner = runner or GxRunner()
+    gx_before = runner.seconds
     validation = validate_extract(extract, key, as_of, runner)
     timings["validate"] = time.perf_counter() - t1
+    timings["great_expectations"] = runner.seconds - gx_before
     t2 = time.perf_counter()
     with swap_write(db_path) as con:
         result = write_snapshot(

@@ -17,6 +17,9 @@ from pipelines.contract import TABLE_ORDER, TABLES
 
 # The first data row is row 2: row 1 is the header, as a spreadsheet shows it.
 FIRST_DATA_ROW = 2
+# A workbook date cell (or a Parquet datetime) read as text carries a midnight time; in a date
+# column that is the date. In CSV text it is a bad value, as the contract says.
+MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
 
 
 class LoadRefused(Exception):
@@ -79,7 +82,7 @@ def _read_folder(folder: Path) -> Extract:
         data = file.read_bytes()
         digest.update(table.encode() + b"\0" + data)
         frame = _read_csv(file.name, data) if fmt == "csv" else _read_parquet(file.name, data)
-        tables[table] = _conform(table, file.name, frame)
+        tables[table] = _conform(table, file.name, frame, typed_cells=fmt == "parquet")
     return _finish(folder, fmt, digest.hexdigest(), tables)
 
 
@@ -136,12 +139,14 @@ def _read_workbook(path: Path) -> Extract:
             frame = reader.load_sheet(sheet, dtypes="string").to_polars()
         except Exception as e:
             raise LoadRefused(f"{source}: cannot be read as a table ({str(e).strip().splitlines()[0]})")
-        tables[table] = _conform(table, source, frame)
+        tables[table] = _conform(table, source, frame, typed_cells=True)
     return _finish(path, "xlsx", hashlib.sha256(data).hexdigest(), tables)
 
 
-def _conform(table: str, source: str, frame: pl.DataFrame) -> TableRead:
-    """Match the contract's columns (case-insensitive, trimmed), keep them as text, number rows."""
+def _conform(table: str, source: str, frame: pl.DataFrame, *, typed_cells: bool = False) -> TableRead:
+    """Match the contract's columns (case-insensitive, trimmed), keep them as text, number rows.
+    typed_cells: the file held typed values (workbook, Parquet), so a date column's midnight
+    datetimes are dates."""
     spec = TABLES[table]
     found: dict[str, str] = {}
     ignored: list[str] = []
@@ -156,12 +161,16 @@ def _conform(table: str, source: str, frame: pl.DataFrame) -> TableRead:
     for column in spec.required_columns:
         if column not in found:
             raise LoadRefused(f"{source}: required column '{column}' is missing")
+    def text(c: str) -> pl.Expr:
+        if c not in found:
+            return pl.lit(None, pl.String).alias(c)
+        value = pl.col(found[c]).cast(pl.String)
+        if typed_cells and spec.column(c).kind == "date":
+            value = value.str.replace(MIDNIGHT, "${1}")
+        return value.alias(c)
+
     frame = frame.with_row_index("source_row", offset=FIRST_DATA_ROW).select(
-        pl.col("source_row").cast(pl.Int32),
-        *(
-            pl.col(found[c]).cast(pl.String).alias(c) if c in found else pl.lit(None, pl.String).alias(c)
-            for c in spec.column_names
-        ),
+        pl.col("source_row").cast(pl.Int32), *(text(c) for c in spec.column_names)
     )
     # A wholly empty line is not a record (CSV blank lines, trailing empty spreadsheet rows).
     values = [pl.col(c) for c in spec.column_names if c in found]

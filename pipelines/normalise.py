@@ -23,8 +23,6 @@ from pipelines.pseudonym import pseudonymise
 TEN_DIGITS = re.compile(r"^\d{10}$")
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 UK_DATE = r"^(\d{2})/(\d{2})/(\d{4})$"
-# A spreadsheet or Parquet date cell read as text carries a midnight time.
-MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$"
 PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
 BOOLEAN_TRUE = ("yes", "y", "true", "1")
 BOOLEAN_FALSE = ("no", "n", "false", "0")
@@ -40,7 +38,7 @@ def _trimmed(name: str) -> pl.Expr:
 
 def _date(c: Column) -> list[pl.Expr]:
     v = _trimmed(c.name)
-    v = v.str.replace(UK_DATE, "${3}-${2}-${1}").str.replace(MIDNIGHT, "${1}")
+    v = v.str.replace(UK_DATE, "${3}-${2}-${1}")
     parsed = pl.when(v.str.contains(ISO_DATE)).then(v.str.to_date("%Y-%m-%d", strict=False))
     return [v.alias(c.name), parsed.alias(f"{c.name}__date")]
 

@@ -90,6 +90,7 @@ CASES: list[tuple[str, Callable[[Tables], None], Expected]] = [
     ("uk-impossible", setter("patients", date_of_birth="31/04/1981"), patient_rejected("bad_date")),
     ("unpadded-date", setter("patients", date_of_birth="1981-4-3"), patient_rejected("bad_date")),
     ("us-dash-date", setter("patients", date_of_birth="04-03-1981"), patient_rejected("bad_date")),
+    ("date-with-time", setter("referrals", received_date="2020-01-06 00:00:00"), referral_rejected("bad_date")),
     ("date-with-words", setter("referrals", received_date="6 Jan 2020"), referral_rejected("bad_date")),
     # --- value rules: required values (blank means missing; whitespace is trimmed)
     ("missing-dob", setter("patients", date_of_birth="  "), patient_rejected("missing_required")),

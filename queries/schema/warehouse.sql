@@ -141,8 +141,11 @@ CREATE TABLE IF NOT EXISTS audit.loads (
     source_format VARCHAR NOT NULL,        -- csv | parquet | xlsx
     extract_sha256 VARCHAR NOT NULL,       -- over every table file read, in table order
     raw_load_id INTEGER NOT NULL,          -- whose staging rows hold this load's raw rows
-    ignored_columns VARCHAR NOT NULL       -- JSON {"table": ["col", ...]}
+    ignored_columns VARCHAR NOT NULL,      -- JSON {"table": ["col", ...]}
+    fingerprint VARCHAR                    -- what decided the outcome (pipelines/load.py)
 );
+-- Warehouses made before the fingerprint existed.
+ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
 
 -- The load whose accepted rows are each site's current data.
 CREATE TABLE IF NOT EXISTS audit.site_snapshots (

@@ -169,12 +169,27 @@ def test_same_extract_twice_gives_identical_core_tables(tmp_path, gx_runner):
     second = _load(extract, db, gx_runner)
     assert _core(db) == core_once
     assert second.reused_raw_from == first.load_id
+    # Same bytes, as-of date, key and rules: the outcome is carried over, not re-validated.
+    assert second.unchanged_from == first.load_id and "validate" not in second.timings
+    assert second.tables == first.tables
     with duckdb.connect(str(db), read_only=True) as con:
         # Raw rows are not stored twice; each load keeps its own quarantine record.
         assert con.execute("select count(*) from staging.patients").fetchone()[0] == 2
         assert con.execute("select load_id, count(*) from audit.quarantine group by 1 order by 1").fetchall() == [
             (1, 1), (2, 1)]
         assert con.execute("select site, load_id from audit.site_snapshots").fetchall() == [("main", 2)]
+
+
+def test_a_new_as_of_date_revalidates(tmp_path, gx_runner):
+    tables = base_extract()
+    tables["outcomes"][0]["assessment_date"] = "2024-07-01"  # after AS_OF, not after a day later
+    extract = write_csv_extract(tmp_path / "x", tables)
+    db = tmp_path / "w.duckdb"
+    first = _load(extract, db, gx_runner)
+    later = load_extract(extract, db, as_of=dt.date(2024, 7, 1), runner=gx_runner)
+    assert later.unchanged_from is None and "validate" in later.timings
+    assert first.tables["outcomes"].rows_quarantined == 1 and later.tables["outcomes"].rows_accepted == 1
+    assert later.reused_raw_from == first.load_id  # the same bytes: raw rows are not stored twice
 
 
 def test_a_load_replaces_only_its_own_site(tmp_path, gx_runner):

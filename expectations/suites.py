@@ -3,8 +3,8 @@
 Two suites per table:
   <table>        row rules on the checked frame (pipelines/normalise.py): required values,
                  readable dates/numbers/booleans/codes, ranges, keys, NHS number, in-row date orders;
-  <table>_cross  rules across tables on the frame that queries/checks/<table>.sql joins in
-                 DuckDB: references, pumps, and the birth/death/as-of date rules.
+  <table>_cross  rules across tables on the frame joined in DuckDB by the views in
+                 queries/checks/: references, pumps, and the birth and death date rules.
 Every expectation carries meta: `reason_code` (the quarantine reason), `column` (the column the
 reason names) and `message` (a template filled from the offending row's raw values).
 `expectations/README.md` lists every expectation (`python -m expectations.suites` writes it;
@@ -136,7 +136,8 @@ def row_suite(spec: Table, as_of: dt.date) -> ExpectationSuite:
 
 
 def cross_suite(spec: Table) -> ExpectationSuite:
-    """Rules over the frame of queries/checks/<table>.sql (see its header for the columns)."""
+    """Rules over the table's cross-table frame (pipelines/validate.py: CROSS_VIEWS and
+    queries/checks/, whose headers name the columns)."""
     rules: list = []
     for c in spec.columns:
         if not c.references:

@@ -144,9 +144,21 @@ def _raise_on_errors(result, suite: str) -> None:
             )
 
 
+# The view each table's cross-table frame is read from (queries/checks/<view>.sql); a table not
+# listed has only the patient rules. Each view is created once the lookup it joins exists.
+CROSS_VIEWS = {"appointments": "rows_with_referral", "refills": "rows_with_implant",
+               "complications": "rows_with_implant"}
+# Views created after a table's status is known: its lookup, then the views that join it.
+AFTER_TABLE = {
+    "patients": ("lookup_patients", "rows_with_patient"),
+    "referrals": ("lookup_referrals", "rows_with_referral"),
+    "implants": ("lookup_implants", "rows_with_implant"),
+}
+
+
 def _cross_sql(table: str) -> str:
     path = CHECKS_DIR / f"cross_{table}.sql"
-    return path.read_text() if path.exists() else "select * from rows_with_patient"
+    return path.read_text() if path.exists() else f"select * from {CROSS_VIEWS.get(table, 'rows_with_patient')}"
 
 
 def _run_sql_file(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -168,18 +180,17 @@ def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRun
         protected = protect(read.frame, spec, key)
         checked = normalise(protected, spec)
         found = runner.run(checked, row_suite(spec, as_of))
+        # The views read checked_rows when queried: it is always the table being checked.
+        con.register("checked_rows", checked.to_arrow())
         if spec.event_date:
-            con.register("checked_rows", checked.to_arrow())
-            _run_sql_file(con, "rows_with_patient.sql")
             found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
         outcomes += found
         issues = _issues(found, protected, as_of)
         tables[table] = TableValidation(table, read.source_file, protected, checked, issues)
         status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
         con.register(f"status_{table}", status.to_arrow())
-        lookup = f"lookup_{table}.sql"
-        if (CHECKS_DIR / lookup).exists():
-            _run_sql_file(con, lookup)
+        for view in AFTER_TABLE.get(table, ()):
+            _run_sql_file(con, f"{view}.sql")
     con.close()
     return Validation(tables, outcomes)
 

@@ -1,6 +1,7 @@
--- Grain: one row per appointments row read. Columns for the appointments_cross suite:
--- the patient rules (rows_with_patient) and the optional referral reference, which must exist
--- and belong to the same patient.
+-- Grain: one row per row read of the table being checked (checked_rows), for tables with an
+-- optional referral_id (appointments): the patient rules (rows_with_patient) plus whether the
+-- referral exists, was accepted, and belongs to the same patient.
+create or replace temp view rows_with_referral as
 with rows as (
     select * from rows_with_patient
 ),

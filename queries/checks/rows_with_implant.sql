@@ -1,7 +1,8 @@
--- Grain: one row per refills row read. Columns for the refills_cross suite: the patient rules
--- (rows_with_patient); the implant, which must exist and belong to the same patient; and that
--- pump's dates and reservoir, for "refill_date within implant_date..explant_date" and
--- "fill_volume_ml ≤ reservoir_ml".
+-- Grain: one row per row read of the table being checked (checked_rows), for tables with an
+-- implant_id (refills, complications): the patient rules (rows_with_patient) plus whether the
+-- implant exists, was accepted, and belongs to the same patient, and that pump's dates and
+-- reservoir (for "refill_date within implant_date..explant_date" and "fill ≤ reservoir_ml").
+create or replace temp view rows_with_implant as
 with rows as (
     select * from rows_with_patient
 ),

@@ -53,6 +53,10 @@ def kpis(
     start: Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")],
     site: Annotated[Optional[str], typer.Option("--site", help="One site (default: all).")] = None,
+    condition: Annotated[
+        Optional[str],
+        typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
+    ] = None,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object only.")] = False,
 ) -> None:
@@ -74,7 +78,8 @@ def kpis(
         settings = load_settings(config)
     except FileNotFoundError as e:
         raise typer.BadParameter(str(e), param_hint="--config")
-    figures = compute_kpis(db, start_date, end_date, site=site, settings=settings)
+    figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
+                           condition=condition)
     if as_json:
         typer.echo(json.dumps(figures))
         return
@@ -86,7 +91,8 @@ def kpis(
         else:
             yield prefix, "—" if value is None else str(value)
 
-    table = Table(title=f"ITB Audit KPIs {start_date}..{end_date}, site: {site or 'all'}")
+    table = Table(title=f"ITB Audit KPIs {start_date}..{end_date}, site: {site or 'all'}, "
+                        f"condition: {condition or 'all'}")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in rows("", {k: v for k, v in figures.items() if k != "period"}):

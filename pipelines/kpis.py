@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -38,12 +40,14 @@ ACTIVITY_COUNTS = (
 
 @dataclass(frozen=True)
 class Scope:
-    """What a set of figures is computed for: the period, the site (None = all) and settings."""
+    """What a set of figures is computed for: the period, the site (None = all), settings, and
+    the patients' primary condition (None = all)."""
 
     start: dt.date
     end: dt.date
     site: str | None
     settings: Settings
+    condition: str | None = None
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -60,6 +64,7 @@ class Scope:
             "end": self.end,
             "as_of": self.as_of,
             "site": self.site,
+            "condition": self.condition,
             "wait_target_days": s.wait_target_days,
             "alarm_volume_ml": s.alarm_volume_ml,
             "max_refill_interval_days": s.max_refill_interval_days,
@@ -89,12 +94,14 @@ def compute_kpis(
     end: dt.date,
     site: str | None = None,
     settings: Settings | None = None,
+    condition: str | None = None,
 ) -> dict[str, Any]:
-    """The figures of kpis.md for the period start..end (as_of = end) and site (None = all).
+    """The figures of kpis.md for the period start..end (as_of = end), site (None = all) and the
+    patients' primary condition (None = all).
 
     `db` is a warehouse path (opened read-only for the call) or an open connection.
     """
-    scope = Scope(start, end, site, settings or load_settings())
+    scope = Scope(start, end, site, settings or load_settings(), condition)
     if isinstance(db, duckdb.DuckDBPyConnection):
         return _compute(db, scope)
     with connect_readonly(db) as con:
@@ -102,27 +109,40 @@ def compute_kpis(
 
 
 def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
-    active_pumps = scope.run(con, "active_pumps")
-    result = {
-        "period": {
-            "start": scope.start.isoformat(),
-            "end": scope.end.isoformat(),
-            "as_of": scope.as_of.isoformat(),
-            "site": scope.site,
-        },
-        "waits": waits_figures(scope.run(con, "waits")),
-        "trials": trials_figures(scope.run(con, "trials")),
-        "complications": complications_figures(
-            scope.run(con, "complication_exposure"),
-            scope.run(con, "complication_events"),
-            scope.settings.weight_gain_standard,
-        ),
-        "refills": refills_figures(scope.run(con, "refills"), active_pumps),
-        "battery": battery_figures(active_pumps, scope.as_of),
-        "activity": activity_figures(scope.run(con, "activity")),
-        "outcomes": outcomes_figures(scope.run(con, "outcomes")),
+    period = {
+        "start": scope.start.isoformat(),
+        "end": scope.end.isoformat(),
+        "as_of": scope.as_of.isoformat(),
+        "site": scope.site,
+        # only when filtered, so the keys of an unfiltered result stay as kpis.md lists them
+        **({"condition": scope.condition} if scope.condition is not None else {}),
     }
-    return _rounded(result)
+    return _rounded({"period": period, **section_figures(con, scope)})
+
+
+Rows = Callable[[str], pl.DataFrame]
+
+# Each section of the JSON: its figures from the rows of its marts. The one wiring of marts to
+# figures, used by the CLI, the exports and the dashboard alike.
+SECTIONS: dict[str, Callable[[Rows, Scope], dict[str, Any]]] = {
+    "waits": lambda rows, scope: waits_figures(rows("waits")),
+    "trials": lambda rows, scope: trials_figures(rows("trials")),
+    "complications": lambda rows, scope: complications_figures(
+        rows("complication_exposure"), rows("complication_events"), scope.settings.weight_gain_standard
+    ),
+    "refills": lambda rows, scope: refills_figures(rows("refills"), rows("active_pumps")),
+    "battery": lambda rows, scope: battery_figures(rows("active_pumps"), scope.as_of),
+    "activity": lambda rows, scope: activity_figures(rows("activity")),
+    "outcomes": lambda rows, scope: outcomes_figures(rows("outcomes")),
+}
+
+
+def section_figures(
+    con: duckdb.DuckDBPyConnection, scope: Scope, sections: Iterable[str] = tuple(SECTIONS)
+) -> dict[str, Any]:
+    """The figures of the named sections (unrounded), each mart run once."""
+    rows = cache(lambda mart: scope.run(con, mart))
+    return {name: SECTIONS[name](rows, scope) for name in sections}
 
 
 # --- sections: each takes the rows of its marts and returns its figures --------------------

@@ -4,9 +4,16 @@
 -- rule is written once here and the marts call it by name. Macros cannot see prepared
 -- parameters, so the marts pass $site, $as_of and the settings in as arguments.
 
--- A row belongs to the selected site; a NULL selection means every site.
-create or replace temp macro in_site(row_site, selected_site) as
-    selected_site is null or row_site = selected_site;
+-- A row is in scope: it belongs to the selected site, and its patient's primary_condition is the
+-- selected condition. A NULL selection means every site (or every condition). Every mart filters
+-- its rows through this macro, so the site and condition filters are written once.
+-- (The row's columns stay outside the subquery: inside it an unqualified `site` would name the
+-- patients' column.)
+create or replace temp macro in_scope(row_site, row_patient_id, selected_site, selected_condition) as
+    (selected_site is null or row_site = selected_site)
+    and (selected_condition is null or (row_site, row_patient_id) in (
+        select site, patient_id from core.patients where primary_condition = selected_condition
+    ));
 
 -- "In the period": start <= d <= end, both inclusive. A missing date is never in the period.
 create or replace temp macro in_period(d, period_start, period_end) as
@@ -28,14 +35,16 @@ create or replace temp macro computed_alarm_date(
         max_refill_interval_days
     )))::integer;
 
--- Every refill of the selected site(s), in order within its implant (refill_date, then
+-- Every refill in scope (selected site(s) and condition), in order within its implant (refill_date, then
 -- refill_id), with:
 --   alarm_date           its computed alarm date;
 --   next_refill_due_date the due date it sets for the implant's next refill: its next_due_date,
 --                        or where that is blank its alarm_date;
 --   due_date             its own due date: the previous refill's next_refill_due_date, or for
 --                        the implant's first refill the implant's first_refill_due_date.
-create or replace temp macro refill_chain(selected_site, alarm_volume_ml, max_refill_interval_days) as table
+create or replace temp macro refill_chain(
+    selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days
+) as table
     with refills as (
         select
             r.*,
@@ -45,7 +54,7 @@ create or replace temp macro refill_chain(selected_site, alarm_volume_ml, max_re
             ) as alarm_date,
             coalesce(r.next_due_date, alarm_date) as next_refill_due_date
         from core.refills as r
-        where in_site(r.site, selected_site)
+        where in_scope(r.site, r.patient_id, selected_site, selected_condition)
     ),
 
     sequenced as (

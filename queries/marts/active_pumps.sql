@@ -2,13 +2,15 @@
 --
 -- Grain: one row per active pump at as_of: implant_date <= as_of, no explant_date or
 -- explant_date > as_of, and the patient alive at as_of.
--- Parameters: $as_of, $site (NULL = all sites), $alarm_volume_ml, $max_refill_interval_days,
---             $default_battery_months; and the table battery_models(model_key, months): the
---             settings' months per model, keyed by lower-cased trimmed model name (as
---             Settings.battery_months_for); a model not listed gets $default_battery_months.
+-- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
+--             $alarm_volume_ml, $max_refill_interval_days, $default_battery_months; and the
+--             table battery_models(model_key, months): the settings' months per model, keyed by
+--             lower-cased trimmed model name (as Settings.battery_months_for); a model not
+--             listed gets $default_battery_months.
 --   current_due_date   the next_refill_due_date of the pump's latest refill dated <= as_of
 --                      (refill_date, then refill_id), or first_refill_due_date if it has none
 --   overdue_now        current_due_date < as_of (every active pump, battery or not)
+--   days_overdue       as_of - current_due_date, for pumps overdue now
 --   has_battery        battery months > 0; pumps without one have no ERI forecast and are
 --                      left out of the battery figures
 --   forecast_eri_date  reported_eri_date of the latest refill dated <= as_of that has one;
@@ -29,7 +31,7 @@ with pumps as (
     from core.implants as i
     join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
     left join battery_models as m on m.model_key = lower(trim(i.pump_model))
-    where in_site(i.site, $site)
+    where in_scope(i.site, i.patient_id, $site, $condition)
       and i.implant_date <= $as_of
       and (i.explant_date is null or i.explant_date > $as_of)
       and alive_at(p.date_of_death, $as_of)
@@ -37,7 +39,7 @@ with pumps as (
 
 refills_to_as_of as (
     select site, implant_id, refill_id, refill_date, next_refill_due_date, reported_eri_date
-    from refill_chain($site, $alarm_volume_ml, $max_refill_interval_days)
+    from refill_chain($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
     where refill_date <= $as_of
 ),
 
@@ -79,6 +81,7 @@ final as (
     select
         *,
         coalesce(current_due_date < $as_of, false) as overdue_now,
+        case when overdue_now then $as_of - current_due_date end as days_overdue,
         forecast_eri_date - $as_of as days_to_eri,
         coalesce(days_to_eri <= 0, false) as eri_overdue,
         coalesce(days_to_eri between 1 and 182, false) as eri_within_182_days,

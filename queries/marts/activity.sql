@@ -3,7 +3,8 @@
 -- Grain: one row per record counted by an activity figure; `figure` names the figure, so a
 -- figure is count(*) over its rows (an attended new assessment is a row of both
 -- new_assessments_attended and appointments_attended).
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites).
+-- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+--             $condition (primary_condition; NULL = all).
 --   referrals_received        referrals received, whatever their triage outcome
 --   new_assessments_attended  attended appointments of type new_assessment
 --   trials                    trials (test doses), not patients
@@ -17,13 +18,15 @@ with referrals as (
     select 'referrals_received' as figure, site, referral_id as record_id, patient_id,
            received_date as activity_date
     from core.referrals
-    where in_site(site, $site) and in_period(received_date, $start, $end)
+    where in_scope(site, patient_id, $site, $condition)
+      and in_period(received_date, $start, $end)
 ),
 
 appointments as (
     select site, appointment_id, patient_id, appointment_date, type, status
     from core.appointments
-    where in_site(site, $site) and in_period(appointment_date, $start, $end)
+    where in_scope(site, patient_id, $site, $condition)
+      and in_period(appointment_date, $start, $end)
 ),
 
 appointment_figures as (
@@ -39,7 +42,8 @@ appointment_figures as (
 trials as (
     select 'trials' as figure, site, trial_id, patient_id, trial_date
     from core.trials
-    where in_site(site, $site) and in_period(trial_date, $start, $end)
+    where in_scope(site, patient_id, $site, $condition)
+      and in_period(trial_date, $start, $end)
 ),
 
 implants as (
@@ -47,13 +51,15 @@ implants as (
         case procedure when 'new_implant' then 'new_implants' else 'replacements' end as figure,
         site, implant_id, patient_id, implant_date
     from core.implants
-    where in_site(site, $site) and in_period(implant_date, $start, $end)
+    where in_scope(site, patient_id, $site, $condition)
+      and in_period(implant_date, $start, $end)
 ),
 
 refills as (
     select 'refills' as figure, site, refill_id, patient_id, refill_date
     from core.refills
-    where in_site(site, $site) and in_period(refill_date, $start, $end)
+    where in_scope(site, patient_id, $site, $condition)
+      and in_period(refill_date, $start, $end)
 ),
 
 final as (

@@ -1,7 +1,8 @@
 -- Complications: events in the period (kpis.md section 3).
 --
 -- Grain: one row per complication whose event_date is in the period.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites).
+-- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+--             $condition (primary_condition; NULL = all).
 -- counted: the patient had a pump in situ on event_date (any of the patient's implants with
 --          implant_date <= event_date <= explant_date, or no explant). Events that are not
 --          counted (trial-related events, say) are reported apart as events outside exposure.
@@ -19,7 +20,7 @@ with events as (
         severity,
         required_surgery
     from core.complications
-    where in_site(site, $site)
+    where in_scope(site, patient_id, $site, $condition)
       and in_period(event_date, $start, $end)
 ),
 

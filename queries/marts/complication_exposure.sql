@@ -2,7 +2,8 @@
 --
 -- Grain: one row per implant with exposure in the period (exposure_days > 0). The patients in
 -- this mart are the period's implanted patients; sum(exposure_days) / 365.25 is pump_years.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites).
+-- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+--             $condition (primary_condition; NULL = all).
 -- entry = max(implant_date, start); exit = the earliest of explant_date, the patient's
 -- date_of_death and end + 1 day; exposure_days = exit - entry. So a pump explanted on the
 -- period's first day has no exposure, one implanted on its last day has 1 day, and exposure
@@ -20,7 +21,7 @@ with implants as (
         p.date_of_death
     from core.implants as i
     join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
-    where in_site(i.site, $site)
+    where in_scope(i.site, i.patient_id, $site, $condition)
 ),
 
 exposure as (

@@ -2,16 +2,19 @@
 --
 -- Grain: one row per cohort patient and measure with a baseline or a follow-up value.
 -- Cohort: patients whose first new_implant (ever) is dated in the period.
--- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites).
+-- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
+--             $condition (primary_condition; NULL = all).
 --   baseline   the latest value dated implant_date - 180 .. implant_date (both inclusive)
 --   follow-up  the value dated closest to implant_date + 365, within +-90 days and on or before
 --              as_of; of two equally close, the earlier
 --   paired     both present; change = follow-up - baseline
+-- The patient's primary_condition, tone_pattern, sex and age_at_implant (complete years at the
+-- first implant) come alongside, for the clinicians' cohort explorer.
 
 with cohort as (
     select site, patient_id, min(implant_date) as implant_date
     from core.implants
-    where in_site(site, $site) and procedure = 'new_implant'
+    where in_scope(site, patient_id, $site, $condition) and procedure = 'new_implant'
     group by site, patient_id
     having in_period(min(implant_date), $start, $end)
 ),
@@ -49,6 +52,10 @@ final as (
         site,
         patient_id,
         implant_date,
+        p.primary_condition,
+        p.tone_pattern,
+        p.sex,
+        date_sub('year', p.date_of_birth, implant_date) as age_at_implant,
         measure,
         b.baseline_date,
         b.baseline_value,
@@ -58,6 +65,7 @@ final as (
         f.followup_value - b.baseline_value as change
     from baselines as b
     full join followups as f using (site, patient_id, implant_date, measure)
+    join core.patients as p using (site, patient_id)
 )
 
 select * from final

@@ -2,18 +2,20 @@
 --
 -- Grain: one row per refill dated in the period.
 -- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
---             $alarm_volume_ml, $max_refill_interval_days, $residual_discrepancy_ml.
+--             $condition (primary_condition; NULL = all), $alarm_volume_ml,
+--             $max_refill_interval_days, $residual_discrepancy_ml.
 -- due_date and alarm_date come from refill_chain() (queries/core/macros.sql).
 --   adherence              'on_time' (refill_date <= due_date), 'late', or 'no_due_date'
 --   days_late              refill_date - due_date, for late refills
 --   booked_after_alarm     next_due_date is after this refill's computed alarm date
+--   days_past_alarm        next_due_date - alarm_date, for refills booked after the alarm
 --   residual_discrepancy   both residuals recorded and |actual - expected| > $residual_discrepancy_ml
 --                          (the difference is rounded to 6 decimals, as the volumes are recorded
 --                          to a few decimals and 3.1 - 1.1 must be 2.0, not 2.0000000000000004)
 
 with refills as (
     select *
-    from refill_chain($site, $alarm_volume_ml, $max_refill_interval_days)
+    from refill_chain($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
     where in_period(refill_date, $start, $end)
 ),
 
@@ -38,6 +40,7 @@ final as (
         alarm_date,
         next_due_date,
         coalesce(next_due_date > alarm_date, false) as booked_after_alarm,
+        case when booked_after_alarm then next_due_date - alarm_date end as days_past_alarm,
         expected_residual_ml,
         actual_residual_ml,
         round(abs(actual_residual_ml - expected_residual_ml), 6) as residual_difference_ml,

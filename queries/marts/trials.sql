@@ -1,7 +1,8 @@
 -- Trial (test dose) response (kpis.md section 2).
 --
 -- Grain: one row per patient in the cohort: patients whose first trial_date is in the period.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites).
+-- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+--             $condition (primary_condition; NULL = all).
 -- category: 'responder' when any of the patient's trials dated <= end is positive;
 --           'non_responder' when none is positive and at least one is negative;
 --           'inconclusive' otherwise. Trials after the period's end do not change the category.
@@ -9,7 +10,7 @@
 with site_trials as (
     select site, patient_id, trial_date, outcome
     from core.trials
-    where in_site(site, $site)
+    where in_scope(site, patient_id, $site, $condition)
 ),
 
 per_patient as (

@@ -2,7 +2,7 @@
 --
 -- Grain: one row per referral in scope that is seen in the period or open at as_of.
 -- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
---             $wait_target_days.
+--             $condition (primary_condition; NULL = all), $wait_target_days.
 -- In scope: triage_outcome not 'declined' or 'redirected' (pending and accepted count).
 -- Clock start: received_date. Clock stop: the earliest attended new_assessment appointment of
 -- the referral dated on or after received_date (a DNA does not stop the clock; an appointment
@@ -11,11 +11,12 @@
 --   within_target   seen and wait_days <= $wait_target_days
 --   is_open         received by as_of, no clock stop on or before as_of, patient alive at as_of
 --   over_target     open and as_of - received_date > $wait_target_days
+-- The referral's source comes alongside, for waits by referral source.
 
 with referrals as (
-    select site, referral_id, patient_id, received_date, triage_outcome
+    select site, referral_id, patient_id, received_date, source, triage_outcome
     from core.referrals
-    where in_site(site, $site)
+    where in_scope(site, patient_id, $site, $condition)
       and triage_outcome not in ('declined', 'redirected')
 ),
 
@@ -36,6 +37,7 @@ clocks as (
         r.site,
         r.referral_id,
         r.patient_id,
+        r.source,
         r.triage_outcome,
         r.received_date as clock_start,
         s.clock_stop,

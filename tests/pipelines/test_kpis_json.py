@@ -8,8 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.config import load_settings
+from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
+from pipelines.kpis import Scope, compute_kpis
 from pipelines.queries import run_query
 from tests.pipelines.kpi_fixtures import END, START, Warehouse
 
@@ -121,6 +122,65 @@ def test_empty_warehouse(tmp_path):
             assert value == 0 and value is not False, key   # counts, and pump_years 0.0
 
 
+def test_condition_filter_keeps_only_that_conditions_patients(tmp_path):
+    """Every mart filters through the one in_scope macro: with a condition, only the patients
+    whose primary_condition it is count, in every section, and the CLI passes it on."""
+    w = Warehouse(tmp_path / "w.duckdb")
+    for patient, condition in [("MS", "multiple_sclerosis"), ("CP", "cerebral_palsy")]:
+        w.add("patients", patient_id=patient, primary_condition=condition)
+        w.add("referrals", referral_id=f"R{patient}", patient_id=patient, received_date="2024-02-01")
+        w.add("appointments", appointment_id=f"A{patient}", patient_id=patient,
+              referral_id=f"R{patient}", appointment_date="2024-02-15")
+        w.add("trials", trial_id=f"T{patient}", patient_id=patient, trial_date="2024-03-01")
+        w.add("implants", implant_id=f"I{patient}", patient_id=patient, implant_date="2024-04-01",
+              first_refill_due_date="2024-07-01")
+        w.add("refills", refill_id=f"F{patient}", patient_id=patient, implant_id=f"I{patient}",
+              refill_date="2024-06-20", next_due_date="2024-09-01")
+        w.add("complications", complication_id=f"C{patient}", patient_id=patient,
+              event_date="2024-05-01", category="infection")
+        w.add("outcomes", patient_id=patient, assessment_date="2024-03-15", measure="mas", value=3.0)
+    w.add("referrals", referral_id="R2", patient_id="CP", received_date="2024-12-01")  # CP open
+
+    both = compute_kpis(w.con, START, END, settings=Settings())
+    ms = compute_kpis(w.con, START, END, settings=Settings(), condition="multiple_sclerosis")
+    nobody = compute_kpis(w.con, START, END, settings=Settings(), condition="stroke")
+    assert ms["period"]["condition"] == "multiple_sclerosis" and "condition" not in both["period"]
+    counts = {
+        "waits.seen": (2, 1, 0), "waits.open": (1, 0, 0), "trials.patients": (2, 1, 0),
+        "trials.by_condition": (2, 1, 0),
+        "complications.implanted_patients": (2, 1, 0), "complications.all.events": (2, 1, 0),
+        "refills.on_time": (2, 1, 0), "refills.overdue_now": (2, 1, 0),
+        "battery.active_pumps": (2, 1, 0), "activity.referrals_received": (3, 1, 0),
+        "activity.new_assessments_attended": (2, 1, 0), "activity.trials": (2, 1, 0),
+        "activity.new_implants": (2, 1, 0), "activity.refills": (2, 1, 0),
+    }
+    for key, expected in counts.items():
+        got = []
+        for result in (both, ms, nobody):
+            value = result
+            for part in key.split("."):
+                value = value[part]
+            got.append(len(value) if isinstance(value, dict) else value)
+        assert tuple(got) == expected, key
+    assert list(ms["trials"]["by_condition"]) == ["multiple_sclerosis"]
+    # the rows behind the figures: only MS's, in every mart
+    scope = Scope(START, END, None, Settings(), condition="multiple_sclerosis")
+    for mart in ("waits", "trials", "complication_exposure", "complication_events", "refills",
+                 "active_pumps", "activity", "outcomes"):
+        assert set(scope.run(w.con, mart)["patient_id"]) <= {"MS"}, mart
+
+    db = tmp_path / "copy.duckdb"
+    (name,) = w.con.execute("select current_database()").fetchone()
+    w.con.execute(f"attach '{db}' as copy")
+    w.con.execute(f"copy from database {name} to copy")
+    w.con.execute("detach copy")
+    w.close()
+    result = CliRunner().invoke(app, ["kpis", "--db", str(db), "--start", str(START), "--end",
+                                      str(END), "--condition", "cerebral_palsy", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["waits"]["open"] == 1     # CP's R2
+
+
 def test_changing_a_setting_changes_only_its_figures(two_sites, tmp_path):
     config = tmp_path / "itb-audit.toml"
     config.write_text("[kpis]\nwait_target_days = 5\n")
@@ -167,10 +227,11 @@ def test_cli_json(two_sites, tmp_path):
 
 
 def test_run_query_binds_by_name_on_a_cursor_per_thread(two_sites):
-    params = dict(start=START, end=END, as_of=END, site=None, wait_target_days=42,
+    params = dict(start=START, end=END, as_of=END, site=None, condition=None, wait_target_days=42,
                   unused_setting=1)       # parameters a query does not name are not bound
     with ThreadPoolExecutor(4) as pool:
         tables = list(pool.map(lambda _: run_query(two_sites.con, "marts/waits", **params), range(8)))
     assert all(t.num_rows == 3 for t in tables)  # 2 seen + south's open R2
     with pytest.raises(TypeError, match="wait_target_days"):
-        run_query(two_sites.con, "marts/waits", start=START, end=END, as_of=END, site=None)
+        run_query(two_sites.con, "marts/waits", start=START, end=END, as_of=END, site=None,
+                  condition=None)

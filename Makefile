@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB := warehouse/demo.duckdb
 SAMPLE := data_samples/clean
 
-.PHONY: install dashboard demo-data test test-fast clean
+.PHONY: install dashboard demo-data browser-deps test test-fast clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ demo-data: $(STAMP)
 dashboard: demo-data
 	ITB_AUDIT_DB=$(DEMO_DB) $(BIN)/streamlit run dashboard/app.py --server.headless true
 
+# The browser tests drive Debian's chromium through Playwright (`playwright install` would
+# download its own browser); install it when it is missing.
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 # The whole suite, slow and browser tests included (this is what .ci/run calls).
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -m "" -n 2 -q
 
 # Fast tests only, for the edit-test loop.

@@ -1,47 +1,203 @@
-"""The dashboard renders from the warehouse, says what to do when it is empty, and never imports
-Great Expectations (5 s and 260 MB the dashboard process does not need)."""
+"""Every page renders from the warehouse with its charts, every headline figure carries its
+definition and equals `itb-audit kpis --json` / `compute_kpis` for the same filters, an empty
+warehouse asks for a load on every page, and the dashboard never imports Great Expectations."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
+from dashboard.definitions import FIGURES
+from pipelines.cli import app as cli
+from pipelines.config import load_settings
+from pipelines.kpis import compute_kpis
+from pipelines.warehouse import SCHEMA_SQL
+from tests.conftest import SAMPLE_AS_OF
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+PAGES = ["overview", "waits", "trials", "complications", "refills", "batteries", "outcomes",
+         "data_quality"]
+# The default period: the 12 months ending on the latest load's as-of date.
+AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)
+DEFAULT_START = dt.date(2025, 11, 2)
+LABELS = {figure.label: key for key, figure in FIGURES.items()}
 
 
 @pytest.fixture
 def app(monkeypatch):
-    def run(db: Path) -> AppTest:
+    def run(db: Path, page: str | None = None) -> AppTest:
         monkeypatch.setenv("ITB_AUDIT_DB", str(db))
-        return AppTest.from_file(APP, default_timeout=60).run()
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        if page:
+            at.switch_page(f"views/{page}.py").run()
+        return at
     return run
 
 
-def test_data_quality_page_shows_the_sample_load(app, sample_db):
+@pytest.fixture(scope="module")
+def cli_kpis(sample_db):
+    """`itb-audit kpis --json` for the default period, all sites and conditions."""
+    result = CliRunner().invoke(cli, ["kpis", "--db", str(sample_db), "--start",
+                                      DEFAULT_START.isoformat(), "--end", AS_OF.isoformat(),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def figure_at(figures: dict, key: str):
+    value = figures
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def shown_number(text: str) -> float | None:
+    """A figure as shown ('1,234', '76.5%', '+0.50', '—') as a number (a percentage as a
+    fraction)."""
+    if text == "—":
+        return None
+    number = float(text.rstrip("%").replace(",", "").replace("+", ""))
+    return number / 100 if text.endswith("%") else number
+
+
+def assert_headlines_match(at: AppTest, figures: dict) -> int:
+    """Every st.metric on the page is a figure of kpis.md with its definition as the tooltip, and
+    shows the value of `figures` (to the precision shown). Returns how many were checked."""
+    settings = asdict(load_settings())
+    checked = 0
+    for metric in at.metric:
+        key = LABELS.get(metric.label)
+        assert key, f"{metric.label!r} has no definition in dashboard/definitions.py"
+        assert metric.help == FIGURES[key].definition.format(**settings), metric.label
+        if key.startswith("quality."):
+            continue
+        expected, shown = figure_at(figures, key), shown_number(metric.value)
+        if expected is None:
+            assert shown is None, metric.label
+        else:
+            decimals = {"percent": 3, "change": 2}.get(FIGURES[key].unit, 1)
+            assert math.isclose(shown, expected, abs_tol=0.5 * 10 ** -decimals + 1e-9), (
+                metric.label, metric.value, expected)
+        checked += 1
+    return checked
+
+
+def test_figure_labels_are_unique():
+    assert len(LABELS) == len(FIGURES)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_db, cli_kpis, page):
+    at = app(sample_db, page)
+    assert not at.exception, [e.value for e in at.exception]
+    charts = at.get("plotly_chart")
+    assert charts, "no chart"
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        assert spec["data"], "a chart without data"
+    assert at.metric, "no headline figure"
+    checked = assert_headlines_match(at, cli_kpis)
+    assert checked or page == "data_quality"
+    # every table has its two downloads (CSV and Excel)
+    assert at.dataframe and len(at.download_button) == 2 * len(at.dataframe)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_filters_are_shared_and_every_figure_follows_them(app, sample_db, page):
     at = app(sample_db)
+    at.sidebar.radio(key="period_pick").set_value("Last quarter")
+    at.sidebar.selectbox(key="condition").set_value("multiple_sclerosis")
+    at.run()
+    at.switch_page(f"views/{page}.py").run()   # the choice carries over to every page
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.radio(key="period_pick").value == "Last quarter"
+    figures = compute_kpis(sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30),
+                           condition="multiple_sclerosis")
+    assert_headlines_match(at, figures)
+    described = [c.value for c in at.main.caption if "Multiple sclerosis" in c.value]
+    assert described and "1 Jul 2026 to 30 Sep 2026" in described[0]
+
+
+@pytest.mark.parametrize("period", [(dt.date(1991, 1, 1), dt.date(1991, 3, 31)),
+                                    (dt.date(2026, 4, 3), dt.date(2026, 4, 20))],
+                         ids=["before any data", "no whole month"])
+def test_every_page_renders_a_period_with_little_or_no_data(app, sample_db, period):
+    at = app(sample_db)
+    at.sidebar.radio(key="period_pick").set_value("Custom").run()
+    at.sidebar.date_input(key="custom_period").set_value(period).run()
+    for page in PAGES:
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert_headlines_match(at, compute_kpis(sample_db, *period))
+
+
+def test_site_and_financial_year_filters(app, sample_db):
+    at = app(sample_db, "waits")
+    at.sidebar.radio(key="period_pick").set_value("Financial year").run()
+    at.sidebar.selectbox(key="financial_year").set_value("2025/26").run()
+    at.sidebar.selectbox(key="site").set_value("main").run()
+    assert not at.exception
+    assert_headlines_match(at, compute_kpis(sample_db, dt.date(2025, 4, 1),
+                                            dt.date(2026, 3, 31), site="main"))
+
+
+def test_custom_period(app, sample_db):
+    at = app(sample_db, "refills")
+    at.sidebar.radio(key="period_pick").set_value("Custom").run()
+    at.sidebar.date_input(key="custom_period").set_value((dt.date(2020, 1, 1),
+                                                         dt.date(2024, 12, 31))).run()
+    assert not at.exception
+    assert_headlines_match(at, compute_kpis(sample_db, dt.date(2020, 1, 1), dt.date(2024, 12, 31)))
+
+
+def test_data_quality_page_shows_the_sample_load(app, sample_db):
+    at = app(sample_db, "data_quality")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sites loaded"] == "1"
     assert metrics["Rows quarantined (current loads)"] == "0"
-    assert int(metrics["Rows accepted (current loads)"]) > 1000
+    assert shown_number(metrics["Rows accepted (current loads)"]) > 1000
+    expectations = next(df.value for df in at.dataframe if "rows_checked" in df.value.columns)
+    assert (expectations["rows_passed"] + expectations["rows_failed"]
+            == expectations["rows_checked"]).all()
 
 
-def test_empty_warehouse_asks_for_a_load(app, tmp_path):
-    at = app(tmp_path / "missing.duckdb")
+@pytest.fixture(params=["missing", "no loads"])
+def empty_db(request, tmp_path):
+    db = tmp_path / "empty.duckdb"
+    if request.param == "no loads":
+        with duckdb.connect(str(db)) as con:
+            con.execute(SCHEMA_SQL.read_text())
+    return db
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_warehouse_asks_for_a_load_on_every_page(app, empty_db, page):
+    at = app(empty_db, page)
     assert not at.exception
     assert "Load an extract" in at.info[0].value
+    assert "itb-audit load EXTRACT --db" in at.info[0].value
 
 
 def test_dashboard_process_does_not_import_great_expectations(sample_db):
     code = (
         "import os, sys; from streamlit.testing.v1 import AppTest; "
         f"os.environ['ITB_AUDIT_DB'] = {str(sample_db)!r}; "
-        f"AppTest.from_file({APP!r}, default_timeout=60).run(); "
+        f"at = AppTest.from_file({APP!r}, default_timeout=60).run(); "
+        "[at.switch_page(f'views/{p}.py').run() for p in "
+        f"{PAGES!r}]; "
         "print(any(m.startswith('great_expectations') for m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     assert out.strip().splitlines()[-1] == "False"

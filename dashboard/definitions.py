@@ -1,0 +1,367 @@
+"""What every figure on screen means: one text per figure, worded from kpis.md
+(../shared/spec/kpis.md), shown beside the figure (a metric's tooltip or a chart's expander).
+
+A headline figure's key is its path in the JSON of `itb-audit kpis --json` (e.g.
+"waits.rate_within_target"), so the figure on the page can be checked against `compute_kpis`;
+keys of figures that do not come from `compute_kpis` start with "quality.". `{name}` in a
+definition is a setting (pipelines.config.Settings), filled in when it is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Unit = Literal["count", "percent", "days", "per_100_pump_years", "pump_years", "change"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """label and definition; unit for formatting; detail: a line shown under the figure, filled
+    from the figures beside it (its own group's, then its section's)."""
+
+    label: str
+    definition: str
+    unit: Unit = "count"
+    detail: str = ""
+
+
+_PERIOD = "in the period"
+_WILSON = " With its Wilson score 95% interval."
+_POISSON = " With its exact Poisson 95% interval."
+
+FIGURES: dict[str, Figure] = {
+    # 1. Waits
+    "waits.seen": Figure(
+        "Referrals seen",
+        "Referrals (triage outcome not declined or redirected) whose clock stopped in the period. "
+        "Clock start: the referral's received date; clock stop: the earliest attended "
+        "new_assessment appointment of the referral on or after that date. A DNA does not stop "
+        "the clock.",
+    ),
+    "waits.median_wait_days": Figure(
+        "Median wait (days)",
+        "Median of the seen referrals' waits (clock stop − clock start, calendar days). A median "
+        "of an even count is the mean of the two middle values.",
+        "days",
+    ),
+    "waits.rate_within_target": Figure(
+        "Seen within the wait target",
+        "Seen referrals whose wait was at most {wait_target_days} days (setting "
+        "wait_target_days; 6 weeks by default) ÷ referrals seen." + _WILSON,
+        "percent",
+        "{within_target} of {seen} seen",
+    ),
+    "waits.open": Figure(
+        "Open referrals",
+        "Referrals in scope received on or before the as-of date (the period's end), with no "
+        "clock stop on or before it, whose patient was alive at the as-of date.",
+    ),
+    "waits.open_over_target": Figure(
+        "Open, waiting over target",
+        "Open referrals that had waited more than {wait_target_days} days at the as-of date "
+        "(as-of date − received date).",
+    ),
+    # 2. Trials
+    "trials.patients": Figure(
+        "Patients trialled",
+        "Patients whose first trial (test dose) is dated in the period.",
+    ),
+    "trials.rate": Figure(
+        "Trial response rate",
+        "Responders ÷ (responders + non-responders) among patients first trialled in the period. "
+        "A responder has a positive trial dated on or before the period's end; a non-responder "
+        "none positive and at least one negative; the rest are inconclusive and left out."
+        + _WILSON,
+        "percent",
+        "{responders} responders, {non_responders} non-responders",
+    ),
+    "trials.inconclusive": Figure(
+        "Inconclusive",
+        "Patients first trialled in the period with no positive and no negative trial by the "
+        "period's end.",
+    ),
+    # 3. Complications
+    "complications.implanted_patients": Figure(
+        "Implanted patients",
+        "Patients with pump exposure in the period: an implant in situ for at least one day "
+        "between the period's start and end (exposure stops at explant or death).",
+    ),
+    "complications.pump_years": Figure(
+        "Pump-years",
+        "Sum of every implant's exposure days in the period ÷ 365.25. Exposure runs from "
+        "max(implant date, start) to the earliest of explant date, date of death and end + 1 day.",
+        "pump_years",
+    ),
+    "complications.all.events": Figure(
+        "Complications",
+        "Complications dated in the period while the patient had a pump in situ (implant date ≤ "
+        "event date ≤ explant date, or no explant), all categories.",
+    ),
+    "complications.all.rate_per_100_pump_years": Figure(
+        "Complication rate",
+        "Complications per 100 pump-years: counted complications ÷ pump-years × 100, all "
+        "categories." + _POISSON,
+        "per_100_pump_years",
+        "per 100 pump-years ({events} in {pump_years:.1f})",
+    ),
+    "complications.all.patient_incidence": Figure(
+        "Patients with a complication",
+        "Distinct implanted patients with at least one counted complication ÷ implanted "
+        "patients." + _WILSON,
+        "percent",
+        "{patients} of {implanted_patients} implanted patients",
+    ),
+    "complications.by_category.weight_gain.patient_incidence": Figure(
+        "Weight gain (patients)",
+        "Implanted patients with at least one counted weight_gain complication ÷ implanted "
+        "patients." + _WILSON + " Held against the service's standard of under "
+        "{weight_gain_standard:.0%} of implanted patients.",
+        "percent",
+        "{patients} of {implanted_patients} implanted patients",
+    ),
+    "complications.events_outside_exposure": Figure(
+        "Outside pump exposure",
+        "Complications dated in the period when the patient had no pump in situ (trial-related "
+        "events, say). Shown apart; not in any rate.",
+    ),
+    # 4. Refills
+    "refills.rate": Figure(
+        "Refills on time",
+        "Refills in the period with a due date that were done on or before it ÷ refills with a "
+        "due date. The due date comes from the previous refill of the same pump (its next due "
+        "date, or where blank its computed alarm date), or for the first refill the implant's "
+        "first refill due date." + _WILSON,
+        "percent",
+        "{on_time} on time, {late} late",
+    ),
+    "refills.late": Figure("Late refills", "Refills in the period done after their due date."),
+    "refills.median_days_late": Figure(
+        "Median days late",
+        "Median of (refill date − due date) over the late refills in the period.",
+        "days",
+    ),
+    "refills.without_due_date": Figure(
+        "Refills without a due date",
+        "Refills in the period with no due date to judge them by (left out of the on-time rate).",
+    ),
+    "refills.booked_after_alarm": Figure(
+        "Booked past the alarm date",
+        "Refills in the period whose next due date is after their computed alarm date: refill "
+        "date + floor(min((fill volume − {alarm_volume_ml} mL) × concentration ÷ daily dose, "
+        "{max_refill_interval_days})) days. A pump booked to run past its low-reservoir alarm: "
+        "a safety flag.",
+    ),
+    "refills.residual_discrepancies": Figure(
+        "Residual discrepancies",
+        "Refills in the period with both residual volumes recorded and |actual − expected| > "
+        "{residual_discrepancy_ml} mL (setting residual_discrepancy_ml).",
+    ),
+    "refills.overdue_now": Figure(
+        "Overdue for a refill now",
+        "Active pumps at the as-of date whose current due date (from their latest refill on or "
+        "before it, or their first refill due date) is before the as-of date. A patient safety "
+        "list: every pump is listed on the Refills page.",
+    ),
+    # 5. Battery
+    "battery.active_pumps": Figure(
+        "Active pumps with a battery",
+        "Pumps in situ at the as-of date (implanted on or before it, not explanted by it, patient "
+        "alive), of a model with a battery (models set to 0 months have none).",
+    ),
+    "battery.overdue": Figure(
+        "Battery overdue",
+        "Active pumps whose forecast ERI date is on or before the as-of date. Forecast ERI: the "
+        "reported ERI date of the pump's latest refill that has one, otherwise implant date + "
+        "the model's battery months (setting; {default_battery_months} by default).",
+    ),
+    "battery.due_within_182_days": Figure(
+        "Due within 6 months",
+        "Active pumps whose forecast ERI date is 1 to 182 days after the as-of date.",
+    ),
+    "battery.due_within_365_days": Figure(
+        "Due within 12 months",
+        "Active pumps whose forecast ERI date is 1 to 365 days after the as-of date (including "
+        "those due within 6 months).",
+    ),
+    # 6. Activity
+    "activity.referrals_received": Figure(
+        "Referrals received",
+        "Referrals received in the period, whatever their triage outcome.",
+    ),
+    "activity.new_assessments_attended": Figure(
+        "New assessments attended",
+        "Attended appointments of type new_assessment in the period.",
+    ),
+    "activity.trials": Figure("Trials (test doses)", "Trials dated in the period (trials, not patients)."),
+    "activity.new_implants": Figure("New implants", "Implants with procedure new_implant in the period."),
+    "activity.replacements": Figure(
+        "Replacement implants", "Implants with procedure replacement in the period (for any reason)."
+    ),
+    "activity.refills": Figure("Refills done", "Refills dated in the period."),
+    "activity.dna_rate": Figure(
+        "Appointment DNA rate",
+        "Appointments (every type) in the period with status dna ÷ (attended + dna); cancelled "
+        "appointments are in neither." + _WILSON,
+        "percent",
+        "{appointments_dna} DNAs, {appointments_attended} attended",
+    ),
+    # Data quality (not from compute_kpis)
+    "quality.sites_loaded": Figure(
+        "Sites loaded", "Sites with a current load: the snapshot every figure is computed from."
+    ),
+    "quality.rows_accepted": Figure(
+        "Rows accepted (current loads)",
+        "Rows of the current loads that passed every rule of the data contract.",
+    ),
+    "quality.rows_quarantined": Figure(
+        "Rows quarantined (current loads)",
+        "Rows that broke a rule of the data contract. They are kept with every reason and left "
+        "out of every figure.",
+    ),
+}
+
+MEASURE_NAMES = {
+    "mas": "MAS",
+    "penn_spasm_frequency": "Penn spasms",
+    "pain_nrs": "Pain (NRS)",
+    "gas_t_score": "GAS T-score",
+    "weight_kg": "Weight (kg)",
+}
+MEASURE_DESCRIPTIONS = {
+    "mas": "Modified Ashworth Scale (0–4; an ordinal grade recorded as a number)",
+    "penn_spasm_frequency": "Penn Spasm Frequency Scale (0–4)",
+    "pain_nrs": "pain numeric rating scale (0–10)",
+    "gas_t_score": "Goal Attainment Scaling T-score (50 = goals met as expected)",
+    "weight_kg": "weight in kg",
+}
+for _measure, _name in MEASURE_NAMES.items():
+    FIGURES[f"outcomes.{_measure}.mean_change"] = Figure(
+        _name,
+        f"Mean change, baseline to 12 months, in the {MEASURE_DESCRIPTIONS[_measure]}: the mean "
+        "of each patient's (12-month value − baseline), over patients first "
+        "implanted (new_implant) in the period who have both. Baseline: the latest value in the "
+        "180 days up to and including the implant date; 12-month value: the one closest to "
+        "implant date + 365 days within ±90 days and on or before the as-of date (ties: the "
+        "earlier).",
+        "change",
+        "{baseline_mean:.2f} → {followup_mean:.2f}; n = {patients_paired}",
+    )
+
+# Texts beside charts and tables (not single figures).
+NOTES: dict[str, str] = {
+    "freshness": "Each site's current load: when it finished and the extract's as-of date. "
+    "Figures are as at the period's end; a period ending after a site's as-of date has no data "
+    "for that site beyond it.",
+    "standards": "A standard is judged by the figure's 95% interval, never by the point alone: "
+    "met when the whole interval is on the right side of the standard, not met when the whole "
+    "interval is on the wrong side, otherwise not shown (the data cannot tell).",
+    "waits.no_standard": "No percentage standard is set for the {wait_target_days}-day wait (the "
+    "service's local KPI: referral received to first attended appointment; it is not the RTT "
+    "clock), so the rate is shown with its interval and not judged.",
+    "refills.no_standard": "No percentage standard is set for refills on time, so the rate is "
+    "shown with its interval and not judged.",
+    "waits.distribution": "Waits of the referrals seen in the period (clock stop − clock start, "
+    "days). The line marks the wait target of {wait_target_days} days.",
+    "waits.spc": "Making Data Count p-chart of the monthly share of seen referrals seen within "
+    "{wait_target_days} days, for each calendar month wholly inside the period (each month's "
+    "figure exactly as the headline's for a period of that month). "
+    "Limits: p̄ ± 3·√(p̄(1−p̄)/n) from the first 12 months; special causes: a point outside the "
+    "limits, 7 in a row on one side of the mean, 7 rising or falling, or 2 of 3 near a limit. "
+    "Months with no one seen are gaps.",
+    "waits.by_source": "Referrals seen in the period by referral source: the same figures as "
+    "the headline, per source.",
+    "waits.open_list": "Referrals open at the as-of date (the period's end), longest wait first.",
+    "waits.dna": "Appointments of every type with status dna, per calendar month wholly inside "
+    "the period; the headline DNA rate is dna ÷ (attended + dna) over the whole period.",
+    "trials.by_condition": "Trial response rate of patients first trialled in the period, by "
+    "primary condition, with Wilson 95% intervals. Published responder proportions: 97% "
+    "(spinal origin) and 94% (cerebral origin) (Penn 1992; Gilmartin 2000).",
+    "trials.by_dose": "Every trial dated in the period, by test dose: positive ÷ (positive + "
+    "negative) with Wilson 95% intervals; inconclusive trials are in neither. A patient given "
+    "50 mcg, then 75 mcg, counts once at each dose, so a later dose's rate is among those who "
+    "did not respond to a lower one.",
+    "trials.pathway": "Patients whose first referral was received in the period, and how many "
+    "of them reached each later step (the first attended new assessment, first trial, first new "
+    "implant on or after the referral) by the as-of date. Recent referrals have had less time to "
+    "move on. Times are medians over patients with both steps dated.",
+    "complications.by_category": "Per category: patients with a counted complication ÷ implanted "
+    "patients (Wilson 95% interval), and counted complications per 100 pump-years (exact "
+    "Poisson 95% interval). Grey bands and marks: published figures (domain notes). Published "
+    "per-patient figures cover years of follow-up (mean 3.6–8.6 years), so a one-year period's "
+    "per-patient incidence is expected to be lower; per pump-year figures are comparable.",
+    "complications.km": "Kaplan–Meier: the share of implants (every implant up to the as-of "
+    "date, new or replacement) still free of a first complication of that category while in "
+    "situ, by years since implant, with log-log 95% intervals. Follow-up ends at the event, or "
+    "is censored at explant, death or the as-of date.",
+    "complications.outside": "Complications dated in the period when the patient had no pump in "
+    "situ. They are in no rate above.",
+    "complications.funnel": "Each site's complications per 100 pump-years against its pump-years, "
+    "with 95% and 99.8% exact Poisson limits around the all-sites rate. A site outside the "
+    "limits differs by more than chance would explain.",
+    "refills.overdue_list": "Active pumps at the as-of date whose current due date is before it, "
+    "most overdue first. Contact these patients.",
+    "refills.spc": "Making Data Count p-chart of the monthly share of refills on time, for each "
+    "calendar month wholly inside the period (each month's figure exactly as the headline's for "
+    "a period of that month). Limits: p̄ ± 3·√(p̄(1−p̄)/n) from the first 12 months; special "
+    "causes as on the waits chart.",
+    "refills.lateness": "Days late (refill date − due date) of the late refills in the period.",
+    "refills.discrepancies": "Refills in the period whose actual residual volume differs from the "
+    "expected by more than {residual_discrepancy_ml} mL. Investigate and trend (ASRA 2017).",
+    "refills.after_alarm": "Refills in the period booked (next due date) after their computed "
+    "alarm date.",
+    "battery.by_quarter": "Active pumps whose forecast ERI date falls in each of the next 8 "
+    "calendar quarters after the as-of date's quarter (for theatre planning). A SynchroMed II "
+    "stops 90 days after its ERI alarm; schedule replacement well before.",
+    "battery.due_list": "Active pumps with a battery whose forecast ERI date is overdue or within "
+    "12 months of the as-of date, soonest first.",
+    "battery.service_life": "Kaplan–Meier by pump model: the share of pumps not yet explanted for "
+    "battery end of life, by years since implant (every implant up to the as-of date; other "
+    "explants, deaths and pumps still in situ are censored). Models without a battery are left "
+    "out.",
+    "outcomes.cohort": "Patients whose first new implant is in the period, with a baseline and a "
+    "12-month value of a measure (as the headline figures). Changes are follow-up − baseline, "
+    "with a 95% t interval of the mean change. MAS is an ordinal grade recorded as a number; "
+    "its mean is a summary, not a measurement.",
+    "quality.expectations": "Every expectation of the current loads: rows checked (denominator) "
+    "and rows that passed (numerator). The pass rate is judged here against the threshold you "
+    "choose, without re-running the validation.",
+    "quality.quarantine": "Rows of the current loads that broke a rule, with every reason. They "
+    "are left out of every figure; fix them at source (file and row given) and reload.",
+    "quality.loads": "Every load, newest first; the current one per site is marked.",
+}
+
+# Published complication figures (domain notes section 3), for reference bands.
+# (category or "all", measure, low, high, source)
+PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
+    ("all", "per_100_pump_years", 7.4, 7.4, "Benedičič et al. 2023: 0.074 per pump-year"),
+    ("catheter", "per_100_pump_years", 3.0, 3.0, "Benedičič et al. 2023: catheter 0.030 per pump-year"),
+    ("wound", "per_100_pump_years", 2.3, 2.3, "Benedičič et al. 2023: skin 0.023 per pump-year"),
+    ("pump_malfunction", "per_100_pump_years", 0.9, 0.9, "Benedičič et al. 2023: pump 0.009 per pump-year"),
+    ("all", "patient_incidence", 0.25, 0.27, "Pucks-Faes et al. 2018 (25%); Benedičič et al. 2023 (27%)"),
+    ("catheter", "patient_incidence", 0.056, 0.151,
+     "Feller et al. 2021 (5.6%, adults); Motta & Antonello 2014 (15.1%, children)"),
+    ("infection", "patient_incidence", 0.093, 0.146,
+     "Motta & Antonello 2014 (9.3%); Imerci et al. 2019 (14.6% of patients)"),
+    ("csf_leak", "patient_incidence", 0.049, 0.249,
+     "Motta & Antonello 2014 (4.9%); Imerci et al. 2019 (24.9% of patients)"),
+    ("pump_malfunction", "patient_incidence", 0.01, 0.01, "Motta & Antonello 2014 (1%)"),
+]
+
+# Names on screen for codes that capitalising would garble; other codes read as words.
+CODE_NAMES = {
+    "all": "All complications",
+    "csf_leak": "CSF leak",
+    "gp_ers": "GP (e-RS)",
+    "dna": "DNA",
+    "bolus_lumbar_puncture": "Bolus (lumbar puncture)",
+    **MEASURE_NAMES,
+}
+
+
+def label(code: object) -> str:
+    """A code as words: 'multiple_sclerosis' -> 'Multiple sclerosis'."""
+    if code is None or code != code:  # None or NaN
+        return "Not recorded"
+    text = str(code)
+    return CODE_NAMES.get(text, text.replace("_", " ").capitalize())

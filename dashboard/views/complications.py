@@ -1,0 +1,115 @@
+"""Complications: incidence per patient and per 100 pump-years, against published figures and
+the weight-gain standard; time to a first complication; sites compared (kpis.md section 3)."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, figures, widgets
+from dashboard.definitions import PUBLISHED_COMPLICATIONS, label
+from pipelines.contract import COMPLICATION_CATEGORIES
+from pipelines.survival import kaplan_meier
+
+WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
+KM_ENDPOINTS = ("catheter", "infection")
+
+filters = widgets.page("Complications")
+kpis = data.kpis(filters)
+settings = data.settings()
+complications = kpis["complications"]
+
+widgets.headlines(kpis, [
+    "complications.implanted_patients", "complications.pump_years", "complications.all.events",
+    "complications.events_outside_exposure", "complications.all.patient_incidence",
+    "complications.all.rate_per_100_pump_years", WEIGHT_GAIN,
+])
+widgets.standard_badge(kpis, WEIGHT_GAIN, settings.weight_gain_standard)
+
+st.subheader("By category")
+by_category = pd.DataFrame(
+    [{"category": "all", **complications["all"]}]
+    + [{"category": c, **complications["by_category"][c]} for c in COMPLICATION_CATEGORIES]
+)
+published = pd.DataFrame(PUBLISHED_COMPLICATIONS,
+                         columns=["category", "measure", "low", "high", "source"])
+left, right = st.columns(2)
+with left:
+    widgets.chart(
+        charts.intervals(
+            by_category.dropna(subset=["patient_incidence"]), category="category",
+            value="patient_incidence", low="patient_incidence_ci_low",
+            high="patient_incidence_ci_high", title="Patients with a complication",
+            x_title="Implanted patients",
+            reference=published[published["measure"] == "patient_incidence"],
+            standards={"weight_gain": settings.weight_gain_standard},
+        ),
+        "complications.by_category", key="by-category-patients",
+    )
+with right:
+    widgets.chart(
+        charts.intervals(
+            by_category.dropna(subset=["rate_per_100_pump_years"]), category="category",
+            value="rate_per_100_pump_years", low="rate_per_100_pump_years_ci_low",
+            high="rate_per_100_pump_years_ci_high", title="Complications per 100 pump-years",
+            x_title="Per 100 pump-years", percent=False,
+            reference=published[published["measure"] == "per_100_pump_years"],
+        ),
+        "complications.by_category", key="by-category-rate",
+    )
+widgets.table(
+    by_category.assign(category=by_category["category"].map(label)),
+    "complications by category",
+)
+
+st.subheader("Time to a first complication")
+survival = data.mart("implant_survival", filters)
+for column, endpoint in zip(st.columns(len(KM_ENDPOINTS)), KM_ENDPOINTS):
+    with column:
+        rows = survival[survival["endpoint"] == endpoint]
+        if rows.empty:
+            st.info(f"No {label(endpoint).lower()} complication is recorded in the warehouse.")
+            continue
+        curves = kaplan_meier(rows["days"], rows["event"].astype(int),
+                              groups=np.full(len(rows), "All implants"))
+        widgets.chart(
+            charts.kaplan_meier(
+                curves, title=f"Free of a first {label(endpoint).lower()} complication",
+                y_title="Implants free of it",
+            ),
+            "complications.km", key=f"km-{endpoint}",
+        )
+        at_one_year = figures.survival_at(curves, 1.0)
+        events = int(rows["event"].sum())
+        if not at_one_year.empty:
+            one = at_one_year.iloc[0]
+            st.caption(f"At 1 year: {widgets.fmt(one['survival'], 'percent')} free (95% CI "
+                       f"{widgets.fmt(one['ci_low'], 'percent')} to "
+                       f"{widgets.fmt(one['ci_high'], 'percent')}); {len(rows)} implants, "
+                       f"{events} with the event.")
+
+st.subheader("Events outside pump exposure")
+events = data.mart("complication_events", filters)
+outside = events[~events["counted"].fillna(False).astype(bool)]
+if outside.empty:
+    st.success("Every complication in the period happened with a pump in situ.",
+               icon=":material/check_circle:")
+widgets.table(outside.drop(columns="counted"), "complications outside exposure",
+              note_key="complications.outside")
+
+sites = data.sites()
+if len(sites) > 1 and filters.site is None:
+    st.subheader("Sites compared")
+    per_site = pd.DataFrame([
+        {"site": site, "pump_years": figures_["pump_years"], "events": figures_["all"]["events"],
+         "rate": figures_["all"]["rate_per_100_pump_years"]}
+        for site in sites
+        for figures_ in [data.kpis(filters.with_site(site))["complications"]]
+    ]).dropna(subset=["rate"])
+    overall = complications["all"]["rate_per_100_pump_years"]
+    if per_site.empty or overall is None:
+        st.info("No site has pump exposure in the period.")
+    else:
+        limits = figures.funnel_limits(overall, per_site["pump_years"])
+        widgets.chart(charts.site_funnel(per_site, limits, overall,
+                                         title="Complications per 100 pump-years by site"),
+                      "complications.funnel")

@@ -1,0 +1,78 @@
+"""Data quality: what was loaded, how every expectation fared, what was quarantined and why."""
+
+import streamlit as st
+
+from dashboard import charts, data, widgets
+from dashboard.definitions import FIGURES
+
+filters = widgets.page("Data quality")
+site = filters.site
+loads = data.query("audit/loads", site=site)
+current = loads[loads["is_current"]]
+tables = data.query("audit/load_tables", site=site)
+
+quality = {"quality": {"sites_loaded": len(current),
+                       "rows_accepted": int(current["rows_accepted"].sum()),
+                       "rows_quarantined": int(current["rows_quarantined"].sum())}}
+widgets.headlines(quality, [key for key in FIGURES if key.startswith("quality.")], per_row=3)
+
+st.subheader("Tables of the current loads")
+left, right = st.columns([2, 3])
+with left:
+    by_table = tables.groupby("table_name", sort=False)[["rows_accepted", "rows_quarantined"]].sum()
+    fig = charts.bars(by_table.index, {"Accepted": by_table["rows_accepted"],
+                                       "Quarantined": by_table["rows_quarantined"]},
+                      horizontal=True, title="Rows accepted and quarantined by table",
+                      x_title="Table", y_title="Rows")
+    widgets.chart(fig, "quality.quarantine", key="rows-by-table")
+with right:
+    st.caption("Rows read = rows accepted + rows quarantined, for every table.")
+    widgets.table(tables, "load tables")
+
+st.subheader("Expectations")
+expectations = data.query("audit/expectation_results", site=site)
+threshold = st.number_input(
+    "Pass-rate threshold (%)", min_value=0.0, max_value=100.0, value=100.0, step=0.5,
+    help="An expectation whose pass rate (rows passed ÷ rows checked) is below this is flagged.",
+)
+flagged = expectations.assign(below_threshold=expectations["pass_rate"] * 100 < threshold)
+st.caption(f"{int(flagged['below_threshold'].sum())} of {len(flagged)} expectations below "
+           f"{threshold:g}%.")
+widgets.table(
+    flagged.sort_values(["below_threshold", "pass_rate"], ascending=[False, True])[
+        ["site", "table_name", "column_name", "reason_code", "rows_checked", "rows_passed",
+         "rows_failed", "pass_rate", "below_threshold", "description", "expectation"]],
+    "expectation results", note_key="quality.expectations",
+    column_config={"pass_rate": st.column_config.ProgressColumn(
+        "pass rate", format="percent", min_value=0.0, max_value=1.0)},
+)
+
+st.subheader("Quarantined rows")
+quarantine = data.query("audit/quarantine", site=site)
+left, middle, right = st.columns(3)
+table_choice = left.multiselect("Table", sorted(quarantine["table_name"].unique()),
+                                placeholder="All")
+codes = sorted({code for row in quarantine["reason_codes"] for code in row.split(", ") if code})
+code_choice = middle.multiselect("Reason", codes, placeholder="All")
+search = right.text_input("Search the reasons and values", placeholder="e.g. P000123")
+shown = quarantine
+if table_choice:
+    shown = shown[shown["table_name"].isin(table_choice)]
+if code_choice:
+    shown = shown[shown["reason_codes"].map(lambda r: bool(set(r.split(", ")) & set(code_choice)))]
+if search:
+    text = shown["reasons"] + " " + shown["record"].astype(str) + " " + shown["row_key"].fillna("")
+    shown = shown[text.str.contains(search, case=False, regex=False)]
+st.caption(f"{len(shown)} of {len(quarantine)} quarantined rows.")
+if not shown.empty:
+    reasons = (shown["reason_codes"].map(lambda codes: sorted(set(codes.split(", "))))
+               .explode().value_counts())
+    widgets.chart(charts.bars(reasons.index, {"Rows": reasons.to_numpy()}, horizontal=True,
+                              text=True,
+                              title="Quarantined rows by reason (a row can have several)",
+                              x_title="Reason", y_title="Rows"), "quality.quarantine",
+                  key="quarantine-by-reason")
+widgets.table(shown, "quarantined rows")
+
+st.subheader("Load history")
+widgets.table(loads, "load history", note_key="quality.loads")

@@ -1,0 +1,81 @@
+"""Overview: the period's headline figures, standards judged by their intervals, trends, and
+how fresh the data is."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, widgets
+from dashboard.definitions import FIGURES
+from dashboard.filters import day_text
+
+filters = widgets.page("ITB service overview")
+figures = data.kpis(filters)
+settings = data.settings()
+
+for load in data.current_loads().itertuples():
+    as_of, loaded = pd.Timestamp(load.as_of).date(), pd.Timestamp(load.finished_at)
+    st.caption(f":material/database: **Site {load.site}**: extract as of {day_text(as_of)}, "
+               f"loaded {day_text(loaded.date())} at {loaded:%H:%M}")
+    if as_of < filters.end:
+        st.warning(f"The period ends after site {load.site}'s extract date ({day_text(as_of)}): "
+                   "its figures stop there.", icon=":material/warning:")
+widgets.note("freshness")
+
+waits_by_month = data.monthly("waits", filters)
+refills_by_month = data.monthly("refills", filters)
+activity_by_month = data.monthly("activity", filters)
+complications_by_month = data.monthly("complications", filters)
+
+st.subheader("Access")
+widgets.headlines(
+    figures,
+    ["activity.referrals_received", "waits.rate_within_target", "waits.median_wait_days",
+     "waits.open_over_target"],
+    trends={"activity.referrals_received": activity_by_month.get("referrals_received"),
+            "waits.rate_within_target": waits_by_month.get("rate_within_target"),
+            "waits.median_wait_days": waits_by_month.get("median_wait_days")},
+)
+st.subheader("Treatment and safety")
+widgets.headlines(
+    figures,
+    ["trials.rate", "activity.new_implants", "complications.all.rate_per_100_pump_years",
+     "complications.by_category.weight_gain.patient_incidence"],
+    trends={"activity.new_implants": activity_by_month.get("new_implants"),
+            "complications.all.rate_per_100_pump_years":
+                complications_by_month.get("all.rate_per_100_pump_years")},
+)
+st.subheader("Pumps")
+widgets.headlines(
+    figures,
+    ["refills.rate", "refills.overdue_now", "battery.due_within_182_days", "battery.overdue"],
+    trends={"refills.rate": refills_by_month.get("rate")},
+)
+if figures["refills"]["overdue_now"]:
+    st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now: see the "
+             "Refills page for the list.", icon=":material/warning:")
+
+st.subheader("Standards")
+widgets.caption("standards")
+WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
+standards = widgets.interval_rows(figures,
+                                  ["waits.rate_within_target", "refills.rate", WEIGHT_GAIN])
+standards["standard"] = ["No standard set", "No standard set",
+                         f"Under {settings.weight_gain_standard:.0%}"]
+left, right = st.columns([3, 2])
+with left:
+    widgets.chart(
+        charts.intervals(
+            standards.dropna(subset=["value"]), category="figure", value="value", low="low",
+            high="high", title="Figures held against a standard, with 95% intervals",
+            x_title="Percent", text="standard", codes=False,
+            standards={FIGURES[WEIGHT_GAIN].label: settings.weight_gain_standard},
+        ),
+        "standards",
+    )
+with right:
+    widgets.standard_badge(figures, WEIGHT_GAIN, settings.weight_gain_standard)
+    widgets.caption("waits.no_standard")
+    widgets.caption("refills.no_standard")
+
+with st.expander("Every figure of the period, as `itb-audit kpis --json` gives it"):
+    widgets.table(data.flat_figures(figures), "all figures")

@@ -1,0 +1,64 @@
+"""Refills: the pumps overdue now (a patient safety list), adherence by month, lateness,
+residual-volume discrepancies and pumps booked past their alarm date (kpis.md section 4)."""
+
+import streamlit as st
+
+from dashboard import charts, data, widgets
+from dashboard.filters import day_text
+
+filters = widgets.page("Refills")
+kpis = data.kpis(filters)
+settings = data.settings()
+refills = data.mart("refills", filters)
+pumps = data.mart("active_pumps", filters)
+
+overdue = (pumps[pumps["overdue_now"].fillna(False).astype(bool)]
+           .sort_values("days_overdue", ascending=False))
+if not overdue.empty:
+    st.error(f"**{len(overdue)} pump(s) overdue for a refill at {day_text(filters.as_of)}.** "
+             "Contact these patients.", icon=":material/emergency:")
+    widgets.table(
+        overdue[["site", "patient_id", "implant_id", "pump_model", "latest_refill_date",
+                 "current_due_date", "days_overdue"]],
+        "pumps overdue for a refill", note_key="refills.overdue_list",
+    )
+
+widgets.headlines(kpis, ["refills.rate", "refills.late", "refills.median_days_late",
+                         "refills.without_due_date", "refills.overdue_now",
+                         "refills.booked_after_alarm", "refills.residual_discrepancies",
+                         "activity.refills"])
+widgets.caption("refills.no_standard")
+
+left, right = st.columns(2)
+with left:
+    widgets.spc_chart(filters, "refills", title="Refills on time, by month", y_title="On time",
+                      note_key="refills.spc")
+with right:
+    late = refills[refills["adherence"] == "late"]
+    widgets.chart(charts.histogram(late["days_late"], title="How late the late refills were",
+                                   x_title="Days after the due date"), "refills.lateness")
+
+st.subheader("Residual-volume discrepancies")
+discrepant = refills[refills["residual_discrepancy"].fillna(False).astype(bool)]
+left, right = st.columns(2)
+with left:
+    widgets.chart(charts.residuals(refills, settings.residual_discrepancy_ml,
+                                   title="Actual against expected residual volume"),
+                  "refills.discrepancies")
+with right:
+    widgets.table(
+        discrepant[["site", "patient_id", "refill_id", "refill_date", "expected_residual_ml",
+                    "actual_residual_ml", "residual_difference_ml"]],
+        "residual discrepancies",
+        column_config={"expected_residual_ml": "expected (mL)", "actual_residual_ml": "actual (mL)",
+                       "residual_difference_ml": "difference (mL)"},
+    )
+
+st.subheader("Booked past the alarm date")
+after_alarm = refills[refills["booked_after_alarm"].fillna(False).astype(bool)]
+widgets.table(
+    after_alarm[["site", "patient_id", "implant_id", "refill_id", "refill_date", "fill_volume_ml",
+                 "concentration_mcg_per_ml", "daily_dose_mcg", "alarm_date", "next_due_date",
+                 "days_past_alarm"]],
+    "refills booked past the alarm date", note_key="refills.after_alarm",
+)

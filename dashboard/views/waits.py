@@ -1,0 +1,75 @@
+"""Referrals & waits: referral received to first attended new assessment (kpis.md section 1)."""
+
+import streamlit as st
+
+from dashboard import charts, data, figures, widgets
+from dashboard.definitions import label
+from dashboard.filters import day_text
+
+filters = widgets.page("Referrals & waits")
+kpis = data.kpis(filters)
+settings = data.settings()
+waits = data.mart("waits", filters)
+seen = waits[waits["seen"].fillna(False).astype(bool)]
+
+widgets.headlines(kpis, ["activity.referrals_received", "waits.seen", "waits.median_wait_days",
+                         "waits.rate_within_target", "activity.new_assessments_attended",
+                         "waits.open", "waits.open_over_target", "activity.dna_rate"])
+widgets.caption("waits.no_standard")
+
+left, right = st.columns(2)
+with left:
+    widgets.chart(
+        charts.histogram(seen["wait_days"], title="Waits of referrals seen in the period",
+                         x_title="Days from referral to first attended appointment",
+                         line_at=settings.wait_target_days,
+                         line_name=f"Target {settings.wait_target_days} days"),
+        "waits.distribution",
+    )
+with right:
+    widgets.spc_chart(filters, "waits", title="Seen within the wait target, by month",
+                      y_title="Seen within target", note_key="waits.spc")
+
+st.subheader("By referral source")
+by_source = figures.waits_by(seen, "source")
+if by_source.empty:
+    st.info("No referrals were seen in the period.")
+else:
+    by_source["source"] = by_source["source"].map(label)
+    widgets.chart(
+        charts.intervals(by_source, category="source", value="rate_within_target",
+                         low="rate_within_target_ci_low", high="rate_within_target_ci_high",
+                         title="Seen within the wait target, by referral source",
+                         x_title="Seen within target", codes=False),
+        "waits.by_source",
+    )
+    widgets.table(
+        by_source[["source", "seen", "median_wait_days", "mean_wait_days", "within_target",
+                   "rate_within_target", "rate_within_target_ci_low",
+                   "rate_within_target_ci_high"]],
+        "waits by referral source",
+    )
+
+st.subheader(f"Open waiting list at {day_text(filters.as_of)}")
+open_list = (waits[waits["is_open"].fillna(False).astype(bool)]
+             .sort_values("days_waiting", ascending=False)
+             [["site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
+               "days_waiting", "over_target"]]
+             .assign(source=lambda r: r["source"].map(label)))
+if open_list.empty:
+    st.success("No referral is waiting.", icon=":material/check_circle:")
+longest = max([settings.wait_target_days, *open_list["days_waiting"].astype(int)])
+widgets.table(open_list, "open waiting list", note_key="waits.open_list", column_config={
+    "clock_start": st.column_config.DateColumn("received", format="D MMM YYYY"),
+    "days_waiting": st.column_config.ProgressColumn("days waiting", format="%d", min_value=0,
+                                                    max_value=longest),
+})
+
+st.subheader("Did not attend")
+activity = data.monthly("activity", filters)
+if activity.empty:
+    st.info(widgets.NO_WHOLE_MONTH)
+else:
+    widgets.chart(charts.bars(activity["month"], {"DNAs": activity["appointments_dna"]},
+                              title="Appointments not attended (DNA), by month", x_title="Month",
+                              y_title="DNAs"), "waits.dna")

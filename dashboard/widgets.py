@@ -1,0 +1,269 @@
+"""Page pieces: a headline figure with its definition, a standard judged by its interval, a
+chart with its note, a table with its downloads, the Making Data Count icons, the page header."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import string
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import charts, data, figures
+from dashboard.definitions import FIGURES, NOTES, Figure
+from dashboard.filters import Filters, current
+from pipelines.intervals import standard_status
+from pipelines.spc import SpcSummary
+
+EMPTY = (
+    "No data loaded yet in {db}. Load an extract with `itb-audit load EXTRACT --db PATH` "
+    "(here: `itb-audit load EXTRACT --db {db}`), then reload this page."
+)
+STATUS_TEXT = {
+    "met": ("Standard met", "green"),
+    "not_met": ("Standard not met", "red"),
+    "not_shown": ("Not shown either way", "gray"),
+    None: ("No figure to judge", "gray"),
+}
+VARIATION_TEXT = {
+    "common_cause": ("Common cause variation", "gray"),
+    "improvement_high": ("Special cause: improvement (high)", "blue"),
+    "improvement_low": ("Special cause: improvement (low)", "blue"),
+    "concern_high": ("Special cause: concern (high)", "orange"),
+    "concern_low": ("Special cause: concern (low)", "orange"),
+    "neutral_high": ("Special cause: neutral (high)", "violet"),
+    "neutral_low": ("Special cause: neutral (low)", "violet"),
+    None: ("No months with data", "gray"),
+}
+
+
+def page(title: str) -> Filters:
+    """The page's title and the filters it is drawn for."""
+    filters = current()
+    st.title(title)
+    st.caption(filters.describe())
+    return filters
+
+
+def text(template: str) -> str:
+    """A definition or note with its settings filled in."""
+    return template.format(**asdict(data.settings()))
+
+
+def caption(key: str) -> None:
+    """A note (dashboard.definitions.NOTES) as a caption."""
+    st.caption(text(NOTES[key]))
+
+
+def note(key: str) -> None:
+    """A note (dashboard.definitions.NOTES) in a closed expander beside its chart or table."""
+    with st.expander("What this shows", icon=":material/info:"):
+        st.markdown(text(NOTES[key]))
+
+
+def figure_group(figures: dict[str, Any], key: str) -> tuple[dict[str, Any], str]:
+    """The group of figures that holds a dotted path of the kpis JSON, and the figure's name in
+    it: 'complications.all.events' -> (figures['complications']['all'], 'events'). A figure's
+    interval is beside it in its group ('events_ci_low')."""
+    group: Any = figures
+    *path, name = key.split(".")
+    for part in path:
+        group = group[part]
+    return group, name
+
+
+def fmt(value: Any, unit: str = "count") -> str:
+    """A figure as shown: a dash when undefined, a proportion as a percentage."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if unit == "percent":
+        return f"{value * 100:.1f}%"
+    if unit == "count":
+        return f"{int(value):,}"
+    if unit == "change":
+        return f"{value:+.2f}"
+    return f"{value:,.1f}"
+
+
+def interval_text(figures: dict[str, Any], key: str, unit: str) -> str | None:
+    low, high = figures.get(f"{key}_ci_low"), figures.get(f"{key}_ci_high")
+    if low is None or high is None:
+        return None
+    return f"95% CI {fmt(low, unit)} to {fmt(high, unit)}"
+
+
+class _Blanks(string.Formatter):
+    """str.format that writes an undefined figure (None) as a dash."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return "—" if value is None else super().format_field(value, format_spec)
+
+
+def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None) -> None:
+    """A headline figure of `compute_kpis` (`figures`), its definition as the tooltip, and its
+    interval (if it has one) and detail beneath. `trend`: a monthly sparkline."""
+    figure: Figure = FIGURES[key]
+    parent, name = figure_group(figures, key)
+    section = figures[key.split(".")[0]]
+    detail = _Blanks().format(figure.detail, **{**section, **parent}) if figure.detail else None
+    with st.container(border=True, height="stretch"):
+        chart = None  # a sparkline of the months with a value (a month without one is skipped)
+        if trend is not None and trend.notna().sum() > 1:
+            scale = 100 if figure.unit == "percent" else 1
+            chart = [float(v) * scale for v in trend.dropna()]
+        st.metric(figure.label, fmt(parent[name], figure.unit), help=text(figure.definition),
+                  chart_data=chart, chart_type="line")
+        lines = [line for line in (detail, interval_text(parent, name, figure.unit)) if line]
+        if parent[name] is None:
+            lines = ["Nothing to compute it from for these filters."]
+        if lines:
+            st.caption(" · ".join(lines))
+
+
+def headlines(figures: dict[str, Any], keys: list[str],
+              trends: dict[str, pd.Series] | None = None, per_row: int = 4) -> None:
+    """Headline figures in rows of `per_row`."""
+    trends = trends or {}
+    for start in range(0, len(keys), per_row):
+        columns = st.columns(per_row)
+        for column, key in zip(columns, keys[start : start + per_row]):
+            with column:
+                headline(figures, key, trend=trends.get(key))
+
+
+def interval_rows(figures: dict[str, Any], keys: list[str]) -> pd.DataFrame:
+    """Headline figures with their intervals as rows (figure label, value, low, high), for
+    charts.intervals."""
+    rows = []
+    for key in keys:
+        parent, name = figure_group(figures, key)
+        rows.append({"figure": FIGURES[key].label, "value": parent[name],
+                     "low": parent[f"{name}_ci_low"], "high": parent[f"{name}_ci_high"]})
+    return pd.DataFrame(rows)
+
+
+def standard_badge(figures: dict[str, Any], key: str, standard: float) -> None:
+    """A headline proportion that should stay below `standard`, judged by its 95% interval."""
+    parent, name = figure_group(figures, key)
+    value, low, high = parent[name], parent[f"{name}_ci_low"], parent[f"{name}_ci_high"]
+    status = standard_status(low, high, standard)
+    words, colour = STATUS_TEXT[status]
+    st.badge(f"{FIGURES[key].label}: {words}", color=colour, help=text(NOTES["standards"]))
+    if status is None:
+        st.caption(f"No implanted patients in the period: nothing to hold against {standard:.0%}.")
+        return
+    side = {"met": "wholly below", "not_met": "wholly above"}.get(status, "includes")
+    st.caption(
+        f"{fmt(value, 'percent')} (95% CI {fmt(low, 'percent')} to {fmt(high, 'percent')}): "
+        f"the interval {side} the standard of under {standard:.0%}."
+    )
+
+
+NO_WHOLE_MONTH = ("No whole calendar month in the period: choose a longer period for the monthly "
+                  "chart.")
+
+
+def spc_chart(filters: Filters, section: str, *, title: str, y_title: str, note_key: str) -> None:
+    """The Making Data Count p-chart of a section's monthly rate, with its icons."""
+    monthly = data.monthly(section, filters)
+    if monthly.empty:
+        st.info(NO_WHOLE_MONTH)
+        return
+    frame, summary = figures.monthly_p_chart(monthly, section)
+    chart(charts.spc(frame, title=title, y_title=y_title), note_key)
+    mdc_icons(summary)
+
+
+def mdc_icons(summary: SpcSummary) -> None:
+    """The Making Data Count variation icon (and why there is no assurance icon)."""
+    words, colour = VARIATION_TEXT[summary.variation]
+    st.badge(words, color=colour, icon=":material/monitoring:")
+    notes = ["Assurance: no target set, so no assurance icon."]
+    if summary.trial_limits:
+        notes.append("Fewer than 12 months with a value: trial limits (a longer period firms "
+                     "them).")
+    st.caption(" ".join(notes))
+
+
+def chart(fig: go.Figure, note_key: str, *, key: str | None = None) -> None:
+    """A Plotly chart and what it shows."""
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    note(note_key)
+
+
+# Proportions (0..1) in tables, shown as percentages with their interval columns.
+PROPORTIONS = {"rate", "rate_within_target", "patient_incidence", "share_of_referred", "pass_rate"}
+DATE_COLUMNS = {"date", "datetime64[ns]", "datetime64[ms]", "datetime64[us]"}
+UNITS = ((r"_mcg_per_ml$", " (mcg/mL)"), (r"_ml$", " (mL)"), (r"_mcg$", " (mcg)"),
+         (r"_days$", " (days)"), (r"_years$", " (years)"))
+
+
+def headers(frame: pd.DataFrame) -> dict[str, Any]:
+    """Readable headers for every column ('rate_ci_low' -> '95% CI low', 'fill_volume_ml' ->
+    'fill volume (mL)'), proportions as percentages, other decimals to 2 places, dates as dates."""
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        base = re.sub(r"_ci_(low|high)$", "", column)
+        header = column
+        for pattern, unit in UNITS:
+            header = re.sub(pattern, unit, header)
+        header = header.replace("_", " ")
+        if column != base:
+            header = "95% CI " + column.rsplit("_", 1)[1]
+        dtype = str(frame[column].dtype)
+        values = frame[column].dropna()
+        if dtype == "object" and len(values) and isinstance(values.iloc[0], dt.date):
+            dtype = "date"  # DuckDB DATE read through Arrow
+        if base in PROPORTIONS:
+            config[column] = st.column_config.NumberColumn(header, format="percent")
+        elif dtype in DATE_COLUMNS:
+            config[column] = st.column_config.DateColumn(header, format="D MMM YYYY")
+        elif dtype.startswith("float"):
+            config[column] = st.column_config.NumberColumn(header, format="%.2f")
+        else:
+            config[column] = header
+    return config
+
+
+def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
+          column_config: dict | None = None, height: int | str = "auto") -> None:
+    """A table with CSV and XLSX downloads of exactly the rows shown. `column_config` adds to
+    (or overrides) the readable headers of `headers()`."""
+    st.dataframe(frame, hide_index=True, width="stretch", height=height,
+                 column_config={**headers(frame), **(column_config or {})})
+    downloads(frame, name)
+    if note_key:
+        note(note_key)
+
+
+def downloads(frame: pd.DataFrame, name: str) -> None:
+    """CSV and Excel downloads of a table, made when clicked."""
+    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    with st.container(horizontal=True):
+        st.download_button("CSV", lambda: frame.to_csv(index=False).encode(), f"{stem}.csv",
+                           "text/csv", icon=":material/download:", key=f"csv-{stem}",
+                           on_click="ignore")
+        st.download_button(
+            "Excel", lambda: xlsx(frame, stem), f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:", key=f"xlsx-{stem}", on_click="ignore",
+        )
+
+
+def xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
+    """The table as an Excel workbook of one sheet (xlsxwriter; a sheet name has 31 characters
+    at most)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buffer.getvalue()
+
+
+def empty_warehouse() -> None:
+    """What to do when there is nothing to show."""
+    st.info(EMPTY.format(db=data.db_path()), icon=":material/upload_file:")

@@ -1,0 +1,27 @@
+-- Grain: one row per expectation of each site's current load.
+-- Parameters: $site (NULL = every site). Meaning: each expectation's denominator (rows checked)
+-- and numerator (rows that passed), so the Data quality page can hold a pass rate against any
+-- threshold without re-running the validation.
+with current_loads as (
+    select site, load_id from audit.site_snapshots
+    where $site is null or site = $site
+),
+
+final as (
+    select
+        current_loads.site,
+        r.suite as table_name,
+        r.column_name,
+        r.reason_code,
+        r.description,
+        r.expectation,
+        r.element_count as rows_checked,
+        r.element_count - r.unexpected_count as rows_passed,
+        r.unexpected_count as rows_failed,
+        (r.element_count - r.unexpected_count) / nullif(r.element_count, 0) as pass_rate
+    from audit.expectation_results as r
+    join current_loads using (load_id)
+    order by current_loads.site, r.suite, r.column_name, r.reason_code
+)
+
+select * from final

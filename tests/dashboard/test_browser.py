@@ -1,0 +1,181 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright against one streamlit
+server (on a free 127.0.0.1 port) for the module. Every page loads without an exception box and
+with its charts drawn, a filter change updates a figure, and a screenshot of each page is saved
+under test-artifacts/screenshots/ (git-ignored) for a person to look at."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipelines.kpis import compute_kpis
+from tests.conftest import SAMPLE_AS_OF
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+WIDTH, HEIGHT = 1400, 900
+TIMEOUT_MS = 30_000
+# url path -> the page's title (the default page, Overview, is at the root)
+PAGES = {
+    "": "ITB service overview",
+    "waits": "Referrals & waits",
+    "trials": "Trial response",
+    "complications": "Complications",
+    "refills": "Refills",
+    "batteries": "Pump batteries",
+    "outcomes": "Cohort outcomes",
+    "data_quality": "Data quality",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_db, tmp_path_factory):
+    """`streamlit run dashboard/app.py` on the sample warehouse; its base URL."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "ITB_AUDIT_DB": str(sample_db)}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited ({process.returncode}):\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} "
+                    "(`make browser-deps` installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def wait_until_drawn(page, title: str) -> None:
+    """The page's script has finished, no element is still loading (Plotly charts are mounted
+    lazily, behind a skeleton) and every Plotly chart has drawn its SVG."""
+    page.locator("h1", has_text=title).wait_for()
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')
+                   .getAttribute('data-test-script-state') === 'notRunning'
+              && !document.querySelector('[data-testid*="Skeleton"]')
+              && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                   .every(c => c.querySelector('.js-plotly-plot .main-svg'))"""
+    )
+
+
+def open_page(page, server: str, path: str) -> None:
+    page.goto(f"{server}/{path}")
+    wait_until_drawn(page, PAGES[path])
+    assert page.get_by_role("dialog").count() == 0  # e.g. "Page not found"
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page (the app scrolls inside its main block, so grow the viewport to it)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, height)})
+    page.wait_for_timeout(500)  # let the charts resize to the new viewport
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+
+
+def metric_value(page, label: str):
+    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    return metric.locator('[data-testid="stMetricValue"]')
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=lambda path: path or "overview")
+def test_page_loads_with_its_charts_drawn(server, page, path):
+    open_page(page, server, path)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    assert charts.count() >= 1
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        assert chart.locator(".main-svg").first.is_visible()
+        # traces drawn: bars, lines, markers or a funnel
+        assert chart.locator("g.trace").count() >= 1, f"chart {i} is empty"
+    assert page.locator('[data-testid="stMetric"]').count() >= 1
+    screenshot(page, path or "overview")
+
+
+def test_a_filter_change_updates_a_figure(server, page, sample_db):
+    from playwright.sync_api import expect
+
+    as_of = dt.date.fromisoformat(SAMPLE_AS_OF)
+    year = compute_kpis(sample_db, dt.date(2025, 11, 2), as_of)["waits"]["seen"]
+    quarter = compute_kpis(sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30))["waits"]["seen"]
+    assert year != quarter
+
+    open_page(page, server, "waits")
+    expect(metric_value(page, "Referrals seen")).to_have_text(str(year))
+    page.locator('[data-testid="stSidebar"]').get_by_text("Last quarter", exact=True).click()
+    expect(metric_value(page, "Referrals seen")).to_have_text(str(quarter))
+    expect(page.get_by_text("1 Jul 2026 to 30 Sep 2026").first).to_be_visible()
+
+    # the choice is shared: another page opened from the navigation uses it too
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview").click()
+    wait_until_drawn(page, PAGES[""])
+    referrals = compute_kpis(sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    expect(metric_value(page, "Referrals received")).to_have_text(
+        str(referrals["activity"]["referrals_received"]))
+    assert page.locator('[data-testid="stException"]').count() == 0
+

@@ -4,7 +4,6 @@ chart with its note, a table with its downloads, the Making Data Count icons, th
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import string
 from dataclasses import asdict
@@ -17,6 +16,7 @@ import streamlit as st
 from dashboard import charts, data, figures
 from dashboard.definitions import FIGURES, NOTES, Figure
 from dashboard.filters import Filters, current
+from pipelines import exports
 from pipelines.intervals import standard_status
 from pipelines.spc import SpcSummary
 
@@ -245,23 +245,14 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
     """CSV and Excel downloads of a table, made when clicked."""
     stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     with st.container(horizontal=True):
-        st.download_button("CSV", lambda: frame.to_csv(index=False).encode(), f"{stem}.csv",
+        st.download_button("CSV", lambda: exports.csv_bytes(frame), f"{stem}.csv",
                            "text/csv", icon=":material/download:", key=f"csv-{stem}",
                            on_click="ignore")
         st.download_button(
-            "Excel", lambda: xlsx(frame, stem), f"{stem}.xlsx",
+            "Excel", lambda: exports.xlsx_bytes({stem: frame}), f"{stem}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:", key=f"xlsx-{stem}", on_click="ignore",
         )
-
-
-def xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
-    """The table as an Excel workbook of one sheet (xlsxwriter; a sheet name has 31 characters
-    at most)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-    return buffer.getvalue()
 
 
 def empty_warehouse() -> None:

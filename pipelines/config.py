@@ -23,6 +23,8 @@ class Settings:
     # model name (lower-case, trimmed) -> nominal months to ERI; 0 = no battery
     battery_months: dict[str, int] = field(default_factory=dict)
     pseudonym_key_file: str | None = None
+    disclosure_max_suppressed: int = 7
+    disclosure_rounding_base: int = 5
 
     def battery_months_for(self, pump_model: str) -> int:
         return self.battery_months.get(pump_model.strip().lower(), self.default_battery_months)
@@ -62,4 +64,10 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             str(k).strip().lower(): int(v) for k, v in battery.get("models", {}).items()
         },
         pseudonym_key_file=data.get("load", {}).get("pseudonym_key_file"),
+        disclosure_max_suppressed=int(
+            data.get("disclosure", {}).get("max_suppressed", defaults.disclosure_max_suppressed)
+        ),
+        disclosure_rounding_base=int(
+            data.get("disclosure", {}).get("rounding_base", defaults.disclosure_rounding_base)
+        ),
     )

@@ -117,7 +117,7 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
         # only when filtered, so the keys of an unfiltered result stay as kpis.md lists them
         **({"condition": scope.condition} if scope.condition is not None else {}),
     }
-    return _rounded({"period": period, **section_figures(con, scope)})
+    return rounded({"period": period, **section_figures(con, scope)})
 
 
 Rows = Callable[[str], pl.DataFrame]
@@ -309,10 +309,10 @@ def _rate_per_100_pump_years(events: int, pump_years: float) -> dict[str, float 
     }
 
 
-def _rounded(value: Any) -> Any:
+def rounded(value: Any) -> Any:
     """Counts stay integers; every other number is rounded to 6 decimals."""
     if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
+        return {key: rounded(item) for key, item in value.items()}
     if isinstance(value, float):
         return round(value, DECIMALS)
     return value

@@ -14,13 +14,12 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipelines.config import QUERIES_DIR
-from pipelines.contract import TABLE_ORDER, TABLES, Table
+from pipelines.contract import TABLE_ORDER, TABLES
 from pipelines.extract_reader import Extract
 from pipelines.normalise import normalise, protect
 

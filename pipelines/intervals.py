@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy.stats import chi2
+# scipy.stats costs 0.6 s to import; its chi2.ppf(p, df) is 2 * gammaincinv(df / 2, p).
+from scipy.special import gammaincinv
 
 # kpis.md fixes z to 6 decimals; statsmodels' Wilson uses norm.ppf(0.975) = 1.95996398...,
 # which can move the 6th decimal of a bound, so the formula is written out with the spec's z.
@@ -41,8 +42,8 @@ def poisson_rate_interval(k: int, exposure: float, per: float = 100.0) -> Interv
     """
     if exposure <= 0:
         return None, None
-    low = chi2.ppf(0.025, 2 * k) / 2 if k > 0 else 0.0
-    high = chi2.ppf(0.975, 2 * k + 2) / 2
+    low = gammaincinv(k, 0.025) if k > 0 else 0.0   # chi2(0.025; 2k) / 2
+    high = gammaincinv(k + 1, 0.975)                # chi2(0.975; 2k + 2) / 2
     return float(low) / exposure * per, float(high) / exposure * per
 
 

@@ -68,3 +68,14 @@ def test_poisson_without_exposure():
 )
 def test_standard_status(low, high, expected):
     assert standard_status(low, high, 0.01) == expected
+
+
+def test_poisson_quantiles_equal_scipy_chi2():
+    from scipy.stats import chi2
+
+    from pipelines.intervals import poisson_rate_interval
+
+    for k in (0, 1, 3, 17, 250):
+        low, high = poisson_rate_interval(k, 1.0, per=1.0)
+        assert low == (chi2.ppf(0.025, 2 * k) / 2 if k else 0.0)
+        assert high == chi2.ppf(0.975, 2 * k + 2) / 2

@@ -165,7 +165,7 @@ def _run_sql_file(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRunner | None = None) -> Validation:
-    from expectations.suites import cross_suite, row_suite
+    from expectations.suites import AS_OF_COLUMN, cross_suite, row_suite
 
     runner = runner or GxRunner()
     con = duckdb.connect()
@@ -178,7 +178,7 @@ def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRun
         spec = TABLES[table]
         protected = protect(read.frame, spec, key)
         checked = normalise(protected, spec)
-        found = runner.run(checked, row_suite(spec, as_of))
+        found = runner.run(checked.with_columns(pl.lit(as_of).alias(AS_OF_COLUMN)), row_suite(spec))
         # The views read checked_rows when queried: it is always the table being checked.
         con.register("checked_rows", checked.to_arrow())
         if spec.event_date:

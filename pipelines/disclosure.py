@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.intervals import poisson_rate_interval, wilson_interval
+from pipelines.intervals import poisson_rate_interval, standard_status, wilson_interval
 from pipelines.kpis import rounded
 
 SUPPRESSED = "*"
@@ -24,6 +24,9 @@ STATEMENT = ("Small numbers are suppressed (NHS disclosure control): counts of 1
 
 @dataclass(frozen=True)
 class Disclosure:
+    """The rule for one view; NO_SUPPRESSION (nothing suppressed, nothing rounded) is the rule
+    for a role that may see exact figures, so every figure is built the same way for both."""
+
     max_suppressed: int = 7
     rounding_base: int = 5
 
@@ -64,55 +67,108 @@ class Disclosure:
                 f"{name}_ci_low": low, f"{name}_ci_high": high}
 
 
+def _counts(section: dict, d: Disclosure, *keys: str) -> None:
+    for key in keys:
+        section[key] = d.count(section[key])
+
+
+def _waits(raw: dict, d: Disclosure) -> dict:
+    w = dict(raw)
+    w.update(d.proportion("rate_within_target", raw["within_target"], raw["seen"]))
+    for key in ("median_wait_days", "mean_wait_days"):
+        w[key] = d.statistic(raw[key], raw["seen"])
+    _counts(w, d, "seen", "within_target", "open", "open_over_target")
+    return w
+
+
+def _trials(raw: dict, d: Disclosure) -> dict:
+    def group(figures: dict) -> dict:
+        out = dict(figures)
+        out.update(d.proportion("rate", figures["responders"],
+                                figures["responders"] + figures["non_responders"]))
+        _counts(out, d, *(k for k in ("patients", "responders", "non_responders", "inconclusive")
+                          if k in out))
+        return out
+
+    t = group(raw)
+    t["by_condition"] = {c: group(figures) for c, figures in raw["by_condition"].items()}
+    return t
+
+
+def _complications(raw: dict, d: Disclosure) -> dict:
+    def group(figures: dict) -> dict:
+        out = dict(figures)
+        out.update(d.proportion("patient_incidence", figures["patients"],
+                                raw["implanted_patients"]))
+        out.update(d.rate_per_100("rate_per_100_pump_years", figures["events"], raw["pump_years"]))
+        _counts(out, d, "events", "patients")
+        return out
+
+    c = copy.deepcopy(raw)
+    c["all"] = group(raw["all"])
+    c["by_category"] = {k: group(figures) for k, figures in raw["by_category"].items()}
+    _counts(c, d, "implanted_patients", "events_outside_exposure")
+    # Judged from the interval this view shows: a judgement beside a suppressed interval would
+    # hint at the small count behind it.
+    shown = c["by_category"]["weight_gain"]
+    low, high = shown["patient_incidence_ci_low"], shown["patient_incidence_ci_high"]
+    c["weight_gain_standard_status"] = (
+        SUPPRESSED if SUPPRESSED in (low, high) else standard_status(low, high, raw["weight_gain_standard"]))
+    return c
+
+
+def _refills(raw: dict, d: Disclosure) -> dict:
+    r = dict(raw)
+    r.update(d.proportion("rate", raw["on_time"], raw["on_time"] + raw["late"]))
+    r["median_days_late"] = d.statistic(raw["median_days_late"], raw["late"])
+    _counts(r, d, "on_time", "late", "without_due_date", "booked_after_alarm",
+            "residual_discrepancies", "overdue_now")
+    return r
+
+
+def _battery(raw: dict, d: Disclosure) -> dict:
+    b = copy.deepcopy(raw)
+    _counts(b, d, *(k for k, v in b.items() if isinstance(v, int)))
+    _counts(b["by_quarter"], d, *b["by_quarter"])
+    return b
+
+
+def _activity(raw: dict, d: Disclosure) -> dict:
+    a = dict(raw)
+    a.update(d.proportion("dna_rate", raw["appointments_dna"],
+                          raw["appointments_attended"] + raw["appointments_dna"]))
+    _counts(a, d, *(k for k, v in raw.items() if isinstance(v, int)))
+    return a
+
+
+def _outcomes(raw: dict, d: Disclosure) -> dict:
+    out = {}
+    for measure, figures in raw.items():
+        group = dict(figures)
+        for key in ("baseline_mean", "followup_mean", "mean_change"):
+            group[key] = d.statistic(figures[key], figures["patients_paired"])
+        _counts(group, d, "patients_paired")
+        out[measure] = group
+    return out
+
+
+SECTIONS = {"waits": _waits, "trials": _trials, "complications": _complications,
+            "refills": _refills, "battery": _battery, "activity": _activity,
+            "outcomes": _outcomes}
+
+
+def suppress_section(name: str, figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
+    """One section of the KPI JSON (as pipelines.kpis.section_figures gives it), suppressed."""
+    return rounded(SECTIONS[name](figures, d))
+
+
 def suppress_kpis(figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
     """The JSON of compute_kpis as an aggregate view may show it (every count, rate and
     statistic of kpis.md; the period and settings pass through)."""
     out = copy.deepcopy(figures)
-
-    def counts(section: dict, *keys: str) -> None:
-        for key in keys:
-            section[key] = d.count(section[key])
-
-    w, src = out["waits"], figures["waits"]
-    w.update(d.proportion("rate_within_target", src["within_target"], src["seen"]))
-    for key in ("median_wait_days", "mean_wait_days"):
-        w[key] = d.statistic(src[key], src["seen"])
-    counts(w, "seen", "within_target", "open", "open_over_target")
-
-    def trial_group(group: dict, raw: dict) -> None:
-        group.update(d.proportion("rate", raw["responders"], raw["responders"] + raw["non_responders"]))
-        counts(group, *(k for k in ("patients", "responders", "non_responders", "inconclusive") if k in group))
-
-    trial_group(out["trials"], figures["trials"])
-    for condition, group in out["trials"]["by_condition"].items():
-        trial_group(group, figures["trials"]["by_condition"][condition])
-
-    c, raw_c = out["complications"], figures["complications"]
-    for group, raw in [(c["all"], raw_c["all"])] + [
-            (c["by_category"][k], raw_c["by_category"][k]) for k in c["by_category"]]:
-        group.update(d.proportion("patient_incidence", raw["patients"], raw_c["implanted_patients"]))
-        group.update(d.rate_per_100("rate_per_100_pump_years", raw["events"], raw_c["pump_years"]))
-        counts(group, "events", "patients")
-    counts(c, "implanted_patients", "events_outside_exposure")
-
-    r, raw_r = out["refills"], figures["refills"]
-    r.update(d.proportion("rate", raw_r["on_time"], raw_r["on_time"] + raw_r["late"]))
-    r["median_days_late"] = d.statistic(raw_r["median_days_late"], raw_r["late"])
-    counts(r, "on_time", "late", "without_due_date", "booked_after_alarm", "residual_discrepancies",
-           "overdue_now")
-
-    b = out["battery"]
-    counts(b, *(k for k, v in b.items() if isinstance(v, int)))
-    counts(b["by_quarter"], *b["by_quarter"])
-
-    a, raw_a = out["activity"], figures["activity"]
-    a.update(d.proportion("dna_rate", raw_a["appointments_dna"],
-                          raw_a["appointments_attended"] + raw_a["appointments_dna"]))
-    counts(a, *(k for k, v in raw_a.items() if isinstance(v, int)))
-
-    for measure, group in out["outcomes"].items():
-        people = figures["outcomes"][measure]["patients_paired"]
-        for key in ("baseline_mean", "followup_mean", "mean_change"):
-            group[key] = d.statistic(group[key], people)
-        counts(group, "patients_paired")
+    for name, suppress in SECTIONS.items():
+        out[name] = suppress(figures[name], d)
     return rounded(out)
+
+
+NO_SUPPRESSION = Disclosure(max_suppressed=0, rounding_base=1)

@@ -280,6 +280,30 @@ def outcomes_figures(outcomes: pl.DataFrame) -> dict[str, Any]:
     return {measure: figures(paired.filter(pl.col("measure") == measure)) for measure in MEASURES}
 
 
+def flatten(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The JSON's nested figures as one level, each named by its dotted path ('waits.seen')."""
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def whole_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(first day, last day) of each calendar month wholly inside start..end: the periods of a
+    monthly series (a part-month would look like a month with little activity)."""
+    out = []
+    first = start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    while True:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        if following - dt.timedelta(days=1) > end:
+            return out
+        out.append((first, following - dt.timedelta(days=1)))
+        first = following
+
+
 def quarters_after(as_of: dt.date, n: int = QUARTERS_AHEAD) -> list[str]:
     """Labels ('YYYY-Qn', as eri_quarter in active_pumps.sql) of the n quarters after as_of's."""
     current = as_of.year * 4 + (as_of.month - 1) // 3

@@ -55,6 +55,9 @@ def test_a_site_with_three_infections_shows_a_star(tmp_path):
     assert infection["events"] == infection["patients"] == SUPPRESSED
     assert infection["patient_incidence"] == infection["rate_per_100_pump_years_ci_high"] == SUPPRESSED
     assert shown["complications"]["implanted_patients"] == 20
+    # No weight gain: 0 of 20 is shown as is, and judged from that interval (0 to 16.1%).
+    assert shown["complications"]["weight_gain_standard_status"] == figures["complications"][
+        "weight_gain_standard_status"] == "not_shown"
     assert shown["complications"]["by_category"]["catheter"]["events"] == 0
 
 
@@ -76,3 +79,15 @@ def test_no_count_from_one_to_seven_survives_on_the_sample(sample_db):
     raw = figures["refills"]
     assert shown["refills"]["on_time"] == D.count(raw["on_time"]) > 7
     assert shown["refills"]["rate"] == round(D.count(raw["on_time"]) / D.count(raw["on_time"] + raw["late"]), 6)
+
+
+def test_the_weight_gain_judgement_is_suppressed_with_its_interval(tmp_path):
+    w = Warehouse(tmp_path / "w.duckdb")
+    for i in range(20):
+        w.add("implants", patient_id=f"P{i}", implant_id=f"I{i}", implant_date=dt.date(2020, 1, 1))
+    for i in range(3):
+        w.add("complications", patient_id=f"P{i}", complication_id=f"C{i}", implant_id=f"I{i}",
+              event_date=dt.date(2024, 3, 1), category="weight_gain")
+    figures = w.kpis()
+    assert figures["complications"]["weight_gain_standard_status"] == "not_met"   # 3/20 = 15%
+    assert suppress_kpis(figures, D)["complications"]["weight_gain_standard_status"] == SUPPRESSED

@@ -1,5 +1,6 @@
 """The JSON of `itb-audit kpis --json`: every key, empty warehouse, sites, settings, CLI, runner."""
 
+import datetime as dt
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
-from pipelines.kpis import Scope, compute_kpis
+from pipelines.kpis import Scope, compute_kpis, flatten, whole_months
 from pipelines.queries import run_query
 from tests.pipelines.kpi_fixtures import END, START, Warehouse
 
@@ -51,16 +52,6 @@ def assert_spec_keys(result):
         assert set(figures) >= {"patients_paired", "baseline_mean", "followup_mean", "mean_change"}
     for condition in result["trials"]["by_condition"].values():
         assert set(condition) >= {"responders", "non_responders", "inconclusive"} | _ci("rate")
-
-
-def flatten(d, prefix=""):
-    out = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +226,14 @@ def test_run_query_binds_by_name_on_a_cursor_per_thread(two_sites):
     with pytest.raises(TypeError, match="wait_target_days"):
         run_query(two_sites.con, "marts/waits", start=START, end=END, as_of=END, site=None,
                   condition=None)
+
+
+def test_whole_months_are_the_calendar_months_inside_the_period():
+    D = dt.date
+    assert whole_months(D(2025, 11, 2), D(2026, 1, 31)) == [(D(2025, 12, 1), D(2025, 12, 31)),
+                                                              (D(2026, 1, 1), D(2026, 1, 31))]
+    assert whole_months(D(2026, 4, 3), D(2026, 4, 20)) == []
+    # A leap year's February ends on the 29th; a period ending on the 28th leaves it out.
+    assert whole_months(D(2024, 2, 1), D(2024, 3, 31)) == [(D(2024, 2, 1), D(2024, 2, 29)),
+                                                            (D(2024, 3, 1), D(2024, 3, 31))]
+    assert whole_months(D(2024, 2, 1), D(2024, 2, 28)) == []

@@ -7,7 +7,8 @@ import json
 import subprocess
 import sys
 
-from tests.pipelines.test_kpis_json import assert_spec_keys, flatten
+from pipelines.kpis import flatten
+from tests.pipelines.test_kpis_json import assert_spec_keys
 
 
 def test_kpis_json_on_the_sample_has_every_key_and_number_rule(sample_db):

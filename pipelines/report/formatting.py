@@ -1,0 +1,112 @@
+"""How the audit pack writes a figure: units, labels and text, the same way for every format.
+
+A figure's unit and label come from dashboard/definitions.py where the figure is defined there
+(the headline figures); the figures beside them in the JSON (a group's counts, a mean) get a
+unit by name here. A suppressed figure ("*") is written as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+import re
+from typing import Any
+
+import pandas as pd
+
+from dashboard.definitions import FIGURES, label
+from pipelines.disclosure import SUPPRESSED
+from pipelines.display import day_text, fmt
+
+UNIT_NAMES = {
+    "count": "count",
+    "percent": "proportion (0–1)",
+    "days": "days",
+    "per_100_pump_years": "per 100 pump-years",
+    "pump_years": "pump-years",
+    "change": "mean change",
+    "mean": "mean",
+}
+# Units of the figures that have no entry in FIGURES (they sit beside a headline figure).
+NAME_UNITS = {
+    "rate": "percent",
+    "rate_within_target": "percent",
+    "patient_incidence": "percent",
+    "dna_rate": "percent",
+    "weight_gain_standard": "percent",
+    "rate_per_100_pump_years": "per_100_pump_years",
+    "pump_years": "pump_years",
+    "mean_wait_days": "days",
+    "median_wait_days": "days",
+    "median_days_late": "days",
+    "baseline_mean": "mean",
+    "followup_mean": "mean",
+    "mean_change": "change",
+    # columns of the pack's other tables
+    "share_of_referred": "percent",
+    "pass_rate": "percent",
+}
+NAME_LABELS = {
+    "mean_wait_days": "Mean wait (days)",
+    "within_target": "Referrals seen within target",
+    "non_responders": "Non-responders",
+    "on_time": "Refills done on time",
+    "pumps_without_battery": "Active pumps without a battery (left out)",
+    "appointments_attended": "Appointments attended",
+    "appointments_dna": "Appointments not attended (DNA)",
+    "patient_incidence": "Patients with a complication",
+    "rate_per_100_pump_years": "Per 100 pump-years",
+    "patients_paired": "Patients paired",
+    "baseline_mean": "Baseline mean",
+    "followup_mean": "12-month mean",
+    "mean_change": "Mean change",
+    "rate": "Response rate",
+}
+COLUMN_UNITS = ((r"_mcg_per_ml$", " (mcg/mL)"), (r"_ml$", " (mL)"), (r"_mcg$", " (mcg)"),
+                (r"_days$", " (days)"), (r"_years$", " (years)"))
+
+
+def unit_of(key: str, value: Any = None) -> str:
+    """The unit of a figure of the kpis JSON, by its dotted path."""
+    if key in FIGURES:
+        return FIGURES[key].unit
+    name = key.rsplit(".", 1)[-1]
+    return NAME_UNITS.get(name, "count" if isinstance(value, int) or value == SUPPRESSED else "mean")
+
+
+def label_of(key: str) -> str:
+    """A figure's label: its definition's, else by its name in its group."""
+    return FIGURES[key].label if key in FIGURES else name_label(key.rsplit(".", 1)[-1])
+
+
+def name_label(name: str) -> str:
+    return NAME_LABELS.get(name, label(name))
+
+
+def header(column: str) -> str:
+    """A column name as a header: 'rate_ci_low' -> '95% CI low', 'fill_volume_ml' ->
+    'fill volume (mL)'."""
+    if match := re.search(r"_ci_(low|high)$", column):
+        return f"95% CI {match.group(1)}"
+    for pattern, unit in COLUMN_UNITS:
+        column = re.sub(pattern, unit, column)
+    return column.replace("_", " ")
+
+
+def cell(value: Any, column: str) -> str:
+    """A value of a table column as text: a column named as a figure in that figure's unit
+    (a proportion as a percentage), dates as dates."""
+    if value is None or pd.isna(value):  # None, NaN, NA, NaT
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime) and value.time() != dt.time(0):
+        return f"{day_text(value)} {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return day_text(value)
+    unit = NAME_UNITS.get(re.sub(r"_ci_(low|high)$", "", column))
+    if unit or isinstance(value, numbers.Integral):
+        return fmt(value, unit or "count")
+    if isinstance(value, numbers.Real):
+        return f"{value:,.1f}"
+    return str(value)

@@ -1,0 +1,166 @@
+"""The audit pack as data, whatever its format: sections of blocks (figure tables, charts, lists,
+notes). content.py fills it; html.py and workbook.py write it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from pipelines.disclosure import SUPPRESSED
+from pipelines.display import fmt
+from pipelines.report.formatting import UNIT_NAMES, cell, header
+
+VERDICTS = {"met": "Standard met", "not_met": "Standard not met",
+            "not_shown": "Not shown either way"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One figure of the kpis JSON: its dotted path, its value as the JSON has it, its unit."""
+
+    key: str
+    raw: Any
+    unit: str
+
+    @property
+    def text(self) -> str:
+        return fmt(self.raw, self.unit)
+
+    @property
+    def json(self) -> str:
+        """The value exactly as `itb-audit kpis --json` writes it (for data-value)."""
+        return json.dumps(self.raw)
+
+    @property
+    def unit_name(self) -> str:
+        return UNIT_NAMES[self.unit]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure and, where it has one, its 95% interval."""
+
+    value: Value
+    low: Value | None = None
+    high: Value | None = None
+
+
+@dataclass(frozen=True)
+class FigureTable:
+    """Figures one per row: (label, measure)."""
+
+    kind: ClassVar[str] = "figures"
+    rows: list[tuple[str, Measure]]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupTable:
+    """The same figures for several groups (conditions, categories, measures): a row per group,
+    a column per figure."""
+
+    kind: ClassVar[str] = "groups"
+    title: str
+    group_header: str
+    columns: list[str]
+    rows: list[tuple[str, list[Measure]]]
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A figure held against a standard (judged by its interval), or shown unjudged."""
+
+    label: str
+    measure: Measure
+    standard: str
+    status: str | None
+    judged: bool
+    # the JSON key the status equals, when the pack shows the JSON's own judgement
+    status_key: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        if not self.judged:
+            return "Not judged: no standard set"
+        if self.status:
+            return VERDICTS[self.status]
+        if self.measure.value.raw == SUPPRESSED:
+            return "Not judged: the figure is suppressed"
+        return "No figure to judge"
+
+
+@dataclass(frozen=True)
+class Standards:
+    kind: ClassVar[str] = "standards"
+    rows: list[Standard]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows that are not kpis figures (a breakdown, a load history, an action list); `sheet`
+    names its worksheet."""
+
+    kind: ClassVar[str] = "table"
+    title: str
+    sheet: str
+    frame: pd.DataFrame
+    note: str | None = None
+    action: bool = False  # a list of patients to act on
+
+    @property
+    def headers(self) -> list[str]:
+        return [header(c) for c in self.frame.columns]
+
+    @property
+    def cells(self) -> list[list[str]]:
+        columns = list(self.frame.columns)
+        return [[cell(v, c) for v, c in zip(row, columns)]
+                for row in self.frame.itertuples(index=False)]
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: ClassVar[str] = "chart"
+    figure: go.Figure
+    note: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    kind: ClassVar[str] = "text"
+    text: str
+    tone: str = "note"  # note, alert or good
+
+
+@dataclass(frozen=True)
+class Definitions:
+    kind: ClassVar[str] = "definitions"
+    items: list[tuple[str, str, str]]  # (label, key, definition)
+
+
+Block = FigureTable | GroupTable | Standards | Table | Chart | Text | Definitions
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    start: str           # the period's days as words: '2 Nov 2025'
+    end: str
+    scope: str           # 'all sites · all conditions'
+    role: str
+    generated: str
+    about: list[str]     # what this role's pack contains and leaves out, and why
+    figures: dict[str, Any]  # the JSON every figure of the pack comes from
+    sections: list[Section]

@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := warehouse/demo.duckdb
+DEMO_USERS := warehouse/users.json
 SAMPLE := data_samples/clean
 
 .PHONY: install dashboard demo-data browser-deps test test-fast clean
@@ -21,8 +22,10 @@ demo-data: $(STAMP)
 	mkdir -p warehouse
 	$(BIN)/itb-audit load $(SAMPLE) --db $(DEMO_DB) --site main
 
+# The first run creates one demo user per role and prints their generated passwords, once.
 dashboard: demo-data
-	ITB_AUDIT_DB=$(DEMO_DB) $(BIN)/streamlit run dashboard/app.py --server.headless true
+	$(BIN)/itb-audit users demo --users-file $(DEMO_USERS)
+	ITB_AUDIT_DB=$(DEMO_DB) ITB_AUDIT_USERS=$(DEMO_USERS) $(BIN)/streamlit run dashboard/app.py --server.headless true
 
 # The browser tests drive Debian's chromium through Playwright (`playwright install` would
 # download its own browser); install it when it is missing.

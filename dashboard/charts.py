@@ -1,7 +1,8 @@
 """Plotly chart builders shared by the pages: one look for every chart of the same kind.
 
 Builders take figures already computed (marts, compute_kpis, dashboard.figures) and only draw.
-Proportions are drawn as percentages.
+Proportions are drawn as percentages. A suppressed figure ("*", pipelines.disclosure) is not
+drawn: a bar or funnel step shows it as its label, an interval chart leaves its row out.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def intervals(
     """
     scale = 100 if percent else 1
     name_of = label if codes else str
+    rows = rows.assign(**{c: pd.to_numeric(rows[c], errors="coerce")
+                          for c in (value, low, high)}).dropna(subset=[value])
     names = [name_of(c) for c in rows[category]]
     fig = go.Figure()
     if reference is not None:
@@ -149,11 +152,16 @@ def bars(x: Sequence, series: dict[str, Sequence], *, title: str, x_title: str, 
          text: bool = False, horizontal: bool = False) -> go.Figure:
     """Bars of counts (whole-number ticks): one colour per series, stacked."""
     fig = go.Figure()
+    drawn = {name: pd.to_numeric(pd.Series(list(y), dtype=object), errors="coerce")
+             for name, y in series.items()}
     for i, (name, y) in enumerate(series.items()):
-        kwargs = dict(y=x, x=y, orientation="h") if horizontal else dict(x=x, y=y)
+        kwargs = (dict(y=x, x=drawn[name], orientation="h") if horizontal
+                  else dict(x=x, y=drawn[name]))
+        shown = list(y)
         fig.add_bar(**kwargs, name=name, marker_color=PALETTE[i % len(PALETTE)],
-                    text=list(y) if text else None, textposition="auto")
-    largest = max([0, *(sum(v) for v in zip(*series.values()))])
+                    text=shown if text or drawn[name].isna().any() else None,
+                    textposition="auto")
+    largest = max([0, *sum(v.fillna(0) for v in drawn.values())])
     counts = dict(title=y_title, rangemode="tozero", tickformat=",d")
     if largest <= 6:  # no ticks between whole numbers
         counts.update(tick0=0, dtick=1)
@@ -190,7 +198,8 @@ def kaplan_meier(curves: pd.DataFrame, *, title: str, y_title: str) -> go.Figure
 
 def pathway(funnel: pd.DataFrame, *, title: str) -> go.Figure:
     fig = go.Figure(go.Funnel(
-        y=funnel["step"], x=funnel["patients"], textinfo="value+percent initial",
+        y=funnel["step"], x=pd.to_numeric(funnel["patients"], errors="coerce"),
+        text=funnel["patients"].astype(str), textinfo="text+percent initial",
         marker=dict(color=[BLUE, "#41B6E6", "#00A499", GREEN][: len(funnel)]),
         hovertemplate="%{y}: %{x} patients<extra></extra>",
     ))

@@ -4,11 +4,18 @@ Each call opens the file read-only for that query alone, so a load (which swaps 
 is never blocked and the dashboard never holds a half-written state. Results are cached by
 query, parameters and the file's identity (inode and mtime), so a new load shows at once.
 
-Three kinds of result, each computed the one way the rest of the project computes it:
+Four kinds of result, each computed the one way the rest of the project computes it:
 - `kpis`: the headline figures, `compute_kpis` (the JSON of `itb-audit kpis --json`);
-- `mart`: the rows behind them, `Scope.run` on queries/marts/<name>.sql;
+- `mart`: the patient-level rows behind them, `Scope.run` on queries/marts/<name>.sql;
+- `summary`: an aggregate of a mart's rows (one of dashboard.figures.AGGREGATES);
 - `monthly`: a section's figures for each month of the period, by the same mart and figure
   function as `compute_kpis`, run for that month as its period.
+
+Each takes the signed-in role and applies pipelines.roles below the pages, so that a page bug
+cannot show a role more than it may see: `mart` refuses a role that may not see patient rows
+and shows governance a pseudonym for every patient id; figures for a role that suppresses
+small numbers are built from suppressed counts (pipelines.disclosure); `quarantine` shows row
+contents only to a role that may see them.
 """
 
 from __future__ import annotations
@@ -21,10 +28,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.filters import Filters, add_months
+from dashboard import figures
+from dashboard.filters import Filters
 from pipelines.config import Settings, load_settings
-from pipelines.kpis import Scope, compute_kpis, section_figures
+from pipelines.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
+from pipelines.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
+from pipelines.pseudonym import resolve_key
 from pipelines.queries import run_query
+from pipelines.roles import (Forbidden, Role, display_patient_id, require_patient_rows,
+                             sees_quarantine_contents, suppresses_small_numbers)
 from pipelines.warehouse import connect_readonly
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
@@ -64,8 +76,30 @@ def _cached(name: str, stamp: tuple[int, int], params: tuple) -> pd.DataFrame:
         con.close()
 
 
+# Audit queries whose rows hold a patient's data: only through their own function below.
+ROW_CONTENT_QUERIES = {"audit/quarantine"}
+QUARANTINE_CONTENTS = ["row_key", "record"]  # the row's values and key as read
+
+
 def query(name: str, **params) -> pd.DataFrame:
+    """An audit query of queries/audit/ (loads, tables, expectations)."""
+    if name in ROW_CONTENT_QUERIES:
+        raise Forbidden(f"{name} holds row contents: use data.quarantine(site, role)")
     return _cached(name, _stamp(), tuple(sorted(params.items())))
+
+
+def quarantine(site: str | None, role: Role) -> pd.DataFrame:
+    """The quarantined rows of the current loads with every reason; their contents (values and
+    key) only for a role that may see quarantine contents."""
+    rows = _cached("audit/quarantine", _stamp(), (("site", site),))
+    return rows if sees_quarantine_contents(role) else rows.drop(columns=QUARANTINE_CONTENTS)
+
+
+def disclosure(role: Role) -> Disclosure:
+    """The small-number rule for what this role sees."""
+    if suppresses_small_numbers(role):
+        return Disclosure.from_settings(settings())
+    return NO_SUPPRESSION
 
 
 def has_data() -> bool:
@@ -93,13 +127,14 @@ def _kpis(stamp: tuple[int, int], filters: Filters, settings: Settings) -> dict[
     )
 
 
-def kpis(filters: Filters) -> dict[str, Any]:
-    """The figures of `itb-audit kpis --json` for these filters."""
-    return _kpis(_stamp(), filters, settings())
+def kpis(filters: Filters, role: Role) -> dict[str, Any]:
+    """The figures of `itb-audit kpis --json` for these filters, as this role may see them."""
+    raw = _kpis(_stamp(), filters, settings())
+    return suppress_kpis(raw, disclosure(role)) if suppresses_small_numbers(role) else raw
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _mart(name: str, stamp: tuple[int, int], filters: Filters, settings: Settings) -> pd.DataFrame:
+def _rows(name: str, stamp: tuple[int, int], filters: Filters, settings: Settings) -> pd.DataFrame:
     scope = Scope(filters.start, filters.end, filters.site, settings, filters.condition)
     with connect_readonly(db_path()) as con:
         rows = scope.run(con, name)
@@ -110,53 +145,60 @@ def _mart(name: str, stamp: tuple[int, int], filters: Filters, settings: Setting
     return frame
 
 
-def mart(name: str, filters: Filters) -> pd.DataFrame:
-    """The rows of queries/marts/<name>.sql for these filters."""
-    return _mart(name, _stamp(), filters, settings())
+PATIENT_ID = "patient_id"  # the one patient id column of the marts (with "site")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _pseudonymised(name: str, stamp: tuple[int, int], filters: Filters,
+                   settings: Settings) -> pd.DataFrame:
+    rows = _rows(name, stamp, filters, settings).copy()
+    key = resolve_key(settings.pseudonym_key_file)
+    rows[PATIENT_ID] = [display_patient_id(Role.GOVERNANCE, site, patient, key)
+                        for site, patient in zip(rows["site"], rows[PATIENT_ID])]
+    return rows
+
+
+def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
+    """The patient-level rows of queries/marts/<name>.sql for these filters, for a role that may
+    see them (else Forbidden), each patient shown by the id the role sees."""
+    require_patient_rows(role)
+    if role is Role.GOVERNANCE:
+        return _pseudonymised(name, _stamp(), filters, settings())
+    return _rows(name, _stamp(), filters, settings())
+
+
+def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> Any:
+    """`aggregate(rows, disclosure, **options)` of a mart's rows: one of
+    dashboard.figures.AGGREGATES, whose counts are suppressed for a role that suppresses small
+    numbers. The rows themselves never reach the page."""
+    if aggregate not in figures.AGGREGATES:
+        raise Forbidden(f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "
+                        "dashboard.figures.AGGREGATES")
+    return aggregate(_rows(name, _stamp(), filters, settings()), d=disclosure(role), **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _monthly(
-    section: str, stamp: tuple[int, int], filters: Filters, settings: Settings
-) -> pd.DataFrame:
-    rows = []
+def _monthly(section: str, stamp: tuple[int, int], filters: Filters,
+             settings: Settings) -> list[tuple[pd.Timestamp, dict[str, Any]]]:
     with connect_readonly(db_path()) as con:
-        for start, end in months(filters.start, filters.end):
-            scope = Scope(start, end, filters.site, settings, filters.condition)
-            figures = section_figures(con, scope, [section])[section]
-            rows.append({"month": pd.Timestamp(start), **_flat(figures)})
+        return [(pd.Timestamp(start),
+                 section_figures(con, Scope(start, end, filters.site, settings, filters.condition),
+                                 [section])[section])
+                for start, end in whole_months(filters.start, filters.end)]
+
+
+def monthly(section: str, filters: Filters, role: Role) -> pd.DataFrame:
+    """One row per calendar month wholly inside the period, with the section's figures for that
+    month as this role may see them; nested figures are flattened ('all.events'). A part-month
+    at either end is left out: it would show as a month with little activity."""
+    d, suppress = disclosure(role), suppresses_small_numbers(role)
+    rows = [{"month": month, **flatten(suppress_section(section, f, d) if suppress else f)}
+            for month, f in _monthly(section, _stamp(), filters, settings())]
     return pd.DataFrame(rows, columns=None if rows else ["month"])
 
 
-def monthly(section: str, filters: Filters) -> pd.DataFrame:
-    """One row per calendar month wholly inside the period, with the section's figures for that
-    month; nested figures are flattened ('all.events'). A part-month at either end is left out:
-    it would show as a month with little activity."""
-    return _monthly(section, _stamp(), filters, settings())
-
-
-def flat_figures(figures: dict[str, Any]) -> pd.DataFrame:
+def flat_figures(kpi_figures: dict[str, Any]) -> pd.DataFrame:
     """Figures (as `kpis`) as rows of (figure, value), the figure a dotted path."""
     return pd.DataFrame(
-        [{"figure": key, "value": value} for key, value in _flat(figures).items()]
+        [{"figure": key, "value": value} for key, value in flatten(kpi_figures).items()]
     ).astype({"value": "string"})
-
-
-def months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """(first day, last day) of each calendar month wholly inside start..end."""
-    out = []
-    first = start if start.day == 1 else add_months(start.replace(day=1), 1)
-    while (last := add_months(first, 1) - dt.timedelta(days=1)) <= end:
-        out.append((first, last))
-        first = add_months(first, 1)
-    return out
-
-
-def _flat(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in figures.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out

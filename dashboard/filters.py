@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.definitions import label
 from pipelines.contract import CONDITIONS
+from pipelines.display import day_text
 
 LAST_12_MONTHS = "Last 12 months"
 LAST_QUARTER = "Last quarter"
@@ -139,7 +140,3 @@ def _custom_period(latest_as_of: dt.date) -> tuple[dt.date, dt.date]:
         return chosen[0], chosen[1]
     st.caption("Pick the last day too; until then the last 12 months are shown.")
     return default
-
-
-def day_text(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"

@@ -1,5 +1,7 @@
 """Page pieces: a headline figure with its definition, a standard judged by its interval, a
-chart with its note, a table with its downloads, the Making Data Count icons, the page header."""
+chart with its note, a table with its downloads, the Making Data Count icons, the page header
+(with the small-number statement where figures are suppressed), and the note that stands in
+for a patient-level part a role may not see."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data, figures
+from dashboard import auth, charts, data, figures
 from dashboard.definitions import FIGURES, NOTES, Figure
 from dashboard.filters import Filters, current
 from pipelines import exports
+from pipelines.display import fmt
+from pipelines.disclosure import SUPPRESSED
 from pipelines.intervals import standard_status
+from pipelines.roles import Role, sees_patient_rows, suppresses_small_numbers
 from pipelines.spc import SpcSummary
 
 EMPTY = (
@@ -42,12 +47,25 @@ VARIATION_TEXT = {
 }
 
 
-def page(title: str) -> Filters:
-    """The page's title and the filters it is drawn for."""
-    filters = current()
+def page(title: str) -> tuple[Filters, Role]:
+    """The page's title, the filters it is drawn for and the signed-in role it is drawn for;
+    where that role's figures are suppressed, the statement saying how."""
+    filters, role = current(), auth.current().role
     st.title(title)
     st.caption(filters.describe())
-    return filters
+    if suppresses_small_numbers(role):
+        st.info(data.disclosure(role).statement, icon=":material/visibility_off:")
+    return filters, role
+
+
+def patient_level(role: Role, what: str) -> bool:
+    """Whether the role may see a patient-level part of a page; if not, a note says what is
+    left out and why."""
+    if sees_patient_rows(role):
+        return True
+    st.caption(f":material/visibility_off: Not shown to the {role.value} role: {what} "
+               "(patient-level, or too few patients behind each point to show safely).")
+    return False
 
 
 def text(template: str) -> str:
@@ -77,19 +95,6 @@ def figure_group(figures: dict[str, Any], key: str) -> tuple[dict[str, Any], str
     return group, name
 
 
-def fmt(value: Any, unit: str = "count") -> str:
-    """A figure as shown: a dash when undefined, a proportion as a percentage."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    if unit == "percent":
-        return f"{value * 100:.1f}%"
-    if unit == "count":
-        return f"{int(value):,}"
-    if unit == "change":
-        return f"{value:+.2f}"
-    return f"{value:,.1f}"
-
-
 def interval_text(figures: dict[str, Any], key: str, unit: str) -> str | None:
     low, high = figures.get(f"{key}_ci_low"), figures.get(f"{key}_ci_high")
     if low is None or high is None:
@@ -101,7 +106,9 @@ class _Blanks(string.Formatter):
     """str.format that writes an undefined figure (None) as a dash."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        return "—" if value is None else super().format_field(value, format_spec)
+        if value is None or value == SUPPRESSED:
+            return "—" if value is None else SUPPRESSED
+        return super().format_field(value, format_spec)
 
 
 def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None) -> None:
@@ -113,6 +120,7 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
     detail = _Blanks().format(figure.detail, **{**section, **parent}) if figure.detail else None
     with st.container(border=True, height="stretch"):
         chart = None  # a sparkline of the months with a value (a month without one is skipped)
+        trend = None if trend is None else pd.to_numeric(trend, errors="coerce")  # "*": no point
         if trend is not None and trend.notna().sum() > 1:
             scale = 100 if figure.unit == "percent" else 1
             chart = [float(v) * scale for v in trend.dropna()]
@@ -151,6 +159,11 @@ def standard_badge(figures: dict[str, Any], key: str, standard: float) -> None:
     """A headline proportion that should stay below `standard`, judged by its 95% interval."""
     parent, name = figure_group(figures, key)
     value, low, high = parent[name], parent[f"{name}_ci_low"], parent[f"{name}_ci_high"]
+    if value == SUPPRESSED:
+        st.badge(f"{FIGURES[key].label}: not judged", color="gray", help=text(NOTES["standards"]))
+        st.caption("Too few patients to show the figure, so it is not held against the "
+                   f"standard of under {standard:.0%} here.")
+        return
     status = standard_status(low, high, standard)
     words, colour = STATUS_TEXT[status]
     st.badge(f"{FIGURES[key].label}: {words}", color=colour, help=text(NOTES["standards"]))
@@ -168,9 +181,11 @@ NO_WHOLE_MONTH = ("No whole calendar month in the period: choose a longer period
                   "chart.")
 
 
-def spc_chart(filters: Filters, section: str, *, title: str, y_title: str, note_key: str) -> None:
-    """The Making Data Count p-chart of a section's monthly rate, with its icons."""
-    monthly = data.monthly(section, filters)
+def spc_chart(filters: Filters, role: Role, section: str, *, title: str, y_title: str,
+              note_key: str) -> None:
+    """The Making Data Count p-chart of a section's monthly rate, with its icons (from the
+    suppressed monthly counts where the role's figures are suppressed)."""
+    monthly = data.monthly(section, filters, role)
     if monthly.empty:
         st.info(NO_WHOLE_MONTH)
         return
@@ -234,22 +249,49 @@ def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
           column_config: dict | None = None, height: int | str = "auto") -> None:
     """A table with CSV and XLSX downloads of exactly the rows shown. `column_config` adds to
     (or overrides) the readable headers of `headers()`."""
-    st.dataframe(frame, hide_index=True, width="stretch", height=height,
-                 column_config={**headers(frame), **(column_config or {})})
+    config = {**headers(frame), **(column_config or {})}
+    shown = frame.copy()
+    for column in frame.columns:
+        if (frame[column].astype(object) == SUPPRESSED).any():
+            # A column with stars is text: each number written as headers() would show it.
+            unit = "percent" if re.sub(r"_ci_(low|high)$", "", column) in PROPORTIONS else None
+            shown[column] = frame[column].map(lambda v: cell_text(v, unit))
+            label = config[column]["label"] if isinstance(config[column], dict) else config[column]
+            config[column] = st.column_config.TextColumn(label)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=config)
     downloads(frame, name)
     if note_key:
         note(note_key)
 
 
+def cell_text(value: Any, unit: str | None) -> str:
+    """A table cell as text: a star as it is, a proportion as a percentage, a decimal to 2
+    places, a blank when missing."""
+    if isinstance(value, str):
+        return value
+    if value is None or pd.isna(value):
+        return ""
+    if unit == "percent":
+        return fmt(value, "percent")
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
 def downloads(frame: pd.DataFrame, name: str) -> None:
-    """CSV and Excel downloads of a table, made when clicked."""
+    """CSV and Excel downloads of a table (formula-safe, pipelines.exports), made when clicked;
+    each download is recorded in the access log when its file is made."""
     stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    record = auth.recorder(data.settings())
+
+    def made(fmt: str, content: bytes) -> bytes:
+        record("download", table=name, format=fmt, rows=len(frame), columns=list(frame.columns))
+        return content
+
     with st.container(horizontal=True):
-        st.download_button("CSV", lambda: exports.csv_bytes(frame), f"{stem}.csv",
+        st.download_button("CSV", lambda: made("csv", exports.csv_bytes(frame)), f"{stem}.csv",
                            "text/csv", icon=":material/download:", key=f"csv-{stem}",
                            on_click="ignore")
         st.download_button(
-            "Excel", lambda: exports.xlsx_bytes({stem: frame}), f"{stem}.xlsx",
+            "Excel", lambda: made("xlsx", exports.xlsx_bytes({stem: frame})), f"{stem}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:", key=f"xlsx-{stem}", on_click="ignore",
         )

@@ -101,6 +101,55 @@ def kpis(
 
 
 @app.command()
+def report(
+    db: DbOption,
+    start: Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .html, .pdf or .xlsx.")],
+    site: Annotated[Optional[str], typer.Option("--site", help="One site (default: all).")] = None,
+    condition: Annotated[
+        Optional[str],
+        typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
+    ] = None,
+    role: Annotated[str, typer.Option(
+        "--role", help="Whose pack: clinician (local ids), governance (pseudonymous ids) or "
+                       "commissioner (aggregates, small numbers suppressed).")] = "governance",
+    config: ConfigOption = None,
+) -> None:
+    """Write the audit pack for a period as HTML, PDF or XLSX (from --out's extension).
+
+    Every figure with its interval and definition, the standards, the dashboard's charts, and
+    the action lists the role may see. Exit code 2 when the pack cannot be made (bad
+    arguments, or no chromium for a PDF)."""
+    from pipelines.config import load_settings
+    from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
+    from pipelines.roles import Role
+
+    start_date, end_date = _date(start), _date(end)
+    if start_date > end_date:
+        raise typer.BadParameter(f"--start {start_date} is after --end {end_date}")
+    if not db.is_file():
+        raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
+    roles = [r.value for r in report_roles()]
+    if role not in roles:
+        raise typer.BadParameter(f"{role!r} is not one of {', '.join(roles)}", param_hint="--role")
+    try:
+        fmt = format_of(out)
+        settings = load_settings(config)
+    except (ValueError, FileNotFoundError) as e:
+        raise typer.BadParameter(str(e))
+    request = Request(db, start_date, end_date, site, condition, Role(role), settings)
+    try:
+        content = report_bytes(request, fmt)
+    except ChromiumMissing as e:
+        typer.echo(f"report not written: {e}", err=True)
+        raise typer.Exit(2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(content)
+    typer.echo(f"{out}: {role} pack, {start_date} to {end_date}, {len(content):,} bytes")
+
+
+@app.command()
 def load(
     extract: Annotated[Path, typer.Argument(help="Extract: a folder of CSV or Parquet files, or an .xlsx workbook.")],
     db: DbOption,
@@ -153,6 +202,117 @@ def _print_load_summary(result) -> None:
         console.print(f"ignored columns in {name}: {', '.join(columns)}", markup=False)
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
     console.print(f"timings: {timings}")
+
+
+users_app = typer.Typer(help="Who may sign in to the dashboard (the users file; docs/access.md).",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+UsersFileOption = Annotated[
+    Optional[Path],
+    typer.Option("--users-file", help="Users file (default: ITB_AUDIT_USERS, else the config's "
+                                      "[access] users_file, else warehouse/users.json)."),
+]
+GenerateOption = Annotated[
+    bool, typer.Option("--generate", help="Generate a password and print it once, instead of "
+                                          "asking for one.")
+]
+
+
+def _user_store(users_file: Optional[Path], config: Optional[Path]):
+    from pipelines.config import load_settings
+    from pipelines.users import UserStore, store
+
+    try:
+        settings = load_settings(config)
+    except FileNotFoundError as e:
+        raise typer.BadParameter(str(e), param_hint="--config")
+    found = store(settings)
+    return UserStore(users_file, found.lockout) if users_file else found
+
+
+def _new_password(username: str, generate: bool) -> str:
+    from pipelines.users import generate_password
+
+    if generate:
+        password = generate_password()
+        typer.echo(f"{username}: {password}  (shown once)")
+        return password
+    return typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
+
+
+def _users_call(action) -> None:
+    from pipelines.users import UserError
+
+    try:
+        action()
+    except UserError as e:
+        typer.echo(f"users: {e}", err=True)
+        raise typer.Exit(2)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="User name (a-z, 0-9, . _ - @).")],
+    role: Annotated[str, typer.Option("--role", help="clinician, governance, commissioner, "
+                                                     "data_manager or admin.")],
+    generate: GenerateOption = False,
+    users_file: UsersFileOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a user with a role; the password is asked for (or generated) and only its hash kept."""
+    from pipelines.roles import Role
+
+    if role not in {r.value for r in Role}:
+        raise typer.BadParameter(f"{role!r} is not a role", param_hint="--role")
+    store = _user_store(users_file, config)
+    _users_call(lambda: store.add(username, Role(role), _new_password(username, generate)))
+    typer.echo(f"added {username} ({role}) to {store.path}")
+
+
+@users_app.command("remove")
+def users_remove(username: str, users_file: UsersFileOption = None,
+                 config: ConfigOption = None) -> None:
+    """Remove a user."""
+    store = _user_store(users_file, config)
+    _users_call(lambda: store.remove(username))
+    typer.echo(f"removed {username} from {store.path}")
+
+
+@users_app.command("set-password")
+def users_set_password(username: str, generate: GenerateOption = False,
+                       users_file: UsersFileOption = None, config: ConfigOption = None) -> None:
+    """Set a new password for a user (this also lifts a lock)."""
+    store = _user_store(users_file, config)
+    _users_call(lambda: store.set_password(username, _new_password(username, generate)))
+    typer.echo(f"new password set for {username}")
+
+
+@users_app.command("list")
+def users_list(users_file: UsersFileOption = None, config: ConfigOption = None) -> None:
+    """List the users, their roles and any lock."""
+    import datetime as dt
+
+    for user in _user_store(users_file, config).list():
+        lock = (f"  locked until {dt.datetime.fromtimestamp(user.locked_until):%Y-%m-%d %H:%M}"
+                if user.locked_until else "")
+        typer.echo(f"{user.username}\t{user.role.value}{lock}")
+
+
+@users_app.command("demo")
+def users_demo(users_file: UsersFileOption = None, config: ConfigOption = None) -> None:
+    """Create one demo user per role with generated passwords, printed once; when the users
+    file already exists nothing changes (the passwords were printed when it was made)."""
+    from pipelines.users import create_demo_users
+
+    store = _user_store(users_file, config)
+    created = create_demo_users(store)
+    if created is None:
+        typer.echo(f"Demo sign-in: the users in {store.path} (their passwords were printed when "
+                   "it was made; `itb-audit users set-password NAME --generate` sets a new one).")
+        return
+    typer.echo(f"Demo users (in {store.path}); the passwords are shown this once:")
+    for role, (username, password) in created.items():
+        typer.echo(f"  {role.value}: {username} / {password}")
 
 
 def main() -> None:

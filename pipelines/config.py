@@ -7,9 +7,34 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.roles import Role
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "itb-audit.toml"
 QUERIES_DIR = PROJECT_ROOT / "queries"
+# The demo keeps its users file and access log beside its warehouse (warehouse/, git-ignored).
+DEMO_FOLDER = PROJECT_ROOT / "warehouse"
+USERS_ENV = "ITB_AUDIT_USERS"
+ACCESS_LOG_ENV = "ITB_AUDIT_ACCESS_LOG"
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """Sign-in and access control (docs/access.md): where the users file and the access log
+    live, the lockout and idle rules, the upload limit and the optional OpenID Connect sign-in."""
+
+    users_file: Path = DEMO_FOLDER / "users.json"
+    access_log: Path = DEMO_FOLDER / "access-log.jsonl"
+    max_failed_sign_ins: int = 5
+    lockout_minutes: float = 15.0
+    idle_timeout_minutes: float = 30.0
+    upload_limit_mb: int = 200
+    # OpenID Connect through st.login: the provider's name in .streamlit/secrets.toml ([auth.NAME]);
+    # None = password sign-in only. role_claim names the claim holding the user's groups or roles;
+    # roles maps its values to roles, the first listed value the user has wins.
+    oidc_provider: str | None = None
+    oidc_role_claim: str = "roles"
+    oidc_roles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,7 @@ class Settings:
     pseudonym_key_file: str | None = None
     disclosure_max_suppressed: int = 7
     disclosure_rounding_base: int = 5
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     def battery_months_for(self, pump_model: str) -> int:
         return self.battery_months.get(pump_model.strip().lower(), self.default_battery_months)
@@ -35,6 +61,32 @@ def config_path(explicit: str | os.PathLike | None = None) -> Path:
         return Path(explicit)
     env = os.environ.get("ITB_AUDIT_CONFIG")
     return Path(env) if env else DEFAULT_CONFIG
+
+
+def _access_settings(section: dict, folder: Path) -> AccessSettings:
+    """[access] of the config: a relative path there is relative to the config file's folder;
+    the ITB_AUDIT_USERS and ITB_AUDIT_ACCESS_LOG environment variables win over it."""
+    defaults = AccessSettings()
+
+    def path(env: str, key: str, default: Path) -> Path:
+        if os.environ.get(env):
+            return Path(os.environ[env])
+        return folder / section[key] if section.get(key) else default
+
+    oidc = section.get("oidc", {})
+    return AccessSettings(
+        users_file=path(USERS_ENV, "users_file", defaults.users_file),
+        access_log=path(ACCESS_LOG_ENV, "access_log", defaults.access_log),
+        max_failed_sign_ins=int(section.get("max_failed_sign_ins", defaults.max_failed_sign_ins)),
+        lockout_minutes=float(section.get("lockout_minutes", defaults.lockout_minutes)),
+        idle_timeout_minutes=float(
+            section.get("idle_timeout_minutes", defaults.idle_timeout_minutes)
+        ),
+        upload_limit_mb=int(section.get("upload_limit_mb", defaults.upload_limit_mb)),
+        oidc_provider=oidc.get("provider") or None,
+        oidc_role_claim=str(oidc.get("role_claim", defaults.oidc_role_claim)),
+        oidc_roles=tuple((str(k), Role(v).value) for k, v in oidc.get("roles", {}).items()),
+    )
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
@@ -70,4 +122,5 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         disclosure_rounding_base=int(
             data.get("disclosure", {}).get("rounding_base", defaults.disclosure_rounding_base)
         ),
+        access=_access_settings(data.get("access", {}), p.parent),
     )

@@ -1,5 +1,6 @@
-"""Shared test setup: a fixed pseudonym key and a private config home, so no test touches the
-developer's ~/.config or depends on a machine's key."""
+"""Shared test setup: a fixed pseudonym key, a private config home and private users file and
+access log, so no test touches the developer's ~/.config or warehouse/ or depends on a
+machine's key."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ def _isolated_keys(tmp_path_factory):
         mp.setenv("ITB_AUDIT_PSEUDONYM_KEY", TEST_KEY)
         mp.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
         mp.delenv("ITB_AUDIT_CONFIG", raising=False)
+        # The users file and the access log too: never the demo's under warehouse/.
+        access = tmp_path_factory.mktemp("access")
+        mp.setenv("ITB_AUDIT_USERS", str(access / "users.json"))
+        mp.setenv("ITB_AUDIT_ACCESS_LOG", str(access / "access-log.jsonl"))
         yield
 
 

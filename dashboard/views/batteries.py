@@ -4,10 +4,10 @@ and the observed service life by pump model (kpis.md section 5)."""
 import streamlit as st
 
 from dashboard import charts, data, figures, widgets
-from pipelines.survival import kaplan_meier, median_survival
+from pipelines.survival import kaplan_meier
 
-filters = widgets.page("Pump batteries")
-kpis = data.kpis(filters)
+filters, role = widgets.page("Pump batteries")
+kpis = data.kpis(filters, role)
 battery = kpis["battery"]
 
 widgets.headlines(kpis, ["battery.active_pumps", "battery.overdue", "battery.due_within_182_days",
@@ -17,10 +17,6 @@ if battery["pumps_without_battery"]:
                "are left out of these figures.")
 
 quarters = list(battery["by_quarter"])
-survival = data.mart("implant_survival", filters)
-life = survival[(survival["endpoint"] == "battery_end_of_life")
-                & survival["has_battery"].fillna(False).astype(bool)]
-
 left, right = st.columns(2)
 with left:
     widgets.chart(
@@ -30,32 +26,32 @@ with left:
         "battery.by_quarter",
     )
 with right:
-    if life.empty:
-        st.info("No implant of a model with a battery up to the as-of date.")
-    else:
-        curves = kaplan_meier(life["days"], life["event"].astype(int), groups=life["pump_model"])
-        widgets.chart(charts.kaplan_meier(curves, title="Observed service life by pump model",
-                                          y_title="Not yet replaced for battery end of life"),
-                      "battery.service_life")
+    if widgets.patient_level(role, "the service-life curves (their risk sets are small)"):
+        life = figures.battery_life(data.mart("implant_survival", filters, role))
+        if life.empty:
+            st.info("No implant of a model with a battery up to the as-of date.")
+        else:
+            curves = kaplan_meier(life["days"], life["event"].astype(int),
+                                  groups=life["pump_model"])
+            widgets.chart(charts.kaplan_meier(curves, title="Observed service life by pump model",
+                                              y_title="Not yet replaced for battery end of life"),
+                          "battery.service_life")
 
-pumps = data.mart("active_pumps", filters)
-due = pumps[pumps["has_battery"].fillna(False).astype(bool)
-            & (pumps["eri_overdue"] | pumps["eri_within_365_days"]).fillna(False).astype(bool)]
-st.subheader(f"Overdue or due within 12 months ({len(due)})")
-widgets.table(
-    due.sort_values("forecast_eri_date")[
-        ["site", "patient_id", "implant_id", "pump_model", "implant_date", "reported_eri_date",
-         "forecast_eri_date", "days_to_eri"]],
-    "battery replacements due", note_key="battery.due_list",
-)
-
-if not life.empty:
-    st.subheader("Median service life by pump model")
-    medians = median_survival(life["days"], life["event"].astype(int), groups=life["pump_model"])
+if widgets.patient_level(role, "the pumps due for a battery replacement"):
+    pumps = data.mart("active_pumps", filters, role)
+    due = pumps[pumps["has_battery"].fillna(False).astype(bool)
+                & (pumps["eri_overdue"] | pumps["eri_within_365_days"]).fillna(False).astype(bool)]
+    st.subheader(f"Overdue or due within 12 months ({len(due)})")
     widgets.table(
-        figures.median_table(medians).rename(columns={"group": "pump_model",
-                                                      "events": "battery_explants"}),
-        "battery service life by model",
+        due.sort_values("forecast_eri_date")[
+            ["site", "patient_id", "implant_id", "pump_model", "implant_date", "reported_eri_date",
+             "forecast_eri_date", "days_to_eri"]],
+        "battery replacements due", note_key="battery.due_list",
     )
+
+medians = data.summary("implant_survival", filters, role, figures.service_life_by_model)
+if not medians.empty:
+    st.subheader("Median service life by pump model")
+    widgets.table(medians, "battery service life by model")
     st.caption("A blank median: fewer than half the pumps of that model have reached battery end "
                "of life yet, so the median is not known.")

@@ -7,14 +7,15 @@ import streamlit as st
 
 from dashboard import charts, data, figures, widgets
 from dashboard.definitions import PUBLISHED_COMPLICATIONS, label
+from pipelines.display import is_number
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.survival import kaplan_meier
 
 WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
 KM_ENDPOINTS = ("catheter", "infection")
 
-filters = widgets.page("Complications")
-kpis = data.kpis(filters)
+filters, role = widgets.page("Complications")
+kpis = data.kpis(filters, role)
 settings = data.settings()
 complications = kpis["complications"]
 
@@ -62,39 +63,42 @@ widgets.table(
 )
 
 st.subheader("Time to a first complication")
-survival = data.mart("implant_survival", filters)
-for column, endpoint in zip(st.columns(len(KM_ENDPOINTS)), KM_ENDPOINTS):
-    with column:
-        rows = survival[survival["endpoint"] == endpoint]
-        if rows.empty:
-            st.info(f"No {label(endpoint).lower()} complication is recorded in the warehouse.")
-            continue
-        curves = kaplan_meier(rows["days"], rows["event"].astype(int),
-                              groups=np.full(len(rows), "All implants"))
-        widgets.chart(
-            charts.kaplan_meier(
-                curves, title=f"Free of a first {label(endpoint).lower()} complication",
-                y_title="Implants free of it",
-            ),
-            "complications.km", key=f"km-{endpoint}",
-        )
-        at_one_year = figures.survival_at(curves, 1.0)
-        events = int(rows["event"].sum())
-        if not at_one_year.empty:
-            one = at_one_year.iloc[0]
-            st.caption(f"At 1 year: {widgets.fmt(one['survival'], 'percent')} free (95% CI "
-                       f"{widgets.fmt(one['ci_low'], 'percent')} to "
-                       f"{widgets.fmt(one['ci_high'], 'percent')}); {len(rows)} implants, "
-                       f"{events} with the event.")
+if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small)"):
+    survival = data.mart("implant_survival", filters, role)
+    for column, endpoint in zip(st.columns(len(KM_ENDPOINTS)), KM_ENDPOINTS):
+        with column:
+            rows = survival[survival["endpoint"] == endpoint]
+            if rows.empty:
+                st.info(f"No {label(endpoint).lower()} complication is recorded in the "
+                        "warehouse.")
+                continue
+            curves = kaplan_meier(rows["days"], rows["event"].astype(int),
+                                  groups=np.full(len(rows), "All implants"))
+            widgets.chart(
+                charts.kaplan_meier(
+                    curves, title=f"Free of a first {label(endpoint).lower()} complication",
+                    y_title="Implants free of it",
+                ),
+                "complications.km", key=f"km-{endpoint}",
+            )
+            at_one_year = figures.survival_at(curves, 1.0)
+            events = int(rows["event"].sum())
+            if not at_one_year.empty:
+                one = at_one_year.iloc[0]
+                st.caption(f"At 1 year: {widgets.fmt(one['survival'], 'percent')} free (95% CI "
+                           f"{widgets.fmt(one['ci_low'], 'percent')} to "
+                           f"{widgets.fmt(one['ci_high'], 'percent')}); {len(rows)} implants, "
+                           f"{events} with the event.")
 
 st.subheader("Events outside pump exposure")
-events = data.mart("complication_events", filters)
-outside = events[~events["counted"].fillna(False).astype(bool)]
-if outside.empty:
-    st.success("Every complication in the period happened with a pump in situ.",
-               icon=":material/check_circle:")
-widgets.table(outside.drop(columns="counted"), "complications outside exposure",
-              note_key="complications.outside")
+if widgets.patient_level(role, "the list of events"):
+    events = data.mart("complication_events", filters, role)
+    outside = events[~events["counted"].fillna(False).astype(bool)]
+    if outside.empty:
+        st.success("Every complication in the period happened with a pump in situ.",
+                   icon=":material/check_circle:")
+    widgets.table(outside.drop(columns="counted"), "complications outside exposure",
+                  note_key="complications.outside")
 
 sites = data.sites()
 if len(sites) > 1 and filters.site is None:
@@ -103,10 +107,11 @@ if len(sites) > 1 and filters.site is None:
         {"site": site, "pump_years": figures_["pump_years"], "events": figures_["all"]["events"],
          "rate": figures_["all"]["rate_per_100_pump_years"]}
         for site in sites
-        for figures_ in [data.kpis(filters.with_site(site))["complications"]]
-    ]).dropna(subset=["rate"])
+        for figures_ in [data.kpis(filters.with_site(site), role)["complications"]]
+    ])
+    per_site = per_site[per_site["rate"].map(is_number)].astype({"rate": float})
     overall = complications["all"]["rate_per_100_pump_years"]
-    if per_site.empty or overall is None:
+    if per_site.empty or not is_number(overall):
         st.info("No site has pump exposure in the period.")
     else:
         limits = figures.funnel_limits(overall, per_site["pump_years"])

@@ -1,11 +1,12 @@
-"""Data quality: what was loaded, how every expectation fared, what was quarantined and why."""
+"""Data quality: what was loaded, how every expectation fared, what was quarantined and why
+(the quarantined rows' values only for a role that may see them)."""
 
 import streamlit as st
 
 from dashboard import charts, data, widgets
 from dashboard.definitions import FIGURES
 
-filters = widgets.page("Data quality")
+filters, role = widgets.page("Data quality")
 site = filters.site
 loads = data.query("audit/loads", site=site)
 current = loads[loads["is_current"]]
@@ -48,20 +49,27 @@ widgets.table(
 )
 
 st.subheader("Quarantined rows")
-quarantine = data.query("audit/quarantine", site=site)
+quarantine = data.quarantine(site, role)
+contents = "record" in quarantine.columns
+if not contents:
+    st.caption(f":material/visibility_off: The {role.value} role sees why rows were quarantined, "
+               "not their values.")
 left, middle, right = st.columns(3)
 table_choice = left.multiselect("Table", sorted(quarantine["table_name"].unique()),
                                 placeholder="All")
 codes = sorted({code for row in quarantine["reason_codes"] for code in row.split(", ") if code})
 code_choice = middle.multiselect("Reason", codes, placeholder="All")
-search = right.text_input("Search the reasons and values", placeholder="e.g. P000123")
+search = right.text_input("Search the reasons and values" if contents else "Search the reasons",
+                         placeholder="e.g. P000123" if contents else "e.g. checksum")
 shown = quarantine
 if table_choice:
     shown = shown[shown["table_name"].isin(table_choice)]
 if code_choice:
     shown = shown[shown["reason_codes"].map(lambda r: bool(set(r.split(", ")) & set(code_choice)))]
 if search:
-    text = shown["reasons"] + " " + shown["record"].astype(str) + " " + shown["row_key"].fillna("")
+    text = shown["reasons"]
+    if contents:
+        text = text + " " + shown["record"].astype(str) + " " + shown["row_key"].fillna("")
     shown = shown[text.str.contains(search, case=False, regex=False)]
 st.caption(f"{len(shown)} of {len(quarantine)} quarantined rows.")
 if not shown.empty:

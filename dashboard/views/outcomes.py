@@ -7,48 +7,38 @@ from dashboard import charts, data, figures, widgets
 from dashboard.definitions import MEASURE_NAMES, label
 from pipelines.contract import MEASURES
 
-NOT_RECORDED = "not_recorded"
-EXPLORER = (  # column, filter name
-    ("primary_condition", "Condition"),
-    ("tone_pattern", "Tone pattern"),
-    ("age_band", "Age band at implant"),
-    ("sex", "Sex"),
-    ("implant_year", "Implant year"),
-)
+EXPLORER = dict(zip(figures.EXPLORER_COLUMNS, (  # column -> filter name
+    "Condition", "Tone pattern", "Age band at implant", "Sex", "Implant year")))
 
-filters = widgets.page("Cohort outcomes")
-kpis = data.kpis(filters)
+filters, role = widgets.page("Cohort outcomes")
+kpis = data.kpis(filters, role)
 st.subheader("Mean change, baseline to 12 months")
 widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES], per_row=5)
 st.caption("Only patients first implanted at least 9 months before the period's end can have a "
            "12-month value: for a fuller cohort choose a longer (custom) period in the sidebar.")
 
-rows = data.mart("outcomes", filters).assign(
-    age_band=lambda r: r["age_at_implant"].map(figures.age_band),
-    implant_year=lambda r: r["implant_date"].dt.year.astype("Int64").astype(str),
-    tone_pattern=lambda r: r["tone_pattern"].fillna(NOT_RECORDED),
-)
-
 st.subheader("Explore the cohort")
-if rows.empty:
+cohort = data.summary("outcomes", filters, role, figures.explore_cohort)
+if cohort.patients == 0:
     st.info("No patient had a first new implant in the period.")
     st.stop()
 
-selected = rows
-for column, (name, field) in zip(st.columns(len(EXPLORER)), EXPLORER):
-    options = sorted(rows[name].unique(), key=lambda v: (figures.AGE_BAND_ORDER.get(v, 0), v))
-    chosen = column.multiselect(field, options, format_func=label, placeholder="All",
-                                key=f"explore-{name}")
-    if chosen:
-        selected = selected[selected[name].isin(chosen)]
-
-patients = selected[["site", "patient_id"]].drop_duplicates()
-st.caption(f"{len(patients)} of {len(rows[['site', 'patient_id']].drop_duplicates())} patients "
-           "in the cohort match.")
-changes = figures.paired_changes(selected, MEASURES)
-widgets.chart(charts.paired_outcomes(selected, MEASURES, MEASURE_NAMES,
-                                     title="Baseline and 12-month values of paired patients"),
-              "outcomes.cohort")
+selection = {
+    name: column.multiselect(field, cohort.options[name], format_func=label, placeholder="All",
+                             key=f"explore-{name}")
+    for column, (name, field) in zip(st.columns(len(EXPLORER)), EXPLORER.items())
+}
+explored = data.summary("outcomes", filters, role, figures.explore_cohort, selection=selection)
+st.caption(f"{explored.matched} of {explored.patients} patients in the cohort match.")
+changes = explored.changes
+patient_level = widgets.patient_level(role, "each patient's baseline and 12-month values")
+if patient_level:
+    selected = figures.select(figures.outcome_cohort(data.mart("outcomes", filters, role)),
+                              selection)
+    widgets.chart(charts.paired_outcomes(selected, MEASURES, MEASURE_NAMES,
+                                         title="Baseline and 12-month values of paired patients"),
+                  "outcomes.cohort")
 widgets.table(changes.assign(measure=changes["measure"].map(MEASURE_NAMES)), "outcome changes")
-with st.expander(f"Rows behind these figures ({len(selected)})"):
-    widgets.table(selected, "outcome rows")
+if patient_level:
+    with st.expander(f"Rows behind these figures ({len(selected)})"):
+        widgets.table(selected, "outcome rows")

@@ -6,10 +6,12 @@ import streamlit as st
 
 from dashboard import charts, data, widgets
 from dashboard.definitions import FIGURES
-from dashboard.filters import day_text
+from pipelines.display import day_text
+from pipelines.roles import sees_patient_rows
+from dashboard.report_button import report_downloads
 
-filters = widgets.page("ITB service overview")
-figures = data.kpis(filters)
+filters, role = widgets.page("ITB service overview")
+figures = data.kpis(filters, role)
 settings = data.settings()
 
 for load in data.current_loads().itertuples():
@@ -21,10 +23,10 @@ for load in data.current_loads().itertuples():
                    "its figures stop there.", icon=":material/warning:")
 widgets.note("freshness")
 
-waits_by_month = data.monthly("waits", filters)
-refills_by_month = data.monthly("refills", filters)
-activity_by_month = data.monthly("activity", filters)
-complications_by_month = data.monthly("complications", filters)
+waits_by_month = data.monthly("waits", filters, role)
+refills_by_month = data.monthly("refills", filters, role)
+activity_by_month = data.monthly("activity", filters, role)
+complications_by_month = data.monthly("complications", filters, role)
 
 st.subheader("Access")
 widgets.headlines(
@@ -50,7 +52,7 @@ widgets.headlines(
     ["refills.rate", "refills.overdue_now", "battery.due_within_182_days", "battery.overdue"],
     trends={"refills.rate": refills_by_month.get("rate")},
 )
-if figures["refills"]["overdue_now"]:
+if figures["refills"]["overdue_now"] and sees_patient_rows(role):
     st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now: see the "
              "Refills page for the list.", icon=":material/warning:")
 
@@ -79,3 +81,5 @@ with right:
 
 with st.expander("Every figure of the period, as `itb-audit kpis --json` gives it"):
     widgets.table(data.flat_figures(figures), "all figures")
+
+report_downloads(role)

@@ -4,24 +4,26 @@ residual-volume discrepancies and pumps booked past their alarm date (kpis.md se
 import streamlit as st
 
 from dashboard import charts, data, widgets
-from dashboard.filters import day_text
+from pipelines.display import day_text
 
-filters = widgets.page("Refills")
-kpis = data.kpis(filters)
+filters, role = widgets.page("Refills")
+kpis = data.kpis(filters, role)
 settings = data.settings()
-refills = data.mart("refills", filters)
-pumps = data.mart("active_pumps", filters)
-
-overdue = (pumps[pumps["overdue_now"].fillna(False).astype(bool)]
-           .sort_values("days_overdue", ascending=False))
-if not overdue.empty:
-    st.error(f"**{len(overdue)} pump(s) overdue for a refill at {day_text(filters.as_of)}.** "
-             "Contact these patients.", icon=":material/emergency:")
-    widgets.table(
-        overdue[["site", "patient_id", "implant_id", "pump_model", "latest_refill_date",
-                 "current_due_date", "days_overdue"]],
-        "pumps overdue for a refill", note_key="refills.overdue_list",
-    )
+patient_level = widgets.patient_level(role, "the overdue list, the lateness and residual "
+                                            "charts and the refill lists")
+if patient_level:
+    refills = data.mart("refills", filters, role)
+    pumps = data.mart("active_pumps", filters, role)
+    overdue = (pumps[pumps["overdue_now"].fillna(False).astype(bool)]
+               .sort_values("days_overdue", ascending=False))
+    if not overdue.empty:
+        st.error(f"**{len(overdue)} pump(s) overdue for a refill at {day_text(filters.as_of)}.** "
+                 "Contact these patients.", icon=":material/emergency:")
+        widgets.table(
+            overdue[["site", "patient_id", "implant_id", "pump_model", "latest_refill_date",
+                     "current_due_date", "days_overdue"]],
+            "pumps overdue for a refill", note_key="refills.overdue_list",
+        )
 
 widgets.headlines(kpis, ["refills.rate", "refills.late", "refills.median_days_late",
                          "refills.without_due_date", "refills.overdue_now",
@@ -31,8 +33,10 @@ widgets.caption("refills.no_standard")
 
 left, right = st.columns(2)
 with left:
-    widgets.spc_chart(filters, "refills", title="Refills on time, by month", y_title="On time",
-                      note_key="refills.spc")
+    widgets.spc_chart(filters, role, "refills", title="Refills on time, by month",
+                      y_title="On time", note_key="refills.spc")
+if not patient_level:
+    st.stop()
 with right:
     late = refills[refills["adherence"] == "late"]
     widgets.chart(charts.histogram(late["days_late"], title="How late the late refills were",

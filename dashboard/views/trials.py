@@ -6,9 +6,10 @@ import streamlit as st
 
 from dashboard import charts, data, figures, widgets
 from dashboard.definitions import label
+from pipelines.display import is_number
 
-filters = widgets.page("Trial response")
-kpis = data.kpis(filters)
+filters, role = widgets.page("Trial response")
+kpis = data.kpis(filters, role)
 
 widgets.headlines(kpis, ["trials.patients", "trials.rate", "trials.inconclusive",
                          "activity.trials"])
@@ -19,12 +20,12 @@ by_condition = pd.DataFrame(
     columns=["condition", "patients", "responders", "non_responders", "inconclusive", "rate",
              "rate_ci_low", "rate_ci_high"],
 )
-by_dose = figures.response_by_dose(data.mart("trial_doses", filters))
+by_dose = data.summary("trial_doses", filters, role, figures.response_by_dose)
 by_dose["dose"] = by_dose["dose_mcg"].map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg")
 
 left, right = st.columns(2)
 with left:
-    if by_condition["rate"].notna().any():
+    if by_condition["rate"].map(is_number).any():
         widgets.chart(
             charts.intervals(by_condition.dropna(subset=["rate"]), category="condition",
                              value="rate", low="rate_ci_low", high="rate_ci_high",
@@ -34,7 +35,7 @@ with left:
     else:
         st.info("No patient had a first trial with a positive or negative result in the period.")
 with right:
-    if by_dose["rate"].notna().any():
+    if by_dose["rate"].map(is_number).any():
         widgets.chart(
             charts.intervals(by_dose.dropna(subset=["rate"]), category="dose", value="rate",
                              low="rate_ci_low", high="rate_ci_high", codes=False,
@@ -52,8 +53,7 @@ widgets.table(by_dose[["dose", "trials", "positive", "negative", "inconclusive",
                        "rate_ci_low", "rate_ci_high"]], "trial response by dose")
 
 st.subheader("Pathway: referral to implant")
-pathway = data.mart("pathway", filters)
-funnel = figures.pathway_funnel(pathway)
+funnel = data.summary("pathway", filters, role, figures.pathway_funnel)
 left, right = st.columns(2)
 with left:
     widgets.chart(charts.pathway(funnel, title="Patients first referred in the period"),
@@ -61,5 +61,7 @@ with left:
 with right:
     st.markdown("**Median days from the step before**")
     widgets.table(funnel, "pathway funnel")
-with st.expander(f"Patients in the pathway ({len(pathway)})"):
-    widgets.table(pathway, "pathway patients")
+if widgets.patient_level(role, "the patients in the pathway"):
+    pathway = data.mart("pathway", filters, role)
+    with st.expander(f"Patients in the pathway ({len(pathway)})"):
+        widgets.table(pathway, "pathway patients")

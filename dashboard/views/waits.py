@@ -4,13 +4,11 @@ import streamlit as st
 
 from dashboard import charts, data, figures, widgets
 from dashboard.definitions import label
-from dashboard.filters import day_text
+from pipelines.display import day_text
 
-filters = widgets.page("Referrals & waits")
-kpis = data.kpis(filters)
+filters, role = widgets.page("Referrals & waits")
+kpis = data.kpis(filters, role)
 settings = data.settings()
-waits = data.mart("waits", filters)
-seen = waits[waits["seen"].fillna(False).astype(bool)]
 
 widgets.headlines(kpis, ["activity.referrals_received", "waits.seen", "waits.median_wait_days",
                          "waits.rate_within_target", "activity.new_assessments_attended",
@@ -19,19 +17,22 @@ widgets.caption("waits.no_standard")
 
 left, right = st.columns(2)
 with left:
-    widgets.chart(
-        charts.histogram(seen["wait_days"], title="Waits of referrals seen in the period",
-                         x_title="Days from referral to first attended appointment",
-                         line_at=settings.wait_target_days,
-                         line_name=f"Target {settings.wait_target_days} days"),
-        "waits.distribution",
-    )
+    if widgets.patient_level(role, "the distribution of individual waits"):
+        waits = data.mart("waits", filters, role)
+        widgets.chart(
+            charts.histogram(waits.loc[waits["seen"].fillna(False).astype(bool), "wait_days"],
+                             title="Waits of referrals seen in the period",
+                             x_title="Days from referral to first attended appointment",
+                             line_at=settings.wait_target_days,
+                             line_name=f"Target {settings.wait_target_days} days"),
+            "waits.distribution",
+        )
 with right:
-    widgets.spc_chart(filters, "waits", title="Seen within the wait target, by month",
+    widgets.spc_chart(filters, role, "waits", title="Seen within the wait target, by month",
                       y_title="Seen within target", note_key="waits.spc")
 
 st.subheader("By referral source")
-by_source = figures.waits_by(seen, "source")
+by_source = data.summary("waits", filters, role, figures.waits_by, column="source")
 if by_source.empty:
     st.info("No referrals were seen in the period.")
 else:
@@ -51,22 +52,24 @@ else:
     )
 
 st.subheader(f"Open waiting list at {day_text(filters.as_of)}")
-open_list = (waits[waits["is_open"].fillna(False).astype(bool)]
-             .sort_values("days_waiting", ascending=False)
-             [["site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
-               "days_waiting", "over_target"]]
-             .assign(source=lambda r: r["source"].map(label)))
-if open_list.empty:
-    st.success("No referral is waiting.", icon=":material/check_circle:")
-longest = max([settings.wait_target_days, *open_list["days_waiting"].astype(int)])
-widgets.table(open_list, "open waiting list", note_key="waits.open_list", column_config={
-    "clock_start": st.column_config.DateColumn("received", format="D MMM YYYY"),
-    "days_waiting": st.column_config.ProgressColumn("days waiting", format="%d", min_value=0,
-                                                    max_value=longest),
-})
+if widgets.patient_level(role, "the waiting list"):
+    waits = data.mart("waits", filters, role)
+    open_list = (waits[waits["is_open"].fillna(False).astype(bool)]
+                 .sort_values("days_waiting", ascending=False)
+                 [["site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
+                   "days_waiting", "over_target"]]
+                 .assign(source=lambda r: r["source"].map(label)))
+    if open_list.empty:
+        st.success("No referral is waiting.", icon=":material/check_circle:")
+    longest = max([settings.wait_target_days, *open_list["days_waiting"].astype(int)])
+    widgets.table(open_list, "open waiting list", note_key="waits.open_list", column_config={
+        "clock_start": st.column_config.DateColumn("received", format="D MMM YYYY"),
+        "days_waiting": st.column_config.ProgressColumn("days waiting", format="%d", min_value=0,
+                                                        max_value=longest),
+    })
 
 st.subheader("Did not attend")
-activity = data.monthly("activity", filters)
+activity = data.monthly("activity", filters, role)
 if activity.empty:
     st.info(widgets.NO_WHOLE_MONTH)
 else:

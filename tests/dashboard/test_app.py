@@ -1,6 +1,7 @@
 """Every page renders from the warehouse with its charts, every headline figure carries its
 definition and equals `itb-audit kpis --json` / `compute_kpis` for the same filters, an empty
-warehouse asks for a load on every page, and the dashboard never imports Great Expectations."""
+warehouse asks for a load on every page, and the dashboard never imports Great Expectations.
+Each test signs in as a clinician (tests/dashboard/conftest.py), who sees every figure page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import math
 import subprocess
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,27 +21,16 @@ from dashboard.definitions import FIGURES
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
 from pipelines.kpis import compute_kpis
+from pipelines.roles import Role
 from pipelines.warehouse import SCHEMA_SQL
 from tests.conftest import SAMPLE_AS_OF
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+from tests.dashboard.conftest import APP
 PAGES = ["overview", "waits", "trials", "complications", "refills", "batteries", "outcomes",
          "data_quality"]
 # The default period: the 12 months ending on the latest load's as-of date.
 AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)
 DEFAULT_START = dt.date(2025, 11, 2)
 LABELS = {figure.label: key for key, figure in FIGURES.items()}
-
-
-@pytest.fixture
-def app(monkeypatch):
-    def run(db: Path, page: str | None = None) -> AppTest:
-        monkeypatch.setenv("ITB_AUDIT_DB", str(db))
-        at = AppTest.from_file(APP, default_timeout=60).run()
-        if page:
-            at.switch_page(f"views/{page}.py").run()
-        return at
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +98,8 @@ def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_
     checked = assert_headlines_match(at, cli_kpis)
     assert checked or page == "data_quality"
     # every table has its two downloads (CSV and Excel)
-    assert at.dataframe and len(at.download_button) == 2 * len(at.dataframe)
+    table_downloads = [b for b in at.download_button if b.key.startswith(("csv-", "xlsx-"))]
+    assert at.dataframe and len(table_downloads) == 2 * len(at.dataframe)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -189,11 +179,14 @@ def test_empty_warehouse_asks_for_a_load_on_every_page(app, empty_db, page):
     assert "itb-audit load EXTRACT --db" in at.info[0].value
 
 
-def test_dashboard_process_does_not_import_great_expectations(sample_db):
+def test_dashboard_process_does_not_import_great_expectations(sample_db, accounts):
+    username, password = accounts[Role.CLINICIAN]
     code = (
         "import os, sys; from streamlit.testing.v1 import AppTest; "
+        "from tests.dashboard.conftest import sign_in; "
         f"os.environ['ITB_AUDIT_DB'] = {str(sample_db)!r}; "
-        f"at = AppTest.from_file({APP!r}, default_timeout=60).run(); "
+        f"at = sign_in(AppTest.from_file({APP!r}, default_timeout=60).run(), {username!r}, "
+        f"{password!r}); "
         "[at.switch_page(f'views/{p}.py').run() for p in "
         f"{PAGES!r}]; "
         "print(any(m.startswith('great_expectations') for m in sys.modules))"

@@ -1,7 +1,8 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright against one streamlit
-server (on a free 127.0.0.1 port) for the module. Every page loads without an exception box and
-with its charts drawn, a filter change updates a figure, and a screenshot of each page is saved
-under test-artifacts/screenshots/ (git-ignored) for a person to look at."""
+server (on a free 127.0.0.1 port) for the module. A person signs in through the form; every page
+loads without an exception box and with its charts drawn, a filter change updates a figure, the
+menu holds only the signed-in role's pages, and a screenshot of each page is saved under
+test-artifacts/screenshots/ (git-ignored) for a person to look at."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.kpis import compute_kpis
+from pipelines.roles import Role
 from tests.conftest import SAMPLE_AS_OF
 
 pytestmark = pytest.mark.browser
@@ -49,8 +51,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(sample_db, tmp_path_factory):
-    """`streamlit run dashboard/app.py` on the sample warehouse; its base URL."""
+def server(sample_db, accounts, tmp_path_factory):
+    """`streamlit run dashboard/app.py` on the sample warehouse (and the test users file,
+    ITB_AUDIT_USERS); its base URL."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "ITB_AUDIT_DB": str(sample_db)}
@@ -120,8 +123,17 @@ def wait_until_drawn(page, title: str) -> None:
     )
 
 
-def open_page(page, server: str, path: str) -> None:
+def sign_in(page, username: str, password: str) -> None:
+    """Fill in the sign-in form shown to a new browser session."""
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def open_page(page, server: str, path: str, account: tuple[str, str]) -> None:
+    """Open a page by its URL in a new session: sign in, then the page itself is drawn."""
     page.goto(f"{server}/{path}")
+    sign_in(page, *account)
     wait_until_drawn(page, PAGES[path])
     assert page.get_by_role("dialog").count() == 0  # e.g. "Page not found"
 
@@ -142,8 +154,8 @@ def metric_value(page, label: str):
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=lambda path: path or "overview")
-def test_page_loads_with_its_charts_drawn(server, page, path):
-    open_page(page, server, path)
+def test_page_loads_with_its_charts_drawn(server, page, accounts, path):
+    open_page(page, server, path, accounts[Role.CLINICIAN])
     assert page.locator('[data-testid="stException"]').count() == 0
     charts = page.locator('[data-testid="stPlotlyChart"]')
     assert charts.count() >= 1
@@ -157,7 +169,7 @@ def test_page_loads_with_its_charts_drawn(server, page, path):
     screenshot(page, path or "overview")
 
 
-def test_a_filter_change_updates_a_figure(server, page, sample_db):
+def test_a_filter_change_updates_a_figure(server, page, accounts, sample_db):
     from playwright.sync_api import expect
 
     as_of = dt.date.fromisoformat(SAMPLE_AS_OF)
@@ -165,7 +177,7 @@ def test_a_filter_change_updates_a_figure(server, page, sample_db):
     quarter = compute_kpis(sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30))["waits"]["seen"]
     assert year != quarter
 
-    open_page(page, server, "waits")
+    open_page(page, server, "waits", accounts[Role.CLINICIAN])
     expect(metric_value(page, "Referrals seen")).to_have_text(str(year))
     page.locator('[data-testid="stSidebar"]').get_by_text("Last quarter", exact=True).click()
     expect(metric_value(page, "Referrals seen")).to_have_text(str(quarter))
@@ -179,3 +191,22 @@ def test_a_filter_change_updates_a_figure(server, page, sample_db):
         str(referrals["activity"]["referrals_received"]))
     assert page.locator('[data-testid="stException"]').count() == 0
 
+
+@pytest.mark.parametrize("role, menu", [
+    (Role.DATA_MANAGER, ["Data quality", "Load an extract"]),
+    (Role.ADMIN, ["Users", "Access log"]),
+    (Role.COMMISSIONER, ["Overview", "Referrals & waits", "Trial response", "Complications",
+                         "Refills", "Pump batteries", "Cohort outcomes"]),
+], ids=lambda v: v.value if isinstance(v, Role) else None)
+def test_the_menu_holds_only_the_roles_pages_and_a_url_outside_it_is_refused(
+        server, page, accounts, role, menu):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/data_quality")
+    sign_in(page, *accounts[role])
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    expect(nav).to_have_count(len(menu))
+    assert [item.inner_text().splitlines()[-1].strip() for item in nav.all()] == menu  # no icon
+    allowed = "Data quality" in menu
+    expect(page.get_by_text("may not see this page")).to_have_count(0 if allowed else 1)
+    assert page.locator('[data-testid="stException"]').count() == 0

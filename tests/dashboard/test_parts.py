@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 
 from dashboard import figures, widgets
-from dashboard.data import months
 from dashboard.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS
 from dashboard.filters import add_months, financial_years, last_12_months, last_quarter
 from pipelines.config import Settings
@@ -53,12 +52,6 @@ def test_financial_years_run_april_to_march_and_stop_at_as_of():
 def test_add_months_clamps_to_month_end():
     assert add_months(D(2026, 1, 31), 1) == D(2026, 2, 28)
     assert add_months(D(2026, 3, 15), -15) == D(2024, 12, 15)
-
-
-def test_months_are_whole_calendar_months_inside_the_period():
-    assert months(D(2025, 11, 2), D(2026, 1, 31)) == [(D(2025, 12, 1), D(2025, 12, 31)),
-                                                        (D(2026, 1, 1), D(2026, 1, 31))]
-    assert months(D(2026, 4, 3), D(2026, 4, 20)) == []
 
 
 def test_every_figure_definition_names_a_figure_of_the_kpis_json(tmp_path):

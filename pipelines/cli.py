@@ -20,6 +20,12 @@ DbOption = Annotated[Path, typer.Option("--db", help="DuckDB warehouse file.")]
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings TOML (default: itb-audit.toml).")
 ]
+StartOption = Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")]
+EndOption = Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")]
+SiteOption = Annotated[Optional[str], typer.Option("--site", help="One site (default: all).")]
+ConditionOption = Annotated[
+    Optional[str], typer.Option("--condition", help="Only patients with this primary_condition (default: all).")
+]
 
 
 def _date(value: str) -> dt.date:
@@ -27,6 +33,21 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form")
+
+
+def _period_on_warehouse(db: Path, start: str, end: str, config: Path | None):
+    """The checked period, warehouse and settings of a command that reads figures."""
+    from pipelines.config import load_settings
+
+    start_date, end_date = _date(start), _date(end)
+    if start_date > end_date:
+        raise typer.BadParameter(f"--start {start_date} is after --end {end_date}")
+    if not db.is_file():
+        raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
+    try:
+        return start_date, end_date, load_settings(config)
+    except FileNotFoundError as e:
+        raise typer.BadParameter(str(e), param_hint="--config")
 
 
 @app.command()
@@ -50,13 +71,10 @@ def generate(
 @app.command()
 def kpis(
     db: DbOption,
-    start: Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")],
-    site: Annotated[Optional[str], typer.Option("--site", help="One site (default: all).")] = None,
-    condition: Annotated[
-        Optional[str],
-        typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
-    ] = None,
+    start: StartOption,
+    end: EndOption,
+    site: SiteOption = None,
+    condition: ConditionOption = None,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object only.")] = False,
 ) -> None:
@@ -66,18 +84,9 @@ def kpis(
     from rich.console import Console
     from rich.table import Table
 
-    from pipelines.config import load_settings
     from pipelines.kpis import compute_kpis
 
-    start_date, end_date = _date(start), _date(end)
-    if start_date > end_date:
-        raise typer.BadParameter(f"--start {start_date} is after --end {end_date}")
-    if not db.is_file():
-        raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
-    try:
-        settings = load_settings(config)
-    except FileNotFoundError as e:
-        raise typer.BadParameter(str(e), param_hint="--config")
+    start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
                            condition=condition)
     if as_json:
@@ -103,14 +112,11 @@ def kpis(
 @app.command()
 def report(
     db: DbOption,
-    start: Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")],
+    start: StartOption,
+    end: EndOption,
     out: Annotated[Path, typer.Option("--out", help="Output file: .html, .pdf or .xlsx.")],
-    site: Annotated[Optional[str], typer.Option("--site", help="One site (default: all).")] = None,
-    condition: Annotated[
-        Optional[str],
-        typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
-    ] = None,
+    site: SiteOption = None,
+    condition: ConditionOption = None,
     role: Annotated[str, typer.Option(
         "--role", help="Whose pack: clinician (local ids), governance (pseudonymous ids) or "
                        "commissioner (aggregates, small numbers suppressed).")] = "governance",
@@ -121,23 +127,17 @@ def report(
     Every figure with its interval and definition, the standards, the dashboard's charts, and
     the action lists the role may see. Exit code 2 when the pack cannot be made (bad
     arguments, or no chromium for a PDF)."""
-    from pipelines.config import load_settings
     from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
     from pipelines.roles import Role
 
-    start_date, end_date = _date(start), _date(end)
-    if start_date > end_date:
-        raise typer.BadParameter(f"--start {start_date} is after --end {end_date}")
-    if not db.is_file():
-        raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
+    start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     roles = [r.value for r in report_roles()]
     if role not in roles:
         raise typer.BadParameter(f"{role!r} is not one of {', '.join(roles)}", param_hint="--role")
     try:
         fmt = format_of(out)
-        settings = load_settings(config)
-    except (ValueError, FileNotFoundError) as e:
-        raise typer.BadParameter(str(e))
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--out")
     request = Request(db, start_date, end_date, site, condition, Role(role), settings)
     try:
         content = report_bytes(request, fmt)

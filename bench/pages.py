@@ -1,0 +1,72 @@
+"""Page render times: first render (empty caches) and cached re-render of every dashboard page.
+
+    .venv/bin/python bench/pages.py WAREHOUSE.duckdb [--repeat 3]
+
+Signs in as a clinician (who sees every figure page) through the sign-in form, under
+Streamlit's AppTest, and prints a table of seconds per page and the ratio to the targets of
+issue #7 (first render ≤ 2 s, re-render ≤ 0.3 s). Not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = ("overview", "waits", "trials", "complications", "refills", "batteries", "outcomes", "data_quality")
+FIRST_TARGET, AGAIN_TARGET = 2.0, 0.3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    os.environ["ITB_AUDIT_DB"] = str(args.db.resolve())
+    os.environ["ITB_AUDIT_USERS"] = str(Path(tempfile.mkdtemp()) / "users.json")
+    os.environ.setdefault("ITB_AUDIT_ACCESS_LOG", str(Path(tempfile.mkdtemp()) / "access.jsonl"))
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from pipelines import users
+    from pipelines.config import load_settings
+    from pipelines.roles import Role
+
+    name, password = users.create_demo_users(users.store(load_settings()))[Role.CLINICIAN]
+    app = str(ROOT / "dashboard" / "app.py")
+
+    def signed_in() -> AppTest:
+        at = AppTest.from_file(app, default_timeout=120).run()
+        at.text_input(key="sign_in_user").input(name)
+        at.text_input(key="sign_in_password").input(password)
+        return at.button[0].click().run()
+
+    print(f"warehouse: {args.db} ({args.db.stat().st_size / 1e6:.0f} MB); median of {args.repeat} runs")
+    print("page | first render s | re-render s | first/target | re-render/target")
+    for page in PAGES:
+        first, again = [], []
+        for _ in range(args.repeat):
+            at = signed_in()
+            st.cache_data.clear()
+            started = time.perf_counter()
+            at.switch_page(f"views/{page}.py").run()
+            first.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            at.run()
+            again.append(time.perf_counter() - started)
+            if at.exception:
+                raise SystemExit(f"{page}: {at.exception[0].value}")
+        f, a = statistics.median(first), statistics.median(again)
+        print(f"{page} | {f:.2f} | {a:.2f} | {f / FIRST_TARGET:.2f} | {a / AGAIN_TARGET:.2f}")
+
+
+if __name__ == "__main__":
+    main()

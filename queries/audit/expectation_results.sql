@@ -3,8 +3,7 @@
 -- and numerator (rows that passed), so the Data quality page can hold a pass rate against any
 -- threshold without re-running the validation.
 with current_loads as (
-    select site, load_id from audit.site_snapshots
-    where $site is null or site = $site
+    select * from current_loads($site)
 ),
 
 final as (

@@ -2,8 +2,7 @@
 -- Parameters: $site (NULL = every site). Meaning: rows read, accepted and quarantined, which
 -- always reconcile (read = accepted + quarantined).
 with current_loads as (
-    select site, load_id from audit.site_snapshots
-    where $site is null or site = $site
+    select * from current_loads($site)
 ),
 
 final as (

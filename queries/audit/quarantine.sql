@@ -2,8 +2,7 @@
 -- Parameters: $site (NULL = every site). Meaning: the rows left out of every figure, with every
 -- reason, the file and row to fix them at source, and their values (identifiers protected).
 with current_loads as (
-    select site, load_id from audit.site_snapshots
-    where $site is null or site = $site
+    select * from current_loads($site)
 ),
 
 final as (

@@ -74,3 +74,16 @@ create or replace temp macro refill_chain(
         end as due_date
     from sequenced as s
     join core.implants as i on i.site = s.site and i.implant_id = s.implant_id;
+
+-- Every implant in scope (selected site(s) and condition), with its patient's date of death:
+-- what pump exposure, the active pumps and pump service life all start from.
+create or replace temp macro implants_in_scope(selected_site, selected_condition) as table
+    select i.*, p.date_of_death
+    from core.implants as i
+    join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
+    where in_scope(i.site, i.patient_id, selected_site, selected_condition);
+
+-- The load that holds each selected site's current data (NULL = every site).
+create or replace temp macro current_loads(selected_site) as table
+    select site, load_id from audit.site_snapshots
+    where selected_site is null or site = selected_site;

@@ -28,13 +28,11 @@ with pumps as (
         i.implant_date,
         i.first_refill_due_date,
         coalesce(m.months, $default_battery_months) as battery_months
-    from core.implants as i
-    join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
+    from implants_in_scope($site, $condition) as i
     left join battery_models as m on m.model_key = lower(trim(i.pump_model))
-    where in_scope(i.site, i.patient_id, $site, $condition)
-      and i.implant_date <= $as_of
+    where i.implant_date <= $as_of
       and (i.explant_date is null or i.explant_date > $as_of)
-      and alive_at(p.date_of_death, $as_of)
+      and alive_at(i.date_of_death, $as_of)
 ),
 
 refills_to_as_of as (

@@ -10,18 +10,9 @@
 -- stops at death.
 
 with implants as (
-    select
-        i.site,
-        i.implant_id,
-        i.patient_id,
-        i.procedure,
-        i.pump_model,
-        i.implant_date,
-        i.explant_date,
-        p.date_of_death
-    from core.implants as i
-    join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
-    where in_scope(i.site, i.patient_id, $site, $condition)
+    select site, implant_id, patient_id, procedure, pump_model, implant_date, explant_date,
+           date_of_death
+    from implants_in_scope($site, $condition)
 ),
 
 exposure as (

@@ -28,12 +28,10 @@ with implants as (
         coalesce(m.months, $default_battery_months) > 0 as has_battery,
         case when i.explant_date <= $as_of then i.explant_reason end as explant_reason,
         -- least() skips NULLs: a missing explant or death date does not end follow-up
-        least(i.explant_date, p.date_of_death, $as_of) as exit_date
-    from core.implants as i
-    join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
+        least(i.explant_date, i.date_of_death, $as_of) as exit_date
+    from implants_in_scope($site, $condition) as i
     left join battery_models as m on m.model_key = lower(trim(i.pump_model))
-    where in_scope(i.site, i.patient_id, $site, $condition)
-      and i.implant_date <= $as_of
+    where i.implant_date <= $as_of
 ),
 
 battery_end_of_life as (

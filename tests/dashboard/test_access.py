@@ -186,12 +186,7 @@ def test_admin_manages_users_and_reads_the_access_log(app, sample_db, accounts, 
 def three_infections(path: Path) -> Path:
     """A one-site warehouse with 20 implanted patients, 3 of them with an infection in 2024."""
     w = Warehouse(path)
-    for i in range(20):
-        w.add("implants", patient_id=f"P{i:06d}", implant_id=f"I{i}",
-              implant_date=dt.date(2020, 1, 1))
-    for i in range(3):
-        w.add("complications", patient_id=f"P{i:06d}", complication_id=f"C{i}",
-              implant_id=f"I{i}", event_date=dt.date(2024, 3, 1), category="infection")
+    w.small_site("infection")
     now = dt.datetime(2025, 1, 2)
     w.con.execute("insert into audit.loads values (1, 'main', ?, ?, '2024-12-31', 'x', 'csv', "
                   "'0', 1, '{}', null)", [now, now])

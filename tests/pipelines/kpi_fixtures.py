@@ -49,6 +49,15 @@ class Warehouse:
         marks = ", ".join("?" for _ in row)
         self.con.execute(f"insert into core.{table} ({columns}) values ({marks})", list(row.values()))
 
+    def small_site(self, category: str, patients: int = 20, with_event: int = 3) -> None:
+        """`patients` implanted since 2020, `with_event` of them with a `category` complication
+        on 2024-03-01: a small number that an aggregate view must suppress."""
+        for i in range(patients):
+            self.add("implants", patient_id=f"P{i:06d}", implant_id=f"I{i}", implant_date=dt.date(2020, 1, 1))
+        for i in range(with_event):
+            self.add("complications", patient_id=f"P{i:06d}", complication_id=f"C{i}", implant_id=f"I{i}",
+                     event_date=dt.date(2024, 3, 1), category=category)
+
     def ensure_patient(self, patient_id: str, site: str = "main") -> None:
         exists = self.con.execute(
             "select count(*) from core.patients where site = ? and patient_id = ?", [site, patient_id]

@@ -43,11 +43,7 @@ def test_thresholds_are_settings():
 
 def test_a_site_with_three_infections_shows_a_star(tmp_path):
     w = Warehouse(tmp_path / "w.duckdb")
-    for i in range(20):
-        w.add("implants", patient_id=f"P{i}", implant_id=f"I{i}", implant_date=dt.date(2020, 1, 1))
-    for i in range(3):
-        w.add("complications", patient_id=f"P{i}", complication_id=f"C{i}", implant_id=f"I{i}",
-              event_date=dt.date(2024, 3, 1), category="infection")
+    w.small_site("infection")
     figures = w.kpis()
     shown = suppress_kpis(figures, D)
     infection = shown["complications"]["by_category"]["infection"]
@@ -83,11 +79,7 @@ def test_no_count_from_one_to_seven_survives_on_the_sample(sample_db):
 
 def test_the_weight_gain_judgement_is_suppressed_with_its_interval(tmp_path):
     w = Warehouse(tmp_path / "w.duckdb")
-    for i in range(20):
-        w.add("implants", patient_id=f"P{i}", implant_id=f"I{i}", implant_date=dt.date(2020, 1, 1))
-    for i in range(3):
-        w.add("complications", patient_id=f"P{i}", complication_id=f"C{i}", implant_id=f"I{i}",
-              event_date=dt.date(2024, 3, 1), category="weight_gain")
+    w.small_site("weight_gain")
     figures = w.kpis()
     assert figures["complications"]["weight_gain_standard_status"] == "not_met"   # 3/20 = 15%
     assert suppress_kpis(figures, D)["complications"]["weight_gain_standard_status"] == SUPPRESSED

@@ -21,8 +21,6 @@ from great_expectations.expectations.row_conditions import Column as Col
 from pipelines.contract import DATE_ORDERS, MEASURE_RANGES, TABLES, Column, Table
 from pipelines.normalise import BOOLEAN_FALSE, BOOLEAN_TRUE, ISO_DATE, PLAIN_NUMBER
 
-# Date columns that place the row in time for the birth and death rules.
-CROSS_TABLES = tuple(name for name, t in TABLES.items() if t.event_date)
 # Parent tables a reference column points to whose patient must match the row's patient.
 SAME_PATIENT_REFERENCES = ("referral_id", "implant_id")
 

@@ -32,7 +32,6 @@ class TableRead:
     source_file: str          # file name (and sheet, for a workbook) the rows came from
     frame: pl.DataFrame       # contract columns as text, plus source_row; blank rows removed
     ignored_columns: list[str] = field(default_factory=list)
-    blank_rows: int = 0       # wholly empty rows: not records, reported but not counted as read
 
 
 @dataclass
@@ -176,7 +175,7 @@ def _conform(table: str, source: str, frame: pl.DataFrame, *, typed_cells: bool 
     values = [pl.col(c) for c in spec.column_names if c in found]
     blank = pl.all_horizontal(v.is_null() | (v.str.strip_chars() == "") for v in values)
     kept = frame.filter(~blank)
-    return TableRead(table, source, kept, ignored, frame.height - kept.height)
+    return TableRead(table, source, kept, ignored)
 
 
 def _finish(path: Path, fmt: str, sha: str, tables: dict[str, TableRead]) -> Extract:

@@ -56,10 +56,6 @@ class TableValidation:
     checked: pl.DataFrame        # normalised and typed (core)
     issues: dict[int, list[Issue]]  # source_row -> every reason, in the order found
 
-    @property
-    def quarantined_rows(self) -> set[int]:
-        return set(self.issues)
-
 
 @dataclass
 class Validation:

@@ -4,7 +4,9 @@
 --   staging.*  raw rows of every load, as text, exactly as read (NHS number pseudonymised,
 --              postcode cut to its outward code), with load id, source file and row number.
 --   core.*     the accepted rows of each site's current snapshot, typed. One row per contract
---              row; `site` is part of every key. Every row keeps source_file and source_row so a
+--              row; `site` is part of every key. Keys are not declared as primary keys: their
+--              indexes doubled the file and cost a third of the write; the load checks each
+--              key is unique instead (pipelines/load.py, _repeated_keys). Every row keeps source_file and source_row so a
 --              figure can be traced to the extract; the load that supplied it is
 --              audit.site_snapshots.load_id for its site.
 --   audit.*    load log, per-table counts, quarantine with reasons, expectation results.
@@ -25,8 +27,7 @@ CREATE TABLE IF NOT EXISTS core.patients (
     postcode_outward VARCHAR,              -- outward code only (e.g. SE18)
     date_of_death DATE,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, patient_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.referrals (
@@ -38,8 +39,7 @@ CREATE TABLE IF NOT EXISTS core.referrals (
     triage_outcome VARCHAR NOT NULL,       -- blank in the extract = 'pending'
     triage_date DATE,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, referral_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.appointments (
@@ -51,8 +51,7 @@ CREATE TABLE IF NOT EXISTS core.appointments (
     type VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, appointment_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.trials (
@@ -64,8 +63,7 @@ CREATE TABLE IF NOT EXISTS core.trials (
     dose_mcg DOUBLE,
     outcome VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, trial_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.implants (
@@ -80,8 +78,7 @@ CREATE TABLE IF NOT EXISTS core.implants (
     explant_date DATE,
     explant_reason VARCHAR,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, implant_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.refills (
@@ -98,8 +95,7 @@ CREATE TABLE IF NOT EXISTS core.refills (
     next_due_date DATE,
     reported_eri_date DATE,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, refill_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.complications (
@@ -115,8 +111,7 @@ CREATE TABLE IF NOT EXISTS core.complications (
     required_surgery BOOLEAN,
     description VARCHAR,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, complication_id)
+    source_row INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS core.outcomes (
@@ -126,8 +121,7 @@ CREATE TABLE IF NOT EXISTS core.outcomes (
     measure VARCHAR NOT NULL,
     value DOUBLE NOT NULL,
     source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    PRIMARY KEY (site, patient_id, assessment_date, measure)
+    source_row INTEGER NOT NULL
 );
 
 -- One row per load attempt that got as far as writing (refused loads change nothing).

@@ -19,7 +19,7 @@ from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.expectations.row_conditions import Column as Col
 
 from pipelines.contract import DATE_ORDERS, MEASURE_RANGES, TABLES, Column, Table
-from pipelines.normalise import BOOLEAN_FALSE, BOOLEAN_TRUE, ISO_DATE, PLAIN_NUMBER
+from pipelines.normalise import BOOLEAN_FALSE, BOOLEAN_TRUE
 
 # Parent tables a reference column points to whose patient must match the row's patient.
 SAME_PATIENT_REFERENCES = ("referral_id", "implant_id")
@@ -38,6 +38,14 @@ def _meta(code: str, column: str, message: str, other: str | None = None) -> dic
 AS_OF_COLUMN = "extract_as_of"
 
 
+def _read_where_given(name: str, typed: str, meta: dict):
+    """Wherever the text is given, its typed column must be present: normalise() types only a
+    value of the contract's form (ISO_DATE after the UK rewrite, PLAIN_NUMBER) that is also
+    real (no 2021-02-29), so this one vectorised check covers form and calendar. (A regex or
+    strftime expectation per row did the same at up to two thirds of a large load's time.)"""
+    return gxe.ExpectColumnValuesToNotBeNull(column=f"{name}{typed}", row_condition=Col(name).is_not_null(), meta=meta)
+
+
 def _value_rules(c: Column) -> list:
     name = c.name
     rules: list = []
@@ -45,14 +53,8 @@ def _value_rules(c: Column) -> list:
         rules.append(gxe.ExpectColumnValuesToNotBeNull(
             column=name, meta=_meta("missing_required", name, f"{name} is missing")))
     if c.kind == "date":
-        bad = _meta("bad_date", name, f"{name} '{{value}}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
-        # The form by regex; the calendar (no 2021-02-29) by the parsed date being present.
-        # A per-row strftime check would do both, but costs two thirds of a large load.
-        rules += [
-            gxe.ExpectColumnValuesToMatchRegex(column=name, regex=ISO_DATE, meta=bad),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column=f"{name}__date", row_condition=Col(name).is_not_null(), meta=bad),
-        ]
+        rules.append(_read_where_given(name, "__date", _meta(
+            "bad_date", name, f"{name} '{{value}}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")))
         if not c.planned:
             rules.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A=AS_OF_COLUMN, column_B=f"{name}__date", or_equal=True,
@@ -64,9 +66,8 @@ def _value_rules(c: Column) -> list:
             column=name, value_set=list(c.codes),
             meta=_meta("bad_code", name, f"{name} '{{value}}' is not one of: {', '.join(c.codes)}")))
     elif c.kind == "number":
-        rules.append(gxe.ExpectColumnValuesToMatchRegex(
-            column=name, regex=PLAIN_NUMBER,
-            meta=_meta("bad_number", name, f"{name} '{{value}}' is not a plain decimal number")))
+        rules.append(_read_where_given(name, "__num", _meta(
+            "bad_number", name, f"{name} '{{value}}' is not a plain decimal number")))
         if c.low is not None or c.high is not None:
             rules.append(gxe.ExpectColumnValuesToBeBetween(
                 column=f"{name}__num", min_value=c.low, max_value=c.high,

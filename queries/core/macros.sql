@@ -35,26 +35,38 @@ create or replace temp macro computed_alarm_date(
         max_refill_interval_days
     )))::integer;
 
--- Every refill in scope (selected site(s) and condition), in order within its implant (refill_date, then
--- refill_id), with:
+-- Every refill in scope (selected site(s) and condition), with:
 --   alarm_date           its computed alarm date;
 --   next_refill_due_date the due date it sets for the implant's next refill: its next_due_date,
---                        or where that is blank its alarm_date;
---   due_date             its own due date: the previous refill's next_refill_due_date, or for
---                        the implant's first refill the implant's first_refill_due_date.
-create or replace temp macro refill_chain(
+--                        or where that is blank its alarm_date.
+create or replace temp macro refills_in_scope(
     selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days
 ) as table
-    with refills as (
-        select
-            r.*,
-            computed_alarm_date(
-                r.refill_date, r.fill_volume_ml, r.concentration_mcg_per_ml, r.daily_dose_mcg,
-                alarm_volume_ml, max_refill_interval_days
-            ) as alarm_date,
-            coalesce(r.next_due_date, alarm_date) as next_refill_due_date
-        from core.refills as r
-        where in_scope(r.site, r.patient_id, selected_site, selected_condition)
+    select
+        r.*,
+        computed_alarm_date(
+            r.refill_date, r.fill_volume_ml, r.concentration_mcg_per_ml, r.daily_dose_mcg,
+            alarm_volume_ml, max_refill_interval_days
+        ) as alarm_date,
+        coalesce(r.next_due_date, alarm_date) as next_refill_due_date
+    from core.refills as r
+    where in_scope(r.site, r.patient_id, selected_site, selected_condition);
+
+-- The refills in scope dated chain_start..chain_end, each in its implant's order of refills
+-- (refill_date, then refill_id) and with the columns of refills_in_scope plus:
+--   refill_number        its place in that order (1 = the implant's first refill);
+--   due_date             its own due date: the previous refill's next_refill_due_date, or for
+--                        the implant's first refill the implant's first_refill_due_date.
+-- A refill's place and due date depend only on the implant's earlier refills, so only the
+-- implants with a refill in the span are sequenced, up to chain_end: a month of a series sorts
+-- a fraction of the history, not all of it.
+create or replace temp macro refill_chain(
+    selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days, chain_start, chain_end
+) as table
+    with history as (
+        select *
+        from refills_in_scope(selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days)
+        where refill_date <= chain_end
     ),
 
     sequenced as (
@@ -62,7 +74,10 @@ create or replace temp macro refill_chain(
             *,
             row_number() over implant_order as refill_number,
             lag(next_refill_due_date) over implant_order as previous_next_refill_due_date
-        from refills
+        from history
+        where (site, implant_id) in (
+            select site, implant_id from history where refill_date >= chain_start
+        )
         window implant_order as (partition by site, implant_id order by refill_date, refill_id)
     )
 
@@ -73,7 +88,8 @@ create or replace temp macro refill_chain(
             else s.previous_next_refill_due_date
         end as due_date
     from sequenced as s
-    join core.implants as i on i.site = s.site and i.implant_id = s.implant_id;
+    join core.implants as i on i.site = s.site and i.implant_id = s.implant_id
+    where s.refill_date >= chain_start;
 
 -- Every implant in scope (selected site(s) and condition), with its patient's date of death:
 -- what pump exposure, the active pumps and pump service life all start from.

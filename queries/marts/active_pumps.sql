@@ -37,7 +37,7 @@ with pumps as (
 
 refills_to_as_of as (
     select site, implant_id, refill_id, refill_date, next_refill_due_date, reported_eri_date
-    from refill_chain($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
+    from refills_in_scope($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
     where refill_date <= $as_of
 ),
 

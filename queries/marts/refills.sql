@@ -15,8 +15,7 @@
 
 with refills as (
     select *
-    from refill_chain($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
-    where in_period(refill_date, $start, $end)
+    from refill_chain($site, $condition, $alarm_volume_ml, $max_refill_interval_days, $start, $end)
 ),
 
 final as (

@@ -94,6 +94,21 @@ def test_due_dates_and_alarm_dates(wh):
     assert rows["E2"]["alarm_date"] == d("2024-09-16")
 
 
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    # One month: C is I1's third refill, due on B's alarm date although A and B are outside it.
+    ("2024-10-01", "2024-10-31", {"C": (3, "2024-10-17")}),
+    # One day, two refills: E2's due date is E1's booking, made the same day; D (Mar 1) is only
+    # history; K (2025) is after the period.
+    ("2024-03-20", "2024-03-20", {"E1": (2, "2024-03-02"), "E2": (3, "2024-03-25")}),
+    # A period that ends on a refill day: B's due date needs A, from before the period.
+    ("2024-04-02", "2024-04-20", {"B": (2, "2024-04-15")}),
+])
+def test_a_short_period_sequences_its_refills_by_the_whole_history(wh, start, end, expected):
+    d = dt.date.fromisoformat
+    rows = wh.rows("refills", start=d(start), end=d(end))
+    assert {r["refill_id"]: (r["refill_number"], str(r["due_date"])) for r in rows} == expected
+
+
 def test_adherence(wh):
     refills = wh.kpis()["refills"]
     assert refills["on_time"] == 3                 # A, E2, L

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import duckdb
@@ -120,29 +120,40 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
     return rounded({"period": period, **section_figures(con, scope)})
 
 
-Rows = Callable[[str], pl.DataFrame]
+@dataclass(frozen=True)
+class Section:
+    """A section of the JSON: the marts it reads, and its figures from their rows (in the
+    order of `marts`, then the scope)."""
 
-# Each section of the JSON: its figures from the rows of its marts. The one wiring of marts to
-# figures, used by the CLI, the exports and the dashboard alike.
-SECTIONS: dict[str, Callable[[Rows, Scope], dict[str, Any]]] = {
-    "waits": lambda rows, scope: waits_figures(rows("waits")),
-    "trials": lambda rows, scope: trials_figures(rows("trials")),
-    "complications": lambda rows, scope: complications_figures(
-        rows("complication_exposure"), rows("complication_events"), scope.settings.weight_gain_standard
+    marts: tuple[str, ...]
+    figures: Callable[..., dict[str, Any]]
+
+
+# The one wiring of marts to figures, used by the CLI, the exports and the dashboard alike.
+SECTIONS: dict[str, Section] = {
+    "waits": Section(("waits",), lambda waits, scope: waits_figures(waits)),
+    "trials": Section(("trials",), lambda trials, scope: trials_figures(trials)),
+    "complications": Section(
+        ("complication_exposure", "complication_events"),
+        lambda exposure, events, scope: complications_figures(exposure, events, scope.settings.weight_gain_standard),
     ),
-    "refills": lambda rows, scope: refills_figures(rows("refills"), rows("active_pumps")),
-    "battery": lambda rows, scope: battery_figures(rows("active_pumps"), scope.as_of),
-    "activity": lambda rows, scope: activity_figures(rows("activity")),
-    "outcomes": lambda rows, scope: outcomes_figures(rows("outcomes")),
+    "refills": Section(("refills", "active_pumps"), lambda refills, pumps, scope: refills_figures(refills, pumps)),
+    "battery": Section(("active_pumps",), lambda pumps, scope: battery_figures(pumps, scope.as_of)),
+    "activity": Section(("activity",), lambda activity, scope: activity_figures(activity)),
+    "outcomes": Section(("outcomes",), lambda outcomes, scope: outcomes_figures(outcomes)),
 }
 
 
 def section_figures(
     con: duckdb.DuckDBPyConnection, scope: Scope, sections: Iterable[str] = tuple(SECTIONS)
 ) -> dict[str, Any]:
-    """The figures of the named sections (unrounded), each mart run once."""
-    rows = cache(lambda mart: scope.run(con, mart))
-    return {name: SECTIONS[name](rows, scope) for name in sections}
+    """The figures of the named sections (unrounded). Each mart runs once, and the marts run at
+    once: DuckDB works outside the GIL and run_query gives each its own cursor."""
+    sections = list(sections)
+    marts = list(dict.fromkeys(m for name in sections for m in SECTIONS[name].marts))
+    with ThreadPoolExecutor(len(marts)) as pool:
+        rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts)))
+    return {name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope) for name in sections}
 
 
 # --- sections: each takes the rows of its marts and returns its figures --------------------

@@ -83,8 +83,6 @@ def bare_kpi_sql(db: Path) -> float:
              "activity", "outcomes"]
     con = duckdb.connect(str(db), read_only=True)
     con.execute(query_text(MACROS))
-    for name, table in scope.tables().items():
-        con.register(name, table)
     params = scope.params()
     started = time.perf_counter()
     for mart in marts:

@@ -17,7 +17,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
@@ -70,22 +69,13 @@ class Scope:
             "max_refill_interval_days": s.max_refill_interval_days,
             "residual_discrepancy_ml": s.residual_discrepancy_ml,
             "default_battery_months": s.default_battery_months,
-        }
-
-    def tables(self) -> dict[str, pa.Table]:
-        models = self.settings.battery_months
-        return {
-            "battery_models": pa.table(
-                {
-                    "model_key": pa.array(list(models), pa.string()),
-                    "months": pa.array(list(models.values()), pa.int32()),
-                }
-            )
+            "battery_model_keys": list(s.battery_months),
+            "battery_model_months": list(s.battery_months.values()),
         }
 
     def run(self, con: duckdb.DuckDBPyConnection, mart: str) -> pl.DataFrame:
         """The rows of queries/marts/<mart>.sql for this scope."""
-        return pl.from_arrow(run_query(con, f"marts/{mart}", self.tables(), **self.params()))
+        return pl.from_arrow(run_query(con, f"marts/{mart}", **self.params()))
 
 
 def compute_kpis(

@@ -7,7 +7,6 @@ name ($start, $site, ...), never formatted into the SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -25,19 +24,13 @@ def query_text(name: str) -> str:
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def run_query(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    tables: Mapping[str, Any] | None = None,
-    **params: Any,
-) -> pa.Table:
+def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Table:
     """Run queries/<name>.sql on its own cursor and return the rows.
 
     A cursor per call, because the dashboard calls this from many threads and a DuckDB
     connection is not safe to share between them. The shared macros (queries/core/macros.sql)
-    and `tables` (name -> pandas/arrow frame) are temporary objects of that cursor only.
-    Only the parameters the query names are bound; a parameter it names but is not given is an
-    error.
+    are temporary objects of that cursor only. Only the parameters the query names are bound;
+    a parameter it names but is not given is an error.
     """
     sql = query_text(name)
     with con.cursor() as cur:
@@ -46,7 +39,5 @@ def run_query(
         if missing:
             raise TypeError(f"query {name!r} needs parameter(s): {', '.join(sorted(missing))}")
         cur.execute(query_text(MACROS))
-        for table_name, frame in (tables or {}).items():
-            cur.register(table_name, frame)
         bound = {key: params[key] for key in statement.named_parameters}
         return cur.execute(sql, bound).to_arrow_table()

@@ -35,6 +35,15 @@ create or replace temp macro computed_alarm_date(
         max_refill_interval_days
     )))::integer;
 
+-- A pump model's months from implant to its battery's elective replacement indicator: the
+-- settings' months for the model (model_keys are lower-cased trimmed names, model_months their
+-- months, in the same order), else default_months. 0 = a pump without a battery.
+create or replace temp macro battery_months(pump_model, model_keys, model_months, default_months) as
+    coalesce(
+        (model_months::integer[])[list_position(model_keys::varchar[], lower(trim(pump_model)))],
+        default_months
+    );
+
 -- Every refill in scope (selected site(s) and condition), with:
 --   alarm_date           its computed alarm date;
 --   next_refill_due_date the due date it sets for the implant's next refill: its next_due_date,

@@ -3,10 +3,9 @@
 -- Grain: one row per active pump at as_of: implant_date <= as_of, no explant_date or
 -- explant_date > as_of, and the patient alive at as_of.
 -- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
---             $alarm_volume_ml, $max_refill_interval_days, $default_battery_months; and the
---             table battery_models(model_key, months): the settings' months per model, keyed by
---             lower-cased trimmed model name (as Settings.battery_months_for); a model not
---             listed gets $default_battery_months.
+--             $alarm_volume_ml, $max_refill_interval_days, and the settings' battery months:
+--             $battery_model_keys, $battery_model_months, $default_battery_months (see the
+--             battery_months macro in queries/core/macros.sql).
 --   current_due_date   the next_refill_due_date of the pump's latest refill dated <= as_of
 --                      (refill_date, then refill_id), or first_refill_due_date if it has none
 --   overdue_now        current_due_date < as_of (every active pump, battery or not)
@@ -27,9 +26,10 @@ with pumps as (
         i.pump_model,
         i.implant_date,
         i.first_refill_due_date,
-        coalesce(m.months, $default_battery_months) as battery_months
+        battery_months(
+            i.pump_model, $battery_model_keys, $battery_model_months, $default_battery_months
+        ) as battery_months
     from implants_in_scope($site, $condition) as i
-    left join battery_models as m on m.model_key = lower(trim(i.pump_model))
     where i.implant_date <= $as_of
       and (i.explant_date is null or i.explant_date > $as_of)
       and alive_at(i.date_of_death, $as_of)

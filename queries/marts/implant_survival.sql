@@ -5,8 +5,8 @@
 -- Grain: one row per implant dated on or before as_of and per endpoint. Every implant up to
 -- as_of counts, not only those of the period: a survival curve needs the whole follow-up.
 -- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
---             $default_battery_months; and the table battery_models(model_key, months) (as
---             active_pumps.sql).
+--             and the settings' battery months: $battery_model_keys, $battery_model_months,
+--             $default_battery_months (see the battery_months macro in queries/core/macros.sql).
 -- Endpoints:
 --   battery_end_of_life  the pump explanted with explant_reason battery_end_of_life
 --   each complication category recorded in the warehouse: the first complication of that
@@ -25,12 +25,13 @@ with implants as (
         i.procedure,
         i.pump_model,
         i.implant_date,
-        coalesce(m.months, $default_battery_months) > 0 as has_battery,
+        battery_months(
+            i.pump_model, $battery_model_keys, $battery_model_months, $default_battery_months
+        ) > 0 as has_battery,
         case when i.explant_date <= $as_of then i.explant_reason end as explant_reason,
         -- least() skips NULLs: a missing explant or death date does not end follow-up
         least(i.explant_date, i.date_of_death, $as_of) as exit_date
     from implants_in_scope($site, $condition) as i
-    left join battery_models as m on m.model_key = lower(trim(i.pump_model))
     where i.implant_date <= $as_of
 ),
 

@@ -46,18 +46,47 @@ class Extract:
         return {t: r.ignored_columns for t, r in self.tables.items() if r.ignored_columns}
 
 
-def read_extract(path: str | Path) -> Extract:
+@dataclass
+class ExtractFiles:
+    """An extract's files, read but not parsed: enough to fingerprint it (a reload of the same
+    bytes need not parse them)."""
+
+    path: Path
+    fmt: str                  # csv | parquet | xlsx
+    sha256: str               # over the bytes of every file read, in table order
+    files: dict[str, tuple[str, bytes]]  # table -> (file name, bytes), for a folder
+    workbook: bytes | None = None        # the bytes of a workbook, whose sheets are the tables
+
+
+def open_extract(path: str | Path) -> ExtractFiles:
     path = Path(path)
     if not path.exists():
         raise LoadRefused(f"{path}: no such file or folder")
     if path.is_file():
         if path.suffix.lower() != ".xlsx":
             raise LoadRefused(f"{path.name}: an extract is a folder of CSV or Parquet files or one .xlsx workbook")
-        return _read_workbook(path)
-    return _read_folder(path)
+        return _workbook_files(path)
+    return _folder_files(path)
 
 
-def _read_folder(folder: Path) -> Extract:
+def parse_extract(files: ExtractFiles) -> Extract:
+    if files.workbook is not None:
+        tables = _read_workbook(files.path.name, files.workbook)
+    else:
+        read = _read_csv if files.fmt == "csv" else _read_parquet
+        tables = {table: _conform(table, name, read(name, data), typed_cells=files.fmt == "parquet")
+                  for table, (name, data) in files.files.items()}
+    if all(t.frame.height == 0 for t in tables.values()):
+        raise LoadRefused(f"{files.path.name}: the extract is empty (no data rows in any table)")
+    return Extract(files.path, files.fmt, files.sha256, tables)
+
+
+def _workbook_files(path: Path) -> ExtractFiles:
+    data = path.read_bytes()
+    return ExtractFiles(path, "xlsx", hashlib.sha256(data).hexdigest(), {}, workbook=data)
+
+
+def _folder_files(folder: Path) -> ExtractFiles:
     by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
     forms = {
         ext for ext in ("csv", "parquet") if any(f"{t}.{ext}" in by_name for t in TABLES)
@@ -65,13 +94,13 @@ def _read_folder(folder: Path) -> Extract:
     if not forms:
         workbooks = [p for p in by_name.values() if p.suffix.lower() == ".xlsx"]
         if len(workbooks) == 1:
-            return _read_workbook(workbooks[0])
+            return _workbook_files(workbooks[0])
         raise LoadRefused(f"{folder}: the extract is empty (no patients.csv, patients.parquet or workbook)")
     if len(forms) > 1:
         raise LoadRefused(f"{folder}: holds both CSV and Parquet tables; give one form only")
     fmt = forms.pop()
     digest = hashlib.sha256()
-    tables: dict[str, TableRead] = {}
+    files: dict[str, tuple[str, bytes]] = {}
     for table in TABLE_ORDER:
         file = by_name.get(f"{table}.{fmt}")
         if file is None:
@@ -80,9 +109,8 @@ def _read_folder(folder: Path) -> Extract:
             continue
         data = file.read_bytes()
         digest.update(table.encode() + b"\0" + data)
-        frame = _read_csv(file.name, data) if fmt == "csv" else _read_parquet(file.name, data)
-        tables[table] = _conform(table, file.name, frame, typed_cells=fmt == "parquet")
-    return _finish(folder, fmt, digest.hexdigest(), tables)
+        files[table] = file.name, data
+    return ExtractFiles(folder, fmt, digest.hexdigest(), files)
 
 
 def _read_csv(name: str, data: bytes) -> pl.DataFrame:
@@ -117,29 +145,28 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String)
 
 
-def _read_workbook(path: Path) -> Extract:
+def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
     import fastexcel
 
-    data = path.read_bytes()
     try:
         reader = fastexcel.read_excel(data)
     except Exception as e:
-        raise LoadRefused(f"{path.name}: cannot be read as an .xlsx workbook ({str(e).strip().splitlines()[0]})")
+        raise LoadRefused(f"{name}: cannot be read as an .xlsx workbook ({str(e).strip().splitlines()[0]})")
     sheets = {s.strip().lower(): s for s in reader.sheet_names}
     tables: dict[str, TableRead] = {}
     for table in TABLE_ORDER:
         sheet = sheets.get(table)
-        source = f"{path.name}[{table}]"
+        source = f"{name}[{table}]"
         if sheet is None:
             if TABLES[table].required:
-                raise LoadRefused(f"{source}: required sheet '{table}' is missing from {path.name}")
+                raise LoadRefused(f"{source}: required sheet '{table}' is missing from {name}")
             continue
         try:
             frame = reader.load_sheet(sheet, dtypes="string").to_polars()
         except Exception as e:
             raise LoadRefused(f"{source}: cannot be read as a table ({str(e).strip().splitlines()[0]})")
         tables[table] = _conform(table, source, frame, typed_cells=True)
-    return _finish(path, "xlsx", hashlib.sha256(data).hexdigest(), tables)
+    return tables
 
 
 def _conform(table: str, source: str, frame: pl.DataFrame, *, typed_cells: bool = False) -> TableRead:
@@ -176,9 +203,3 @@ def _conform(table: str, source: str, frame: pl.DataFrame, *, typed_cells: bool 
     blank = pl.all_horizontal(v.is_null() | (v.str.strip_chars() == "") for v in values)
     kept = frame.filter(~blank)
     return TableRead(table, source, kept, ignored)
-
-
-def _finish(path: Path, fmt: str, sha: str, tables: dict[str, TableRead]) -> Extract:
-    if all(t.frame.height == 0 for t in tables.values()):
-        raise LoadRefused(f"{path.name}: the extract is empty (no data rows in any table)")
-    return Extract(path, fmt, sha, tables)

@@ -23,7 +23,7 @@ import polars as pl
 
 from pipelines.config import PROJECT_ROOT, QUERIES_DIR, Settings, load_settings
 from pipelines.contract import TABLE_ORDER, TABLES, Table
-from pipelines.extract_reader import LoadRefused, read_extract
+from pipelines.extract_reader import LoadRefused, open_extract, parse_extract
 from pipelines.pseudonym import resolve_key
 from pipelines.validate import GxRunner, TableValidation, Validation, validate_extract
 from pipelines.warehouse import connect_readonly, swap_write
@@ -288,10 +288,10 @@ def load_extract(
     started = dt.datetime.now()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    extract = read_extract(extract_path)
+    files = open_extract(extract_path)
     timings["read"] = time.perf_counter() - t0
     key = resolve_key(settings.pseudonym_key_file)
-    fingerprint = fingerprint_of(extract.sha256, as_of, key)
+    fingerprint = fingerprint_of(files.sha256, as_of, key)
     if _unchanged_snapshot(Path(db_path), site, fingerprint):
         t1 = time.perf_counter()
         try:
@@ -304,6 +304,8 @@ def load_extract(
             timings["write"] = time.perf_counter() - t1
             result.timings = timings
             return result
+    extract = parse_extract(files)
+    timings["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     validation = validate_extract(extract, key, as_of, runner)
     timings["validate"] = time.perf_counter() - t1

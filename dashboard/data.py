@@ -7,7 +7,7 @@ query, parameters and the file's identity (inode and mtime), so a new load shows
 Four kinds of result, each computed the one way the rest of the project computes it:
 - `kpis`: the headline figures, `compute_kpis` (the JSON of `itb-audit kpis --json`);
 - `mart`: the patient-level rows behind them, `Scope.run` on queries/marts/<name>.sql;
-- `summary`: an aggregate of a mart's rows (one of dashboard.figures.AGGREGATES);
+- `summary`: an aggregate of a mart's rows (one of pipelines.breakdowns.AGGREGATES);
 - `monthly`: a section's figures for each month of the period, by the same mart and figure
   function as `compute_kpis`, run for that month as its period.
 
@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures
+from pipelines import breakdowns
 from dashboard.filters import Filters
 from pipelines.config import Settings, load_settings
 from pipelines.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
@@ -171,11 +171,11 @@ def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
 
 def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> Any:
     """`aggregate(rows, disclosure, **options)` of a mart's rows: one of
-    dashboard.figures.AGGREGATES, whose counts are suppressed for a role that suppresses small
+    pipelines.breakdowns.AGGREGATES, whose counts are suppressed for a role that suppresses small
     numbers. The rows themselves never reach the page."""
-    if aggregate not in figures.AGGREGATES:
+    if aggregate not in breakdowns.AGGREGATES:
         raise Forbidden(f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "
-                        "dashboard.figures.AGGREGATES")
+                        "pipelines.breakdowns.AGGREGATES")
     return aggregate(_rows(name, _stamp(), filters, settings()), d=disclosure(role), **options)
 
 

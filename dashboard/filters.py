@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from dashboard.definitions import label
+from pipelines.definitions import label
 from pipelines.contract import CONDITIONS
 from pipelines.display import day_text
 

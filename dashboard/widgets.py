@@ -15,8 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import auth, charts, data, figures
-from dashboard.definitions import FIGURES, NOTES, Figure
+from dashboard import auth, data
+from pipelines import breakdowns, charts
+from pipelines.definitions import FIGURES, NOTES, Figure
 from dashboard.filters import Filters, current
 from pipelines import exports
 from pipelines.display import fmt
@@ -74,12 +75,12 @@ def text(template: str) -> str:
 
 
 def caption(key: str) -> None:
-    """A note (dashboard.definitions.NOTES) as a caption."""
+    """A note (pipelines.definitions.NOTES) as a caption."""
     st.caption(text(NOTES[key]))
 
 
 def note(key: str) -> None:
-    """A note (dashboard.definitions.NOTES) in a closed expander beside its chart or table."""
+    """A note (pipelines.definitions.NOTES) in a closed expander beside its chart or table."""
     with st.expander("What this shows", icon=":material/info:"):
         st.markdown(text(NOTES[key]))
 
@@ -189,7 +190,7 @@ def spc_chart(filters: Filters, role: Role, section: str, *, title: str, y_title
     if monthly.empty:
         st.info(NO_WHOLE_MONTH)
         return
-    frame, summary = figures.monthly_p_chart(monthly, section)
+    frame, summary = breakdowns.monthly_p_chart(monthly, section)
     chart(charts.spc(frame, title=title, y_title=y_title), note_key)
     mdc_icons(summary)
 

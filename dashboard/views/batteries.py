@@ -3,7 +3,8 @@ and the observed service life by pump model (kpis.md section 5)."""
 
 import streamlit as st
 
-from dashboard import charts, data, figures, widgets
+from dashboard import data, widgets
+from pipelines import breakdowns, charts
 from pipelines.survival import kaplan_meier
 
 filters, role = widgets.page("Pump batteries")
@@ -27,7 +28,7 @@ with left:
     )
 with right:
     if widgets.patient_level(role, "the service-life curves (their risk sets are small)"):
-        life = figures.battery_life(data.mart("implant_survival", filters, role))
+        life = breakdowns.battery_life(data.mart("implant_survival", filters, role))
         if life.empty:
             st.info("No implant of a model with a battery up to the as-of date.")
         else:
@@ -49,7 +50,7 @@ if widgets.patient_level(role, "the pumps due for a battery replacement"):
         "battery replacements due", note_key="battery.due_list",
     )
 
-medians = data.summary("implant_survival", filters, role, figures.service_life_by_model)
+medians = data.summary("implant_survival", filters, role, breakdowns.service_life_by_model)
 if not medians.empty:
     st.subheader("Median service life by pump model")
     widgets.table(medians, "battery service life by model")

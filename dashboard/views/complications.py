@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, figures, widgets
-from dashboard.definitions import PUBLISHED_COMPLICATIONS, label
+from dashboard import data, widgets
+from pipelines import breakdowns, charts
+from pipelines.definitions import PUBLISHED_COMPLICATIONS, label
 from pipelines.display import is_number
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.survival import kaplan_meier
@@ -81,7 +82,7 @@ if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small
                 ),
                 "complications.km", key=f"km-{endpoint}",
             )
-            at_one_year = figures.survival_at(curves, 1.0)
+            at_one_year = breakdowns.survival_at(curves, 1.0)
             events = int(rows["event"].sum())
             if not at_one_year.empty:
                 one = at_one_year.iloc[0]
@@ -114,7 +115,7 @@ if len(sites) > 1 and filters.site is None:
     if per_site.empty or not is_number(overall):
         st.info("No site has pump exposure in the period.")
     else:
-        limits = figures.funnel_limits(overall, per_site["pump_years"])
+        limits = breakdowns.funnel_limits(overall, per_site["pump_years"])
         widgets.chart(charts.site_funnel(per_site, limits, overall,
                                          title="Complications per 100 pump-years by site"),
                       "complications.funnel")

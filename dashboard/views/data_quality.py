@@ -3,8 +3,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, widgets
-from dashboard.definitions import FIGURES
+from dashboard import data, widgets
+from pipelines import charts
+from pipelines.definitions import FIGURES
 
 filters, role = widgets.page("Data quality")
 site = filters.site

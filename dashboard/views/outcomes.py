@@ -3,11 +3,12 @@ by condition, tone pattern, age band, sex and implant year (kpis.md section 7)."
 
 import streamlit as st
 
-from dashboard import charts, data, figures, widgets
-from dashboard.definitions import MEASURE_NAMES, label
+from dashboard import data, widgets
+from pipelines import breakdowns, charts
+from pipelines.definitions import MEASURE_NAMES, label
 from pipelines.contract import MEASURES
 
-EXPLORER = dict(zip(figures.EXPLORER_COLUMNS, (  # column -> filter name
+EXPLORER = dict(zip(breakdowns.EXPLORER_COLUMNS, (  # column -> filter name
     "Condition", "Tone pattern", "Age band at implant", "Sex", "Implant year")))
 
 filters, role = widgets.page("Cohort outcomes")
@@ -18,7 +19,7 @@ st.caption("Only patients first implanted at least 9 months before the period's 
            "12-month value: for a fuller cohort choose a longer (custom) period in the sidebar.")
 
 st.subheader("Explore the cohort")
-cohort = data.summary("outcomes", filters, role, figures.explore_cohort)
+cohort = data.summary("outcomes", filters, role, breakdowns.explore_cohort)
 if cohort.patients == 0:
     st.info("No patient had a first new implant in the period.")
     st.stop()
@@ -28,12 +29,12 @@ selection = {
                              key=f"explore-{name}")
     for column, (name, field) in zip(st.columns(len(EXPLORER)), EXPLORER.items())
 }
-explored = data.summary("outcomes", filters, role, figures.explore_cohort, selection=selection)
+explored = data.summary("outcomes", filters, role, breakdowns.explore_cohort, selection=selection)
 st.caption(f"{explored.matched} of {explored.patients} patients in the cohort match.")
 changes = explored.changes
 patient_level = widgets.patient_level(role, "each patient's baseline and 12-month values")
 if patient_level:
-    selected = figures.select(figures.outcome_cohort(data.mart("outcomes", filters, role)),
+    selected = breakdowns.select(breakdowns.outcome_cohort(data.mart("outcomes", filters, role)),
                               selection)
     widgets.chart(charts.paired_outcomes(selected, MEASURES, MEASURE_NAMES,
                                          title="Baseline and 12-month values of paired patients"),

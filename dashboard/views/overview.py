@@ -4,8 +4,9 @@ how fresh the data is."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, widgets
-from dashboard.definitions import FIGURES
+from dashboard import data, widgets
+from pipelines import charts
+from pipelines.definitions import FIGURES
 from pipelines.display import day_text
 from pipelines.roles import sees_patient_rows
 from dashboard.report_button import report_downloads

@@ -4,8 +4,9 @@ pathway (kpis.md section 2)."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, figures, widgets
-from dashboard.definitions import label
+from dashboard import data, widgets
+from pipelines import breakdowns, charts
+from pipelines.definitions import label
 from pipelines.display import is_number
 
 filters, role = widgets.page("Trial response")
@@ -20,7 +21,7 @@ by_condition = pd.DataFrame(
     columns=["condition", "patients", "responders", "non_responders", "inconclusive", "rate",
              "rate_ci_low", "rate_ci_high"],
 )
-by_dose = data.summary("trial_doses", filters, role, figures.response_by_dose)
+by_dose = data.summary("trial_doses", filters, role, breakdowns.response_by_dose)
 by_dose["dose"] = by_dose["dose_mcg"].map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg")
 
 left, right = st.columns(2)
@@ -53,7 +54,7 @@ widgets.table(by_dose[["dose", "trials", "positive", "negative", "inconclusive",
                        "rate_ci_low", "rate_ci_high"]], "trial response by dose")
 
 st.subheader("Pathway: referral to implant")
-funnel = data.summary("pathway", filters, role, figures.pathway_funnel)
+funnel = data.summary("pathway", filters, role, breakdowns.pathway_funnel)
 left, right = st.columns(2)
 with left:
     widgets.chart(charts.pathway(funnel, title="Patients first referred in the period"),

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, figures, widgets
-from dashboard.definitions import label
+from dashboard import data, widgets
+from pipelines import breakdowns, charts
+from pipelines.definitions import label
 from pipelines.display import day_text
 
 filters, role = widgets.page("Referrals & waits")
@@ -32,7 +33,7 @@ with right:
                       y_title="Seen within target", note_key="waits.spc")
 
 st.subheader("By referral source")
-by_source = data.summary("waits", filters, role, figures.waits_by, column="source")
+by_source = data.summary("waits", filters, role, breakdowns.waits_by, column="source")
 if by_source.empty:
     st.info("No referrals were seen in the period.")
 else:

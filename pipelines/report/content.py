@@ -2,7 +2,7 @@
 
 Every figure comes from `compute_kpis` (after `suppress_kpis` for a role that sees suppressed
 numbers), every row behind a chart from `Scope.run` on the same marts, and every chart from
-dashboard/charts.py, so the pack and the dashboard say the same thing. Charts drawn from
+pipelines/charts.py, so the pack and the dashboard say the same thing. Charts drawn from
 patient-level rows, and the action lists, are only built for roles that may see patient rows.
 """
 
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from dashboard import charts, figures as breakdowns
-from dashboard.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
+from pipelines import breakdowns, charts
+from pipelines.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.disclosure import SUPPRESSED, Disclosure, suppress_kpis

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from dashboard.definitions import FIGURES
+from pipelines.definitions import FIGURES
 from pipelines.report.model import Report
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

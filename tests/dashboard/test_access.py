@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from dashboard import data, widgets
-from dashboard.definitions import FIGURES
+from pipelines.definitions import FIGURES
 from dashboard.filters import Filters
 from pipelines import access_log, users
 from pipelines.config import load_settings

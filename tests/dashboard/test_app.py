@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from dashboard.definitions import FIGURES
+from pipelines.definitions import FIGURES
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
 from pipelines.kpis import compute_kpis
@@ -66,7 +66,7 @@ def assert_headlines_match(at: AppTest, figures: dict) -> int:
     checked = 0
     for metric in at.metric:
         key = LABELS.get(metric.label)
-        assert key, f"{metric.label!r} has no definition in dashboard/definitions.py"
+        assert key, f"{metric.label!r} has no definition in pipelines/definitions.py"
         assert metric.help == FIGURES[key].definition.format(**settings), metric.label
         if key.startswith("quality."):
             continue

@@ -1,6 +1,6 @@
 """Plotly chart builders shared by the pages: one look for every chart of the same kind.
 
-Builders take figures already computed (marts, compute_kpis, dashboard.figures) and only draw.
+Builders take figures already computed (marts, compute_kpis, pipelines.breakdowns) and only draw.
 Proportions are drawn as percentages. A suppressed figure ("*", pipelines.disclosure) is not
 drawn: a bar or funnel step shows it as its label, an interval chart leaves its row out.
 """
@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.definitions import label
+from pipelines.definitions import label
 
 BLUE = "#005EB8"  # NHS blue
 DARK = "#231F20"
@@ -86,7 +86,7 @@ def intervals(
     codes: bool = True,
 ) -> go.Figure:
     """A figure with its 95% interval per category (a forest plot), categories top to bottom.
-    codes: the categories are codes to show as words (dashboard.definitions.label).
+    codes: the categories are codes to show as words (pipelines.definitions.label).
 
     reference: rows (category, low, high, source) drawn as grey bands (a point where low =
     high); standards: {category: standard}, drawn as a red mark on that category's row.

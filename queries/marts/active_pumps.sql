@@ -41,21 +41,17 @@ refills_to_as_of as (
     where refill_date <= $as_of
 ),
 
+-- Per implant, from its latest refill (refill_date, then refill_id): the due date it set; and
+-- the latest reported ERI date (arg_max skips the refills without one; arg_max_null does not).
 latest_refill as (
-    select site, implant_id, refill_date as latest_refill_date, next_refill_due_date
+    select
+        site,
+        implant_id,
+        max(refill_date) as latest_refill_date,
+        arg_max_null(next_refill_due_date, (refill_date, refill_id)) as next_refill_due_date,
+        arg_max(reported_eri_date, (refill_date, refill_id)) as reported_eri_date
     from refills_to_as_of
-    qualify row_number() over (
-        partition by site, implant_id order by refill_date desc, refill_id desc
-    ) = 1
-),
-
-latest_reported_eri as (
-    select site, implant_id, reported_eri_date
-    from refills_to_as_of
-    where reported_eri_date is not null
-    qualify row_number() over (
-        partition by site, implant_id order by refill_date desc, refill_id desc
-    ) = 1
+    group by site, implant_id
 ),
 
 forecast as (
@@ -65,14 +61,13 @@ forecast as (
         -- a refill always sets a next due date, so a NULL here means the pump has no refill yet
         coalesce(r.next_refill_due_date, p.first_refill_due_date) as current_due_date,
         p.battery_months > 0 as has_battery,
-        case when p.battery_months > 0 then e.reported_eri_date end as reported_eri_date,
+        case when p.battery_months > 0 then r.reported_eri_date end as reported_eri_date,
         case
             when p.battery_months > 0
-            then coalesce(e.reported_eri_date, (p.implant_date + to_months(p.battery_months))::date)
+            then coalesce(r.reported_eri_date, (p.implant_date + to_months(p.battery_months))::date)
         end as forecast_eri_date
     from pumps as p
     left join latest_refill as r on r.site = p.site and r.implant_id = p.implant_id
-    left join latest_reported_eri as e on e.site = p.site and e.implant_id = p.implant_id
 ),
 
 final as (

@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,7 +26,7 @@ from pipelines.config import PROJECT_ROOT, QUERIES_DIR, Settings, load_settings
 from pipelines.contract import TABLE_ORDER, TABLES, Table
 from pipelines.extract_reader import LoadRefused, open_extract, parse_extract
 from pipelines.pseudonym import resolve_key
-from pipelines.validate import GxRunner, TableValidation, Validation, validate_extract
+from pipelines.validate import ExpectationOutcome, GxRunner, TableValidation, validate_extract
 from pipelines.warehouse import connect_readonly, swap_write
 
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
@@ -125,81 +126,105 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, spec: Table, site: str) -> li
         f"ORDER BY ALL LIMIT 3", [site]).fetchall()
 
 
-def write_snapshot(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    site: str,
-    as_of: dt.date,
-    source_path: Path,
-    source_format: str,
-    extract_sha256: str,
-    ignored_columns: dict[str, list[str]],
-    validation: Validation,
-    started_at: dt.datetime,
-    fingerprint: str,
-    before_commit: Callable[[], None] | None = None,
-) -> LoadResult:
-    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM audit.loads").fetchone()[0]
-    # The raw rows of an extract already held (same bytes, same site) are not stored twice.
-    previous = con.execute(
-        "SELECT raw_load_id FROM audit.loads WHERE site = ? AND extract_sha256 = ? ORDER BY load_id DESC LIMIT 1",
-        [site, extract_sha256],
-    ).fetchone()
-    raw_load_id = previous[0] if previous else load_id
-    counts: dict[str, TableCounts] = {}
-    con.execute("BEGIN TRANSACTION")
-    for table in TABLE_ORDER:
-        spec = TABLES[table]
-        con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
-        v = validation.tables.get(table)
-        if v is None:
-            counts[table] = TableCounts(0, 0, 0)
-            con.execute(
-                "INSERT INTO audit.load_tables VALUES (?, ?, NULL, 0, 0, 0)", [load_id, table]
-            )
-            continue
+class SnapshotWriter:
+    """Writes a site's new snapshot into an open warehouse (swap_write's copy), each table as soon
+    as validation has finished it, on a thread of its own: DuckDB inserts one table while GX
+    checks the next. Everything is one transaction, committed by finish(); on any error the
+    transaction and, with it, the copy are abandoned and the warehouse is left as it was."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, site: str, extract_sha256: str) -> None:
+        self.con, self.site = con, site
+        self.load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM audit.loads").fetchone()[0]
+        # The raw rows of an extract already held (same bytes, same site) are not stored twice.
+        previous = con.execute(
+            "SELECT raw_load_id FROM audit.loads WHERE site = ? AND extract_sha256 = ? "
+            "ORDER BY load_id DESC LIMIT 1", [site, extract_sha256],
+        ).fetchone()
+        self.raw_load_id = previous[0] if previous else self.load_id
+        self.counts: dict[str, TableCounts] = {}
+        self._thread = ThreadPoolExecutor(1)
+        self._writes: list[Future] = []
+        con.execute("BEGIN TRANSACTION")
+
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, v: TableValidation) -> None:
+        """Queue a validated table's rows; raises at once if an earlier table's write failed."""
+        for write in self._writes:
+            if write.done() and write.exception():
+                raise write.exception()
+        self._writes.append(self._thread.submit(self._write_table, v))
+
+    def _write_table(self, v: TableValidation) -> None:
+        con, site, load_id, spec = self.con, self.site, self.load_id, TABLES[v.table]
+        con.execute(f"DELETE FROM core.{spec.name} WHERE site = ?", [site])
         typed = _typed(v, spec, site)
-        _insert(con, f"core.{table}", typed)
+        _insert(con, f"core.{spec.name}", typed)
         if repeated := _repeated_keys(con, spec, site):
-            # The transaction is abandoned with the copy: the warehouse is left as it was.
             raise LoadRefused(f"{v.source_file}: accepted rows share a key ({', '.join(spec.key)}), e.g. "
                               f"{', '.join(map(str, repeated[0][:-1]))}; validation missed it, nothing was written")
         quarantine = _quarantine_rows(v, spec, load_id, site)
         _insert(con, "audit.quarantine", quarantine)
-        if raw_load_id == load_id:
+        if self.raw_load_id == load_id:
             raw = v.protected.select(
                 pl.lit(load_id, pl.Int32).alias("load_id"), pl.lit(v.source_file).alias("source_file"),
                 "source_row", *spec.column_names,
             )
-            _insert(con, f"staging.{table}", raw)
-        counts[table] = TableCounts(v.protected.height, typed.height, quarantine.height)
+            _insert(con, f"staging.{spec.name}", raw)
+        self.counts[spec.name] = TableCounts(v.protected.height, typed.height, quarantine.height)
         con.execute(
             "INSERT INTO audit.load_tables VALUES (?, ?, ?, ?, ?, ?)",
-            [load_id, table, v.source_file, v.protected.height, typed.height, quarantine.height],
+            [load_id, spec.name, v.source_file, v.protected.height, typed.height, quarantine.height],
         )
-    outcomes = pl.DataFrame(
-        [
-            {"load_id": load_id, "suite": o.suite, "expectation": o.expectation, "column_name": o.column,
-             "reason_code": o.reason_code, "description": o.description, "element_count": o.element_count,
-             "unexpected_count": o.unexpected_count, "success": o.success}
-            for o in validation.outcomes
-        ]
-    )
-    if outcomes.height:
-        _insert(con, "audit.expectation_results", outcomes)
-    con.execute(
-        "INSERT INTO audit.loads VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, site, started_at, as_of, str(source_path), source_format, extract_sha256, raw_load_id,
-         json.dumps(ignored_columns), fingerprint],
-    )
-    con.execute(
-        "INSERT OR REPLACE INTO audit.site_snapshots VALUES (?, ?, ?)", [site, load_id, as_of]
-    )
-    if before_commit:
-        before_commit()
-    con.execute("COMMIT")
-    return LoadResult(load_id, site, as_of, counts, ignored_columns,
-                      reused_raw_from=None if raw_load_id == load_id else raw_load_id)
+
+    def finish(
+        self,
+        *,
+        as_of: dt.date,
+        source_path: Path,
+        source_format: str,
+        extract_sha256: str,
+        ignored_columns: dict[str, list[str]],
+        outcomes: list[ExpectationOutcome],
+        started_at: dt.datetime,
+        fingerprint: str,
+        before_commit: Callable[[], None] | None = None,
+    ) -> LoadResult:
+        """Wait for the tables' writes, record the load and commit it."""
+        self._thread.shutdown(wait=True)
+        for write in self._writes:
+            write.result()  # the first failure, if any, abandons the load
+        con, site, load_id = self.con, self.site, self.load_id
+        for table in TABLE_ORDER:
+            if table not in self.counts:  # not in the extract: the site no longer has such rows
+                con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
+                con.execute("INSERT INTO audit.load_tables VALUES (?, ?, NULL, 0, 0, 0)", [load_id, table])
+                self.counts[table] = TableCounts(0, 0, 0)
+        results = pl.DataFrame(
+            [
+                {"load_id": load_id, "suite": o.suite, "expectation": o.expectation, "column_name": o.column,
+                 "reason_code": o.reason_code, "description": o.description, "element_count": o.element_count,
+                 "unexpected_count": o.unexpected_count, "success": o.success}
+                for o in outcomes
+            ]
+        )
+        if results.height:
+            _insert(con, "audit.expectation_results", results)
+        con.execute(
+            "INSERT INTO audit.loads VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, site, started_at, as_of, str(source_path), source_format, extract_sha256, self.raw_load_id,
+             json.dumps(ignored_columns), fingerprint],
+        )
+        con.execute("INSERT OR REPLACE INTO audit.site_snapshots VALUES (?, ?, ?)", [site, load_id, as_of])
+        if before_commit:
+            before_commit()
+        con.execute("COMMIT")
+        return LoadResult(load_id, site, as_of, {t: self.counts[t] for t in TABLE_ORDER}, ignored_columns,
+                          reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id)
 
 
 def fingerprint_of(extract_sha256: str, as_of: dt.date, key: bytes) -> str:
@@ -306,17 +331,18 @@ def load_extract(
             return result
     extract = parse_extract(files)
     timings["read"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    validation = validate_extract(extract, key, as_of, runner)
-    timings["validate"] = time.perf_counter() - t1
-    timings["great_expectations"] = validation.gx_seconds
-    t2 = time.perf_counter()
-    with swap_write(db_path) as con:
-        result = write_snapshot(
-            con, site=site, as_of=as_of, source_path=Path(extract_path), source_format=extract.fmt,
-            extract_sha256=extract.sha256, ignored_columns=extract.ignored_columns, validation=validation,
-            started_at=started, fingerprint=fingerprint, before_commit=before_commit,
+    with swap_write(db_path) as con, SnapshotWriter(con, site=site, extract_sha256=files.sha256) as writer:
+        t1 = time.perf_counter()
+        validation = validate_extract(extract, key, as_of, runner, on_table=writer.add)
+        t2 = time.perf_counter()
+        result = writer.finish(
+            as_of=as_of, source_path=Path(extract_path), source_format=extract.fmt, extract_sha256=extract.sha256,
+            ignored_columns=extract.ignored_columns, outcomes=validation.outcomes, started_at=started,
+            fingerprint=fingerprint, before_commit=before_commit,
         )
+    # The tables are written while validation runs: "write" is what is left after it.
+    timings["validate"] = t2 - t1
+    timings["great_expectations"] = validation.gx_seconds
     timings["write"] = time.perf_counter() - t2
     result.timings = timings
     return result

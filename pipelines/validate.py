@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -185,7 +186,14 @@ def _run_sql_file(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute((CHECKS_DIR / name).read_text())
 
 
-def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRunner | None = None) -> Validation:
+def validate_extract(
+    extract: Extract,
+    key: bytes,
+    as_of: dt.date,
+    runner: GxRunner | None = None,
+    on_table: Callable[[TableValidation], None] | None = None,
+) -> Validation:
+    """Validate every table of the extract; on_table is given each table as soon as it is done."""
     present = [t for t in TABLE_ORDER if t in extract.tables]
     with ThreadPoolExecutor(1) as pool:
         # Importing GX takes longer than making every table safe and typed: do both at once.
@@ -212,6 +220,8 @@ def validate_extract(extract: Extract, key: bytes, as_of: dt.date, runner: GxRun
         outcomes += found
         issues = _issues(found, protected, as_of)
         tables[table] = TableValidation(table, read.source_file, protected, checked, issues)
+        if on_table:
+            on_table(tables[table])
         status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
         con.register(f"status_{table}", status.to_arrow())
         for view in AFTER_TABLE.get(table, ()):

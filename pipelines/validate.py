@@ -73,7 +73,6 @@ class GxRunner:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.execution_engine import PandasExecutionEngine, pandas_execution_engine
-        from great_expectations.expectations.row_conditions import deserialize_row_condition
 
         # GX fingerprints every batch (an md5 of all rows, twice per validate call) for batch
         # markers nothing here reads; frames above this size are not fingerprinted.
@@ -81,8 +80,7 @@ class GxRunner:
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self._gx = gx
-        self._engine = PandasExecutionEngine()
-        self._condition = deserialize_row_condition
+        self._engine = PandasExecutionEngine()  # only to turn row conditions into pandas queries
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = self.context.data_sources.add_pandas("extract")
@@ -119,7 +117,8 @@ class GxRunner:
             _raise_on_errors(complete, suite.name)
             for r in complete.results:
                 identity = _identity(r.expectation_config)
-                counts[identity] = (int(r.result.get("element_count") or 0), int(r.result.get("unexpected_count") or 0))
+                counts[identity] = (int(r.result.get("element_count") or 0),
+                                    int(r.result.get("unexpected_count") or 0))
                 rows[identity] = sorted(
                     {int(item["source_row"]) for item in r.result.get("unexpected_index_list") or []}
                 )
@@ -127,7 +126,10 @@ class GxRunner:
         for r in summary.results:
             meta = r.expectation_config.meta
             identity = _identity(r.expectation_config)
-            element_count, unexpected_count = counts.get(identity) or (self._rows_checked(data, r.expectation_config), 0)
+            if identity in counts:
+                element_count, unexpected_count = counts[identity]
+            else:
+                element_count, unexpected_count = self._rows_checked(data, r.expectation_config), 0
             outcomes.append(ExpectationOutcome(
                 suite=suite.name,
                 expectation=r.expectation_config.type,
@@ -142,13 +144,14 @@ class GxRunner:
             ))
         return outcomes
 
-
     def _rows_checked(self, data, config) -> int:
         """GX's element count: the rows its row condition keeps, counted as GX filters them."""
+        from great_expectations.expectations.row_conditions import deserialize_row_condition
+
         condition = config.kwargs.get("row_condition")
         if condition is None:
             return len(data)
-        return int(data.eval(self._engine.condition_to_filter_clause(self._condition(condition))).sum())
+        return int(data.eval(self._engine.condition_to_filter_clause(deserialize_row_condition(condition))).sum())
 
 
 def _identity(config) -> str:

@@ -5,7 +5,8 @@
 For each size it generates a synthetic extract (cached in --work), then measures, each in a
 fresh process so that peak memory is the command's own:
   load        `itb-audit load` end to end: wall time, peak RSS, and its split (read, validate,
-              of which Great Expectations, write);
+              of which Great Expectations, and the write left after validation: tables are
+              written while the next one is validated);
   anchor      bare DuckDB reading the same CSVs into typed tables (read_csv with the types);
   kpis        `itb-audit kpis --json` end to end, and compute_kpis in-process;
   kpis anchor the same mart SQL (queries/marts + macros) run bare in DuckDB, rows fetched: in a
@@ -170,7 +171,7 @@ def main() -> None:
     env = {"ITB_AUDIT_PSEUDONYM_KEY": "benchmark-key-0123456789abcdef"}
     results = [run_size(n, args.work, env) for n in args.sizes]
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}")
-    header = ("patients", "rows", "load s", "peak MB", "read", "validate", "of which GX", "write", "GX share",
+    header = ("patients", "rows", "load s", "peak MB", "read", "validate", "of which GX", "write after", "GX share",
               "anchor s", "load/anchor", "reload s", "reload/load", "kpis CLI s", "bare SQL process s", "CLI/bare",
               "kpis in-proc s", "bare SQL s", "in-proc/bare")
     print(" | ".join(header))

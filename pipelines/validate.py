@@ -61,9 +61,10 @@ class TableValidation:
 
 @dataclass
 class Validation:
-    tables: dict[str, TableValidation]
+    """What a validation leaves besides its tables (which go to on_table as each is done)."""
+
     outcomes: list[ExpectationOutcome]
-    gx_seconds: float = 0.0  # time spent in GX, for benchmarks
+    gx_seconds: float  # time spent in GX, for benchmarks
 
 
 class GxRunner:
@@ -193,8 +194,8 @@ def validate_extract(
     extract: Extract,
     key: bytes,
     as_of: dt.date,
-    runner: GxRunner | None = None,
-    on_table: Callable[[TableValidation], None] | None = None,
+    runner: GxRunner | None,
+    on_table: Callable[[TableValidation], None],
 ) -> Validation:
     """Validate every table of the extract; on_table is given each table as soon as it is done."""
     present = [t for t in TABLE_ORDER if t in extract.tables]
@@ -210,7 +211,6 @@ def validate_extract(
 
     gx_before = runner.seconds
     con = duckdb.connect()
-    tables: dict[str, TableValidation] = {}
     outcomes: list[ExpectationOutcome] = []
     for table in present:
         read, spec = extract.tables[table], TABLES[table]
@@ -222,15 +222,13 @@ def validate_extract(
             found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
         outcomes += found
         issues = _issues(found, protected, as_of)
-        tables[table] = TableValidation(table, read.source_file, protected, checked, issues)
-        if on_table:
-            on_table(tables[table])
+        on_table(TableValidation(table, read.source_file, protected, checked, issues))
         status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
         con.register(f"status_{table}", status.to_arrow())
         for view in AFTER_TABLE.get(table, ()):
             _run_sql_file(con, f"{view}.sql")
     con.close()
-    return Validation(tables, outcomes, runner.seconds - gx_before)
+    return Validation(outcomes, runner.seconds - gx_before)
 
 
 def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame, as_of: dt.date) -> dict[int, list[Issue]]:

@@ -88,7 +88,7 @@ def kpi_scope():
 
     sys.path.insert(0, str(ROOT))
     from pipelines.config import load_settings
-    from pipelines.kpis import SECTIONS, Scope
+    from pipelines.figures.kpis import SECTIONS, Scope
 
     scope = Scope(dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]), None, load_settings())
     return scope, list(dict.fromkeys(m for section in SECTIONS.values() for m in section.marts))
@@ -98,7 +98,7 @@ def bare_kpi_sql(db: Path) -> float:
     """Seconds to run every mart's SQL bare in DuckDB (macros, bound parameters, rows fetched)."""
     import duckdb
 
-    from pipelines.queries import MACROS, query_text
+    from pipelines.figures.queries import MACROS, query_text
 
     scope, marts = kpi_scope()
     con = duckdb.connect(str(db), read_only=True)
@@ -130,7 +130,7 @@ def in_process_kpis(db: Path) -> float:
     import datetime as dt
 
     sys.path.insert(0, str(ROOT))
-    from pipelines.kpis import compute_kpis
+    from pipelines.figures.kpis import compute_kpis
 
     compute_kpis(db, dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]))  # warm caches
     started = time.perf_counter()

@@ -36,9 +36,9 @@ def main() -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from pipelines import users
+    from pipelines.access import users
     from pipelines.config import load_settings
-    from pipelines.roles import Role
+    from pipelines.access.roles import Role
 
     name, password = users.create_demo_users(users.store(load_settings()))[Role.CLINICIAN]
     app = str(ROOT / "dashboard" / "app.py")

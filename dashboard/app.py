@@ -13,7 +13,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import auth, data, filters, widgets  # noqa: E402  (after the path is set)
-from pipelines.roles import FIGURE_PAGES, PAGES  # noqa: E402
+from pipelines.access.roles import FIGURE_PAGES, PAGES  # noqa: E402
 
 st.set_page_config(page_title="ITB Audit", layout="wide", page_icon=":material/monitor_heart:")
 

@@ -1,4 +1,4 @@
-"""Sign-in for the dashboard: a user of the users file (pipelines.users) or, where a Trust
+"""Sign-in for the dashboard: a user of the users file (pipelines.access.users) or, where a Trust
 configures it, OpenID Connect through st.login. A signed-in session lasts while the browser
 tab's session does and ends after the configured idle time; every sign-in, refusal and
 sign-out goes to the access log."""
@@ -11,9 +11,11 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from pipelines import access_log, oidc, users
+from pipelines.access import log as access_log
+
+from pipelines.access import oidc, users
 from pipelines.config import Settings, load_settings
-from pipelines.roles import Role
+from pipelines.access.roles import Role
 
 _SESSION = "signed_in"
 _LAST_LOGGED = "access_logged"

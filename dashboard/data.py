@@ -7,14 +7,14 @@ query, parameters and the file's identity (inode and mtime), so a new load shows
 Four kinds of result, each computed the one way the rest of the project computes it:
 - `kpis`: the headline figures, `compute_kpis` (the JSON of `itb-audit kpis --json`);
 - `mart`: the patient-level rows behind them, `Scope.run` on queries/marts/<name>.sql;
-- `summary`: an aggregate of a mart's rows (one of pipelines.breakdowns.AGGREGATES);
+- `summary`: an aggregate of a mart's rows (one of pipelines.figures.breakdowns.AGGREGATES);
 - `monthly`: a section's figures for each month of the period, by the same mart and figure
   function as `compute_kpis`, run for that month as its period.
 
-Each takes the signed-in role and applies pipelines.roles below the pages, so that a page bug
+Each takes the signed-in role and applies pipelines.access.roles below the pages, so that a page bug
 cannot show a role more than it may see: `mart` refuses a role that may not see patient rows
 and shows governance a pseudonym for every patient id; figures for a role that suppresses
-small numbers are built from suppressed counts (pipelines.disclosure); `quarantine` shows row
+small numbers are built from suppressed counts (pipelines.figures.disclosure); `quarantine` shows row
 contents only to a role that may see them.
 """
 
@@ -29,14 +29,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pipelines import breakdowns
+from pipelines.figures import breakdowns
 from dashboard.filters import Filters
 from pipelines.config import Settings, load_settings
-from pipelines.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
-from pipelines.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
-from pipelines.pseudonym import resolve_key
-from pipelines.queries import run_query
-from pipelines.roles import (Forbidden, Role, display_patient_id, require_patient_rows,
+from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
+from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
+from pipelines.load.pseudonym import resolve_key
+from pipelines.figures.queries import run_query
+from pipelines.access.roles import (Forbidden, Role, display_patient_id, require_patient_rows,
                              sees_quarantine_contents, suppresses_small_numbers)
 from pipelines.warehouse import connect_readonly
 
@@ -79,12 +79,12 @@ def _cached(name: str, stamp: tuple[int, int], params: tuple) -> pd.DataFrame:
 
 
 # Audit queries whose rows hold a patient's data: only through their own function below.
-ROW_CONTENT_QUERIES = {"audit/quarantine"}
+ROW_CONTENT_QUERIES = {"load_history/quarantine"}
 QUARANTINE_CONTENTS = ["row_key", "record"]  # the row's values and key as read
 
 
 def query(name: str, **params) -> pd.DataFrame:
-    """An audit query of queries/audit/ (loads, tables, expectations)."""
+    """An audit query of queries/load_history/ (loads, tables, expectations)."""
     if name in ROW_CONTENT_QUERIES:
         raise Forbidden(f"{name} holds row contents: use data.quarantine(site, role)")
     return _cached(name, _stamp(), tuple(sorted(params.items())))
@@ -93,7 +93,7 @@ def query(name: str, **params) -> pd.DataFrame:
 def quarantine(site: str | None, role: Role) -> pd.DataFrame:
     """The quarantined rows of the current loads with every reason; their contents (values and
     key) only for a role that may see quarantine contents."""
-    rows = _cached("audit/quarantine", _stamp(), (("site", site),))
+    rows = _cached("load_history/quarantine", _stamp(), (("site", site),))
     return rows if sees_quarantine_contents(role) else rows.drop(columns=QUARANTINE_CONTENTS)
 
 
@@ -105,12 +105,12 @@ def disclosure(role: Role) -> Disclosure:
 
 
 def has_data() -> bool:
-    return snapshot_stamp() is not None and not query("audit/loads", site=None).empty
+    return snapshot_stamp() is not None and not query("load_history/loads", site=None).empty
 
 
 def current_loads() -> pd.DataFrame:
     """Each site's current load (the snapshot every figure comes from)."""
-    loads = query("audit/loads", site=None)
+    loads = query("load_history/loads", site=None)
     return loads[loads["is_current"]].reset_index(drop=True)
 
 
@@ -171,11 +171,11 @@ def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
 
 def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> Any:
     """`aggregate(rows, disclosure, **options)` of a mart's rows: one of
-    pipelines.breakdowns.AGGREGATES, whose counts are suppressed for a role that suppresses small
+    pipelines.figures.breakdowns.AGGREGATES, whose counts are suppressed for a role that suppresses small
     numbers. The rows themselves never reach the page."""
     if aggregate not in breakdowns.AGGREGATES:
         raise Forbidden(f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "
-                        "pipelines.breakdowns.AGGREGATES")
+                        "pipelines.figures.breakdowns.AGGREGATES")
     return aggregate(_rows(name, _stamp(), filters, settings()), d=disclosure(role), **options)
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from pipelines.definitions import label
+from pipelines.show.definitions import label
 from pipelines.contract import CONDITIONS
-from pipelines.display import day_text
+from pipelines.show.display import day_text
 
 LAST_12_MONTHS = "Last 12 months"
 LAST_QUARTER = "Last quarter"

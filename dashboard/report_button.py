@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import auth, data
 from dashboard.filters import current
 from pipelines.report import FORMATS, Request, chromium_available, report_bytes, report_roles
-from pipelines.roles import Role, sees_patient_rows
+from pipelines.access.roles import Role, sees_patient_rows
 
 LABELS = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel"}
 

@@ -16,15 +16,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import auth, data
-from pipelines import breakdowns, charts
-from pipelines.definitions import FIGURES, NOTES, Figure
+from pipelines.figures import breakdowns
+from pipelines.show import charts
+from pipelines.show.definitions import FIGURES, NOTES, Figure
 from dashboard.filters import Filters, current
-from pipelines import exports
-from pipelines.display import fmt
-from pipelines.disclosure import SUPPRESSED
-from pipelines.intervals import standard_status
-from pipelines.roles import Role, sees_patient_rows, suppresses_small_numbers
-from pipelines.spc import SpcSummary
+from pipelines.show import exports
+from pipelines.show.display import fmt
+from pipelines.figures.disclosure import SUPPRESSED
+from pipelines.figures.intervals import standard_status
+from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
+from pipelines.figures.spc import SpcSummary
 
 EMPTY = (
     "No data loaded yet in {db}. Load an extract with `itb-audit load EXTRACT --db PATH` "
@@ -75,12 +76,12 @@ def text(template: str) -> str:
 
 
 def caption(key: str) -> None:
-    """A note (pipelines.definitions.NOTES) as a caption."""
+    """A note (pipelines.show.definitions.NOTES) as a caption."""
     st.caption(text(NOTES[key]))
 
 
 def note(key: str) -> None:
-    """A note (pipelines.definitions.NOTES) in a closed expander beside its chart or table."""
+    """A note (pipelines.show.definitions.NOTES) in a closed expander beside its chart or table."""
     with st.expander("What this shows", icon=":material/info:"):
         st.markdown(text(NOTES[key]))
 
@@ -278,7 +279,7 @@ def cell_text(value: Any, unit: str | None) -> str:
 
 
 def downloads(frame: pd.DataFrame, name: str) -> None:
-    """CSV and Excel downloads of a table (formula-safe, pipelines.exports), made when clicked;
+    """CSV and Excel downloads of a table (formula-safe, pipelines.show.exports), made when clicked;
     each download is recorded in the access log when its file is made."""
     stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     record = auth.recorder(data.settings())

@@ -1,7 +1,7 @@
 """Great Expectations suites for the clinic extract, built from pipelines/contract.py.
 
 Two suites per table:
-  <table>        row rules on the checked frame (pipelines/normalise.py): required values,
+  <table>        row rules on the checked frame (pipelines/load/normalise.py): required values,
                  readable dates/numbers/booleans/codes, ranges, keys, NHS number, in-row date orders;
   <table>_cross  rules across tables on the frame joined in DuckDB by the views in
                  queries/checks/: references, pumps, and the birth and death date rules.
@@ -18,8 +18,15 @@ import great_expectations.expectations as gxe
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.expectations.row_conditions import Column as Col
 
-from pipelines.contract import DATE_ORDERS, MEASURE_RANGES, TABLES, Column, Table
-from pipelines.normalise import BOOLEAN_FALSE, BOOLEAN_TRUE
+from pipelines.contract import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
+    DATE_ORDERS,
+    MEASURE_RANGES,
+    TABLES,
+    Column,
+    Table,
+)
 
 # Parent tables a reference column points to whose patient must match the row's patient.
 SAME_PATIENT_REFERENCES = ("referral_id", "implant_id")
@@ -33,7 +40,7 @@ def _meta(code: str, column: str, message: str, other: str | None = None) -> dic
     return meta
 
 
-# The load's as-of date, as a column of every row frame (pipelines/validate.py adds it): GX
+# The load's as-of date, as a column of every row frame (pipelines/load/validate.py adds it): GX
 # compares two date columns vectorised, but a date column with a bound row by row.
 AS_OF_COLUMN = "extract_as_of"
 
@@ -139,7 +146,7 @@ def row_suite(spec: Table) -> ExpectationSuite:
 
 
 def cross_suite(spec: Table) -> ExpectationSuite:
-    """Rules over the table's cross-table frame (pipelines/validate.py: CROSS_VIEWS and
+    """Rules over the table's cross-table frame (pipelines/load/validate.py: CROSS_VIEWS and
     queries/checks/, whose headers name the columns)."""
     rules: list = []
     for c in spec.columns:

@@ -59,7 +59,7 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
 ) -> None:
     """Write a synthetic clinic extract that follows the data contract."""
-    from pipelines.generate import generate_extract
+    from pipelines.synthetic.generate import generate_extract
 
     if fmt not in ("csv", "parquet", "xlsx"):
         raise typer.BadParameter("--format must be csv, parquet or xlsx")
@@ -84,7 +84,7 @@ def kpis(
     from rich.console import Console
     from rich.table import Table
 
-    from pipelines.kpis import compute_kpis
+    from pipelines.figures.kpis import compute_kpis
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
@@ -128,7 +128,7 @@ def report(
     the action lists the role may see. Exit code 2 when the pack cannot be made (bad
     arguments, or no chromium for a PDF)."""
     from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
-    from pipelines.roles import Role
+    from pipelines.access.roles import Role
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     roles = [r.value for r in report_roles()]
@@ -166,8 +166,8 @@ def load(
     from rich.console import Console
 
     from pipelines.config import load_settings
-    from pipelines.extract_reader import LoadRefused
-    from pipelines.load import load_extract
+    from pipelines.load.read import LoadRefused
+    from pipelines.load.snapshot import load_extract
 
     err = Console(stderr=True)
     try:
@@ -220,7 +220,7 @@ GenerateOption = Annotated[
 
 def _user_store(users_file: Optional[Path], config: Optional[Path]):
     from pipelines.config import load_settings
-    from pipelines.users import UserStore, store
+    from pipelines.access.users import UserStore, store
 
     try:
         settings = load_settings(config)
@@ -231,7 +231,7 @@ def _user_store(users_file: Optional[Path], config: Optional[Path]):
 
 
 def _new_password(username: str, generate: bool) -> str:
-    from pipelines.users import generate_password
+    from pipelines.access.users import generate_password
 
     if generate:
         password = generate_password()
@@ -241,7 +241,7 @@ def _new_password(username: str, generate: bool) -> str:
 
 
 def _users_call(action) -> None:
-    from pipelines.users import UserError
+    from pipelines.access.users import UserError
 
     try:
         action()
@@ -260,7 +260,7 @@ def users_add(
     config: ConfigOption = None,
 ) -> None:
     """Add a user with a role; the password is asked for (or generated) and only its hash kept."""
-    from pipelines.roles import Role
+    from pipelines.access.roles import Role
 
     if role not in {r.value for r in Role}:
         raise typer.BadParameter(f"{role!r} is not a role", param_hint="--role")
@@ -302,7 +302,7 @@ def users_list(users_file: UsersFileOption = None, config: ConfigOption = None) 
 def users_demo(users_file: UsersFileOption = None, config: ConfigOption = None) -> None:
     """Create one demo user per role with generated passwords, printed once; when the users
     file already exists nothing changes (the passwords were printed when it was made)."""
-    from pipelines.users import create_demo_users
+    from pipelines.access.users import create_demo_users
 
     store = _user_store(users_file, config)
     created = create_demo_users(store)

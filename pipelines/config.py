@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.roles import Role
+from pipelines.access.roles import Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "itb-audit.toml"
@@ -51,9 +51,6 @@ class Settings:
     disclosure_max_suppressed: int = 7
     disclosure_rounding_base: int = 5
     access: AccessSettings = field(default_factory=AccessSettings)
-
-    def battery_months_for(self, pump_model: str) -> int:
-        return self.battery_months.get(pump_model.strip().lower(), self.default_battery_months)
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path:

@@ -63,6 +63,10 @@ def _patient_ref() -> Column:
     return Column("patient_id", "text", required=True, references=("patients", "patient_id"))
 
 
+# Boolean spellings, compared after trimming and lower-casing.
+BOOLEAN_TRUE = ("yes", "y", "true", "1")
+BOOLEAN_FALSE = ("no", "n", "false", "0")
+
 SEX = ("male", "female", "other", "unknown")
 CONDITIONS = (
     "multiple_sclerosis",

@@ -25,7 +25,7 @@ def _isolated_keys(tmp_path_factory):
 @pytest.fixture(scope="session")
 def gx_runner():
     """One GX context for the session: creating one costs about a second."""
-    from pipelines.validate import GxRunner
+    from pipelines.load.validate import GxRunner
 
     return GxRunner()
 
@@ -39,7 +39,7 @@ def sample_db(tmp_path_factory, gx_runner):
     import datetime as dt
     from pathlib import Path
 
-    from pipelines.load import load_extract
+    from pipelines.load.snapshot import load_extract
 
     db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     sample = Path(__file__).resolve().parents[1] / "data_samples" / "clean"

@@ -4,7 +4,7 @@ first. The log file is append-only; this page only reads it."""
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import access_log
+from pipelines.access import log as access_log
 
 SHOWN = 5000
 

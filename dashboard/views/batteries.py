@@ -4,8 +4,9 @@ and the observed service life by pump model (kpis.md section 5)."""
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import breakdowns, charts
-from pipelines.survival import kaplan_meier
+from pipelines.figures import breakdowns
+from pipelines.show import charts
+from pipelines.figures.survival import kaplan_meier
 
 filters, role = widgets.page("Pump batteries")
 kpis = data.kpis(filters, role)

@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import breakdowns, charts
-from pipelines.definitions import PUBLISHED_COMPLICATIONS, label
-from pipelines.display import is_number
+from pipelines.figures import breakdowns
+from pipelines.show import charts
+from pipelines.show.definitions import PUBLISHED_COMPLICATIONS, label
+from pipelines.show.display import is_number
 from pipelines.contract import COMPLICATION_CATEGORIES
-from pipelines.survival import kaplan_meier
+from pipelines.figures.survival import kaplan_meier
 
 WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
 KM_ENDPOINTS = ("catheter", "infection")

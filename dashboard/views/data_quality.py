@@ -4,14 +4,14 @@
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import charts
-from pipelines.definitions import FIGURES
+from pipelines.show import charts
+from pipelines.show.definitions import FIGURES
 
 filters, role = widgets.page("Data quality")
 site = filters.site
-loads = data.query("audit/loads", site=site)
+loads = data.query("load_history/loads", site=site)
 current = loads[loads["is_current"]]
-tables = data.query("audit/load_tables", site=site)
+tables = data.query("load_history/load_tables", site=site)
 
 quality = {"quality": {"sites_loaded": len(current),
                        "rows_accepted": int(current["rows_accepted"].sum()),
@@ -32,7 +32,7 @@ with right:
     widgets.table(tables, "load tables")
 
 st.subheader("Expectations")
-expectations = data.query("audit/expectation_results", site=site)
+expectations = data.query("load_history/expectation_results", site=site)
 threshold = st.number_input(
     "Pass-rate threshold (%)", min_value=0.0, max_value=100.0, value=100.0, step=0.5,
     help="An expectation whose pass rate (rows passed ÷ rows checked) is below this is flagged.",

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, uploads, widgets
-from pipelines.roles import sees_quarantine_contents
+from pipelines.access.roles import sees_quarantine_contents
 
 settings = data.settings()
 role = auth.current().role

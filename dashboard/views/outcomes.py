@@ -4,8 +4,9 @@ by condition, tone pattern, age band, sex and implant year (kpis.md section 7)."
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import breakdowns, charts
-from pipelines.definitions import MEASURE_NAMES, label
+from pipelines.figures import breakdowns
+from pipelines.show import charts
+from pipelines.show.definitions import MEASURE_NAMES, label
 from pipelines.contract import MEASURES
 
 EXPLORER = dict(zip(breakdowns.EXPLORER_COLUMNS, (  # column -> filter name

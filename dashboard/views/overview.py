@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import charts
-from pipelines.definitions import FIGURES
-from pipelines.display import day_text
-from pipelines.roles import sees_patient_rows
+from pipelines.show import charts
+from pipelines.show.definitions import FIGURES
+from pipelines.show.display import day_text
+from pipelines.access.roles import sees_patient_rows
 from dashboard.report_button import report_downloads
 
 filters, role = widgets.page("ITB service overview")

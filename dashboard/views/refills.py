@@ -4,8 +4,8 @@ residual-volume discrepancies and pumps booked past their alarm date (kpis.md se
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import charts
-from pipelines.display import day_text
+from pipelines.show import charts
+from pipelines.show.display import day_text
 
 filters, role = widgets.page("Refills")
 kpis = data.kpis(filters, role)

@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import breakdowns, charts
-from pipelines.definitions import label
-from pipelines.display import is_number
+from pipelines.figures import breakdowns
+from pipelines.show import charts
+from pipelines.show.definitions import label
+from pipelines.show.display import is_number
 
 filters, role = widgets.page("Trial response")
 kpis = data.kpis(filters, role)

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, widgets
-from pipelines import users
-from pipelines.roles import PAGES, Role
+from pipelines.access import users
+from pipelines.access.roles import PAGES, Role
 
 settings = data.settings()
 store = users.store(settings)

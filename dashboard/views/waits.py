@@ -3,9 +3,10 @@
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import breakdowns, charts
-from pipelines.definitions import label
-from pipelines.display import day_text
+from pipelines.figures import breakdowns
+from pipelines.show import charts
+from pipelines.show.definitions import label
+from pipelines.show.display import day_text
 
 filters, role = widgets.page("Referrals & waits")
 kpis = data.kpis(filters, role)

@@ -2,7 +2,7 @@
 
 Every figure comes from `compute_kpis` (after `suppress_kpis` for a role that sees suppressed
 numbers), every row behind a chart from `Scope.run` on the same marts, and every chart from
-pipelines/charts.py, so the pack and the dashboard say the same thing. Charts drawn from
+pipelines/show/charts.py, so the pack and the dashboard say the same thing. Charts drawn from
 patient-level rows, and the action lists, are only built for roles that may see patient rows.
 """
 
@@ -19,23 +19,25 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipelines import breakdowns, charts
-from pipelines.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
+from pipelines.figures import breakdowns
+
+from pipelines.show import charts
+from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
-from pipelines.disclosure import SUPPRESSED, Disclosure, suppress_kpis
-from pipelines.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
-from pipelines.pseudonym import resolve_key
-from pipelines.queries import run_query
-from pipelines.display import day_text, is_number
+from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
+from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
+from pipelines.load.pseudonym import resolve_key
+from pipelines.figures.queries import run_query
+from pipelines.show.display import day_text, is_number
 from pipelines.report.formatting import label_of, name_label, unit_of
 from pipelines.report.model import (
     Chart, Definitions, FigureTable, GroupTable, Measure, Report, Section, Standard, Standards,
     Table, Text, Value,
 )
-from pipelines.roles import PAGES, Role, display_patient_id, sees_patient_rows, suppresses_small_numbers
-from pipelines.spc import SpcSummary
-from pipelines.survival import kaplan_meier, median_survival
+from pipelines.access.roles import PAGES, Role, display_patient_id, sees_patient_rows, suppresses_small_numbers
+from pipelines.figures.spc import SpcSummary
+from pipelines.figures.survival import kaplan_meier, median_survival
 from pipelines.warehouse import connect_readonly
 
 WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
@@ -114,9 +116,9 @@ class _Builder:
         return self._rows[mart]
 
     def audit(self, name: str, site: str | None) -> pd.DataFrame:
-        """The rows of queries/audit/<name>.sql (DuckDB's sums of integers, decimals in Arrow,
+        """The rows of queries/load_history/<name>.sql (DuckDB's sums of integers, decimals in Arrow,
         as integers)."""
-        table = run_query(self.con, f"audit/{name}", site=site)
+        table = run_query(self.con, f"load_history/{name}", site=site)
         frame = table.to_pandas()
         for column in table.schema:
             if pa.types.is_decimal(column.type) and column.type.scale == 0:

@@ -1,6 +1,6 @@
 """How the audit pack writes a figure: units, labels and text, the same way for every format.
 
-A figure's unit and label come from pipelines/definitions.py where the figure is defined there
+A figure's unit and label come from pipelines/show/definitions.py where the figure is defined there
 (the headline figures); the figures beside them in the JSON (a group's counts, a mean) get a
 unit by name here. A suppressed figure ("*") is written as it is.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.definitions import FIGURES, label
-from pipelines.disclosure import SUPPRESSED
-from pipelines.display import day_text, fmt
+from pipelines.show.definitions import FIGURES, label
+from pipelines.figures.disclosure import SUPPRESSED
+from pipelines.show.display import day_text, fmt
 
 UNIT_NAMES = {
     "count": "count",

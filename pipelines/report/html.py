@@ -1,4 +1,4 @@
-"""The audit pack as one self-contained HTML file: the Jinja2 template in pipelines/templates/,
+"""The audit pack as one self-contained HTML file: the Jinja2 template in pipelines/report/templates/,
 plotly.js inlined once, every chart drawn in the page, and nothing a browser would fetch."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.definitions import FIGURES
+from pipelines.show.definitions import FIGURES
 from pipelines.report.model import Report
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 FONT = 'Arial, "Liberation Sans", Helvetica, sans-serif'  # installed fonts only: nothing to fetch
 # The A4 page's width inside its margins (210 − 2 × 14 mm = 182 mm, 688 px at 96 px per inch):
 # a fixed width, so a chart drawn on screen is the chart printed.

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.disclosure import SUPPRESSED
-from pipelines.display import fmt
+from pipelines.figures.disclosure import SUPPRESSED
+from pipelines.show.display import fmt
 from pipelines.report.formatting import UNIT_NAMES, cell, header
 
 VERDICTS = {"met": "Standard met", "not_met": "Standard not met",

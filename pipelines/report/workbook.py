@@ -1,12 +1,12 @@
 """The audit pack as an XLSX workbook (for commissioners above all): an About sheet, one sheet of
 figures per section with their intervals, the standards, each table the pack shows, and the
-definitions. Written by pipelines.exports (safe against formula injection)."""
+definitions. Written by pipelines.show.exports (safe against formula injection)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.exports import xlsx_bytes
+from pipelines.show.exports import xlsx_bytes
 from pipelines.report.model import Definitions, FigureTable, GroupTable, Measure, Report, Standards, Table
 
 FIGURE_COLUMNS = ["figure", "label", "group", "value", "95% CI low", "95% CI high", "unit"]

@@ -5,7 +5,7 @@
 -- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
 --             $alarm_volume_ml, $max_refill_interval_days, and the settings' battery months:
 --             $battery_model_keys, $battery_model_months, $default_battery_months (see the
---             battery_months macro in queries/core/macros.sql).
+--             battery_months macro in queries/macros/shared.sql).
 --   current_due_date   the next_refill_due_date of the pump's latest refill dated <= as_of
 --                      (refill_date, then refill_id), or first_refill_due_date if it has none
 --   overdue_now        current_due_date < as_of (every active pump, battery or not)

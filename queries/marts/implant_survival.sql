@@ -6,7 +6,7 @@
 -- as_of counts, not only those of the period: a survival curve needs the whole follow-up.
 -- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
 --             and the settings' battery months: $battery_model_keys, $battery_model_months,
---             $default_battery_months (see the battery_months macro in queries/core/macros.sql).
+--             $default_battery_months (see the battery_months macro in queries/macros/shared.sql).
 -- Endpoints:
 --   battery_end_of_life  the pump explanted with explant_reason battery_end_of_life
 --   each complication category recorded in the warehouse: the first complication of that

@@ -4,7 +4,7 @@
 -- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
 --             $condition (primary_condition; NULL = all), $alarm_volume_ml,
 --             $max_refill_interval_days, $residual_discrepancy_ml.
--- due_date and alarm_date come from refill_chain() (queries/core/macros.sql).
+-- due_date and alarm_date come from refill_chain() (queries/macros/shared.sql).
 --   adherence              'on_time' (refill_date <= due_date), 'late', or 'no_due_date'
 --   days_late              refill_date - due_date, for late refills
 --   booked_after_alarm     next_due_date is after this refill's computed alarm date

@@ -6,7 +6,7 @@
 --   core.*     the accepted rows of each site's current snapshot, typed. One row per contract
 --              row; `site` is part of every key. Keys are not declared as primary keys: their
 --              indexes doubled the file and cost a third of the write; the load checks each
---              key is unique instead (pipelines/load.py, _repeated_keys). Every row keeps source_file and source_row so a
+--              key is unique instead (pipelines/load/snapshot.py, _repeated_keys). Every row keeps source_file and source_row so a
 --              figure can be traced to the extract; the load that supplied it is
 --              audit.site_snapshots.load_id for its site.
 --   audit.*    load log, per-table counts, quarantine with reasons, expectation results.
@@ -136,7 +136,7 @@ CREATE TABLE IF NOT EXISTS audit.loads (
     extract_sha256 VARCHAR NOT NULL,       -- over every table file read, in table order
     raw_load_id INTEGER NOT NULL,          -- whose staging rows hold this load's raw rows
     ignored_columns VARCHAR NOT NULL,      -- JSON {"table": ["col", ...]}
-    fingerprint VARCHAR                    -- what decided the outcome (pipelines/load.py)
+    fingerprint VARCHAR                    -- what decided the outcome (pipelines/load/snapshot.py)
 );
 -- Warehouses made before the fingerprint existed.
 ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;

@@ -10,9 +10,9 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from pipelines import users
+from pipelines.access import users
 from pipelines.config import load_settings
-from pipelines.roles import Role
+from pipelines.access.roles import Role
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 

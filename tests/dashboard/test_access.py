@@ -1,4 +1,4 @@
-"""Access control, one test per row of the role table (pipelines/roles.py): what each signed-in
+"""Access control, one test per row of the role table (pipelines/access/roles.py): what each signed-in
 role sees in the dashboard and what it is refused, on the pages and below them in the query
 layer; small-number suppression of a commissioner's figures and downloads; sign-in lockout and
 idle expiry; nothing clear (NHS number, password) in the warehouse, the access log, the users
@@ -15,16 +15,17 @@ import pandas as pd
 import pytest
 
 from dashboard import data, widgets
-from pipelines.definitions import FIGURES
+from pipelines.show.definitions import FIGURES
 from dashboard.filters import Filters
-from pipelines import access_log, users
+from pipelines.access import log as access_log
+from pipelines.access import users
 from pipelines.config import load_settings
-from pipelines.disclosure import SUPPRESSED, Disclosure, suppress_kpis
-from pipelines.kpis import compute_kpis
-from pipelines.roles import FIGURE_PAGES, PAGES, Forbidden, Role
+from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
+from pipelines.figures.kpis import compute_kpis
+from pipelines.access.roles import FIGURE_PAGES, PAGES, Forbidden, Role
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP, sign_in
-from tests.pipelines.kpi_fixtures import Warehouse
+from tests.fixtures.kpi_fixtures import Warehouse
 
 ALL_PAGES = (*FIGURE_PAGES, "data_quality", "load", "users", "access_log")
 MARTS = [p.stem for p in (Path(__file__).resolve().parents[2] / "queries" / "marts").glob("*.sql")]
@@ -70,7 +71,7 @@ def warehouse(monkeypatch):
 @pytest.fixture(scope="module")
 def messy_db(tmp_path_factory, gx_runner):
     """The messy sample loaded: a warehouse with quarantined rows."""
-    from pipelines.load import load_extract
+    from pipelines.load.snapshot import load_extract
 
     db = tmp_path_factory.mktemp("messy") / "messy.duckdb"
     load_extract(Path(__file__).resolve().parents[2] / "data_samples" / "messy", db,
@@ -161,7 +162,7 @@ def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(ap
         rows = data.quarantine(None, role)
         assert len(rows) == len(quarantine) and "record" not in rows and "row_key" not in rows
     with pytest.raises(Forbidden):
-        data.query("audit/quarantine", site=None)
+        data.query("load_history/quarantine", site=None)
 
 
 def test_admin_manages_users_and_reads_the_access_log(app, sample_db, accounts, warehouse):

@@ -17,11 +17,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from pipelines.definitions import FIGURES
+from pipelines.show.definitions import FIGURES
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
-from pipelines.kpis import compute_kpis
-from pipelines.roles import Role
+from pipelines.figures.kpis import compute_kpis
+from pipelines.access.roles import Role
 from pipelines.warehouse import SCHEMA_SQL
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP
@@ -66,7 +66,7 @@ def assert_headlines_match(at: AppTest, figures: dict) -> int:
     checked = 0
     for metric in at.metric:
         key = LABELS.get(metric.label)
-        assert key, f"{metric.label!r} has no definition in pipelines/definitions.py"
+        assert key, f"{metric.label!r} has no definition in pipelines/show/definitions.py"
         assert metric.help == FIGURES[key].definition.format(**settings), metric.label
         if key.startswith("quality."):
             continue

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.kpis import compute_kpis
-from pipelines.roles import Role
+from pipelines.figures.kpis import compute_kpis
+from pipelines.access.roles import Role
 from tests.conftest import SAMPLE_AS_OF
 
 pytestmark = pytest.mark.browser

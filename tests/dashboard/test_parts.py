@@ -9,11 +9,11 @@ import pytest
 
 from dashboard import widgets
 from dashboard.filters import add_months, financial_years, last_12_months, last_quarter
-from pipelines.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS
+from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS
 from pipelines.config import Settings
 from pipelines.contract import COMPLICATION_CATEGORIES
-from pipelines.kpis import compute_kpis
-from tests.pipelines.kpi_fixtures import Warehouse
+from pipelines.figures.kpis import compute_kpis
+from tests.fixtures.kpi_fixtures import Warehouse
 
 D = dt.date
 

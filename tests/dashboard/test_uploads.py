@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from dashboard import uploads
-from pipelines import access_log
+from pipelines.access import log as access_log
 from pipelines.config import load_settings
-from pipelines.roles import Role
+from pipelines.access.roles import Role
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 

@@ -1,0 +1,343 @@
+"""Every figure of kpis.md (../shared/spec/kpis.md), as the JSON of `itb-audit kpis --json`.
+
+The row-level rules live once, in SQL (queries/marts/*.sql and queries/macros/shared.sql); this
+module runs those marts for one scope (period, site, settings) and only counts, averages and
+attaches intervals. The dashboard runs the same marts through `Scope.run` to list the rows
+behind a figure and calls the section functions below for the figure itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Settings, load_settings
+from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
+from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
+from pipelines.figures.queries import run_query
+from pipelines.warehouse import connect_readonly
+
+DECIMALS = 6
+QUARTERS_AHEAD = 8
+PATIENT = ["site", "patient_id"]  # a patient is identified within a site
+ACTIVITY_COUNTS = (
+    "referrals_received",
+    "new_assessments_attended",
+    "trials",
+    "new_implants",
+    "replacements",
+    "refills",
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a set of figures is computed for: the period, the site (None = all), settings, and
+    the patients' primary condition (None = all)."""
+
+    start: dt.date
+    end: dt.date
+    site: str | None
+    settings: Settings
+    condition: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.end
+
+    def params(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "start": self.start,
+            "end": self.end,
+            "as_of": self.as_of,
+            "site": self.site,
+            "condition": self.condition,
+            "wait_target_days": s.wait_target_days,
+            "alarm_volume_ml": s.alarm_volume_ml,
+            "max_refill_interval_days": s.max_refill_interval_days,
+            "residual_discrepancy_ml": s.residual_discrepancy_ml,
+            "default_battery_months": s.default_battery_months,
+            "battery_model_keys": list(s.battery_months),
+            "battery_model_months": list(s.battery_months.values()),
+        }
+
+    def run(self, con: duckdb.DuckDBPyConnection, mart: str) -> pl.DataFrame:
+        """The rows of queries/marts/<mart>.sql for this scope."""
+        return pl.from_arrow(run_query(con, f"marts/{mart}", **self.params()))
+
+
+def compute_kpis(
+    db: str | os.PathLike | duckdb.DuckDBPyConnection,
+    start: dt.date,
+    end: dt.date,
+    site: str | None = None,
+    settings: Settings | None = None,
+    condition: str | None = None,
+) -> dict[str, Any]:
+    """The figures of kpis.md for the period start..end (as_of = end), site (None = all) and the
+    patients' primary condition (None = all).
+
+    `db` is a warehouse path (opened read-only for the call) or an open connection.
+    """
+    scope = Scope(start, end, site, settings or load_settings(), condition)
+    if isinstance(db, duckdb.DuckDBPyConnection):
+        return _compute(db, scope)
+    with connect_readonly(db) as con:
+        return _compute(con, scope)
+
+
+def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
+    period = {
+        "start": scope.start.isoformat(),
+        "end": scope.end.isoformat(),
+        "as_of": scope.as_of.isoformat(),
+        "site": scope.site,
+        # only when filtered, so the keys of an unfiltered result stay as kpis.md lists them
+        **({"condition": scope.condition} if scope.condition is not None else {}),
+    }
+    return rounded({"period": period, **section_figures(con, scope)})
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the JSON: the marts it reads, and its figures from their rows (in the
+    order of `marts`, then the scope)."""
+
+    marts: tuple[str, ...]
+    figures: Callable[..., dict[str, Any]]
+
+
+# The one wiring of marts to figures, used by the CLI, the exports and the dashboard alike.
+SECTIONS: dict[str, Section] = {
+    "waits": Section(("waits",), lambda waits, scope: waits_figures(waits)),
+    "trials": Section(("trials",), lambda trials, scope: trials_figures(trials)),
+    "complications": Section(
+        ("complication_exposure", "complication_events"),
+        lambda exposure, events, scope: complications_figures(exposure, events, scope.settings.weight_gain_standard),
+    ),
+    "refills": Section(("refills", "active_pumps"), lambda refills, pumps, scope: refills_figures(refills, pumps)),
+    "battery": Section(("active_pumps",), lambda pumps, scope: battery_figures(pumps, scope.as_of)),
+    "activity": Section(("activity",), lambda activity, scope: activity_figures(activity)),
+    "outcomes": Section(("outcomes",), lambda outcomes, scope: outcomes_figures(outcomes)),
+}
+
+
+def section_figures(
+    con: duckdb.DuckDBPyConnection, scope: Scope, sections: Iterable[str] = tuple(SECTIONS)
+) -> dict[str, Any]:
+    """The figures of the named sections (unrounded). Each mart runs once, and the marts run at
+    once: DuckDB works outside the GIL and run_query gives each its own cursor."""
+    sections = list(sections)
+    marts = list(dict.fromkeys(m for name in sections for m in SECTIONS[name].marts))
+    with ThreadPoolExecutor(len(marts)) as pool:
+        rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts)))
+    return {name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope) for name in sections}
+
+
+# --- sections: each takes the rows of its marts and returns its figures --------------------
+
+
+def waits_figures(waits: pl.DataFrame) -> dict[str, Any]:
+    seen = waits.filter(pl.col("seen"))
+    within_target = _count(seen, "within_target")
+    return {
+        "seen": seen.height,
+        "median_wait_days": seen["wait_days"].median(),
+        "mean_wait_days": seen["wait_days"].mean(),
+        "within_target": within_target,
+        **_proportion("rate_within_target", within_target, seen.height),
+        "open": _count(waits, "is_open"),
+        "open_over_target": _count(waits, "over_target"),
+    }
+
+
+def trials_figures(trials: pl.DataFrame) -> dict[str, Any]:
+    def response(patients: pl.DataFrame) -> dict[str, Any]:
+        responders, non_responders, inconclusive = (
+            _count(patients, pl.col("category") == category)
+            for category in ("responder", "non_responder", "inconclusive")
+        )
+        return {
+            "patients": patients.height,
+            "responders": responders,
+            "non_responders": non_responders,
+            "inconclusive": inconclusive,
+            **_proportion("rate", responders, responders + non_responders),
+        }
+
+    present = set(trials["primary_condition"])
+    return {
+        **response(trials),
+        "by_condition": {
+            condition: response(trials.filter(pl.col("primary_condition") == condition))
+            for condition in CONDITIONS
+            if condition in present
+        },
+    }
+
+
+def complications_figures(
+    exposure: pl.DataFrame, events: pl.DataFrame, weight_gain_standard: float
+) -> dict[str, Any]:
+    implanted_patients = exposure.select(PATIENT).unique().height
+    pump_years = exposure["exposure_days"].sum() / 365.25
+    counted = events.filter(pl.col("counted"))
+
+    def figures(category_events: pl.DataFrame) -> dict[str, Any]:
+        patients = category_events.select(PATIENT).unique().height
+        return {
+            "events": category_events.height,
+            "patients": patients,
+            **_proportion("patient_incidence", patients, implanted_patients),
+            **_rate_per_100_pump_years(category_events.height, pump_years),
+        }
+
+    by_category = {
+        category: figures(counted.filter(pl.col("category") == category))
+        for category in COMPLICATION_CATEGORIES
+    }
+    weight_gain = by_category["weight_gain"]
+    return {
+        "implanted_patients": implanted_patients,
+        "pump_years": pump_years,
+        "events_outside_exposure": events.height - counted.height,
+        "weight_gain_standard": weight_gain_standard,
+        "weight_gain_standard_status": standard_status(
+            weight_gain["patient_incidence_ci_low"],
+            weight_gain["patient_incidence_ci_high"],
+            weight_gain_standard,
+        ),
+        "all": figures(counted),
+        "by_category": by_category,
+    }
+
+
+def refills_figures(refills: pl.DataFrame, active_pumps: pl.DataFrame) -> dict[str, Any]:
+    on_time = _count(refills, pl.col("adherence") == "on_time")
+    late = refills.filter(pl.col("adherence") == "late")
+    return {
+        "on_time": on_time,
+        "late": late.height,
+        **_proportion("rate", on_time, on_time + late.height),
+        "median_days_late": late["days_late"].median(),
+        "without_due_date": _count(refills, pl.col("adherence") == "no_due_date"),
+        "booked_after_alarm": _count(refills, "booked_after_alarm"),
+        "residual_discrepancies": _count(refills, "residual_discrepancy"),
+        "overdue_now": _count(active_pumps, "overdue_now"),
+    }
+
+
+def battery_figures(active_pumps: pl.DataFrame, as_of: dt.date) -> dict[str, Any]:
+    pumps = active_pumps.filter(pl.col("has_battery"))
+    return {
+        "active_pumps": pumps.height,
+        "pumps_without_battery": active_pumps.height - pumps.height,
+        "overdue": _count(pumps, "eri_overdue"),
+        "due_within_182_days": _count(pumps, "eri_within_182_days"),
+        "due_within_365_days": _count(pumps, "eri_within_365_days"),
+        "by_quarter": {
+            quarter: _count(pumps, pl.col("eri_quarter") == quarter)
+            for quarter in quarters_after(as_of)
+        },
+    }
+
+
+def activity_figures(activity: pl.DataFrame) -> dict[str, Any]:
+    def count(figure: str) -> int:
+        return _count(activity, pl.col("figure") == figure)
+
+    attended, dna = count("appointments_attended"), count("appointments_dna")
+    return {
+        **{figure: count(figure) for figure in ACTIVITY_COUNTS},
+        "appointments_attended": attended,
+        "appointments_dna": dna,
+        **_proportion("dna_rate", dna, attended + dna),
+    }
+
+
+def outcomes_figures(outcomes: pl.DataFrame) -> dict[str, Any]:
+    paired = outcomes.filter(pl.col("paired"))
+
+    def figures(rows: pl.DataFrame) -> dict[str, Any]:
+        return {
+            "patients_paired": rows.height,
+            "baseline_mean": rows["baseline_value"].mean(),
+            "followup_mean": rows["followup_value"].mean(),
+            "mean_change": rows["change"].mean(),
+        }
+
+    return {measure: figures(paired.filter(pl.col("measure") == measure)) for measure in MEASURES}
+
+
+def flatten(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The JSON's nested figures as one level, each named by its dotted path ('waits.seen')."""
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def whole_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(first day, last day) of each calendar month wholly inside start..end: the periods of a
+    monthly series (a part-month would look like a month with little activity)."""
+    out = []
+    first = start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    while True:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        if following - dt.timedelta(days=1) > end:
+            return out
+        out.append((first, following - dt.timedelta(days=1)))
+        first = following
+
+
+def quarters_after(as_of: dt.date, n: int = QUARTERS_AHEAD) -> list[str]:
+    """Labels ('YYYY-Qn', as eri_quarter in active_pumps.sql) of the n quarters after as_of's."""
+    current = as_of.year * 4 + (as_of.month - 1) // 3
+    return [f"{q // 4}-Q{q % 4 + 1}" for q in range(current + 1, current + 1 + n)]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _count(rows: pl.DataFrame, condition: str | pl.Expr) -> int:
+    expr = pl.col(condition) if isinstance(condition, str) else condition
+    return int(rows.select(expr.fill_null(False).sum()).item())
+
+
+def _proportion(name: str, k: int, n: int) -> dict[str, float | None]:
+    low, high = wilson_interval(k, n)
+    return {name: k / n if n else None, f"{name}_ci_low": low, f"{name}_ci_high": high}
+
+
+def _rate_per_100_pump_years(events: int, pump_years: float) -> dict[str, float | None]:
+    low, high = poisson_rate_interval(events, pump_years, per=100.0)
+    rate = events / pump_years * 100 if pump_years > 0 else None
+    return {
+        "rate_per_100_pump_years": rate,
+        "rate_per_100_pump_years_ci_low": low,
+        "rate_per_100_pump_years_ci_high": high,
+    }
+
+
+def rounded(value: Any) -> Any:
+    """Counts stay integers; every other number is rounded to 6 decimals."""
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    return value

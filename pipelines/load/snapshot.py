@@ -1,0 +1,349 @@
+"""Load one site's extract into the warehouse: read, validate, then replace the site's snapshot.
+
+Contract (data-contract.md, Load semantics): all accepted rows of every table become visible at
+once or nothing changes; other sites are untouched; raw rows are kept with load id, file and row;
+counts reconcile (read = accepted + quarantined); reloading the same extract gives the same
+current data; an untrustworthy extract is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import polars as pl
+
+from pipelines.config import PROJECT_ROOT, QUERIES_DIR, Settings, load_settings
+from pipelines.contract import TABLE_ORDER, TABLES, Table
+from pipelines.load.read import LoadRefused, open_extract, parse_extract
+from pipelines.load.pseudonym import resolve_key
+from pipelines.load.validate import ExpectationOutcome, GxRunner, TableValidation, validate_extract
+from pipelines.warehouse import connect_readonly, swap_write
+
+SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
+# Core column names that differ from the extract's: identifiers are stored only in safe form.
+CORE_RENAMES = {"nhs_number": "nhs_number_pseudonym", "postcode": "postcode_outward"}
+# The code whose change can change which rows are accepted: part of a load's fingerprint.
+RULE_SOURCES = (
+    PROJECT_ROOT / "pipelines" / "contract.py",
+    *(PROJECT_ROOT / "pipelines" / "load" / f for f in ("read.py", "normalise.py", "validate.py")),
+    PROJECT_ROOT / "expectations" / "suites.py",
+    *sorted((QUERIES_DIR / "checks").glob("*.sql")),
+)
+
+
+class SnapshotMoved(Exception):
+    """The site's snapshot changed between the fast-path check and the write."""
+
+
+@dataclass
+class TableCounts:
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+
+
+@dataclass
+class LoadResult:
+    load_id: int
+    site: str
+    as_of: dt.date
+    tables: dict[str, TableCounts]
+    ignored_columns: dict[str, list[str]]
+    timings: dict[str, float] = field(default_factory=dict)
+    reused_raw_from: int | None = None
+    unchanged_from: int | None = None  # set when the outcome was carried over, not re-validated
+
+    def to_json(self) -> dict:
+        return {
+            "load_id": self.load_id,
+            "site": self.site,
+            "as_of": self.as_of.isoformat(),
+            "tables": {
+                t: {"rows_read": c.rows_read, "rows_accepted": c.rows_accepted, "rows_quarantined": c.rows_quarantined}
+                for t, c in self.tables.items()
+            },
+            "ignored_columns": self.ignored_columns,
+            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "unchanged_from_load": self.unchanged_from,
+        }
+
+
+def _typed(v: TableValidation, spec: Table, site: str) -> pl.DataFrame:
+    """The accepted rows of one table, typed as the core table wants them."""
+    suffix = {"date": "__date", "number": "__num", "boolean": "__bool"}
+    accepted = v.checked.filter(~pl.col("source_row").is_in(list(v.issues)))
+    return accepted.select(
+        pl.lit(site).alias("site"),
+        *(pl.col(c.name + suffix.get(c.kind, "")).alias(CORE_RENAMES.get(c.name, c.name)) for c in spec.columns),
+        pl.lit(v.source_file).alias("source_file"),
+        pl.col("source_row"),
+    )
+
+
+def _quarantine_rows(v: TableValidation, spec: Table, load_id: int, site: str) -> pl.DataFrame:
+    rows = v.protected.filter(pl.col("source_row").is_in(list(v.issues))).select("source_row", *spec.column_names)
+    records = []
+    for r in rows.iter_rows(named=True):
+        issues = v.issues[r["source_row"]]
+        records.append({
+            "load_id": load_id,
+            "site": site,
+            "table_name": spec.name,
+            "source_file": v.source_file,
+            "source_row": r["source_row"],
+            "row_key": ", ".join(str(r[k]) for k in spec.key),
+            "reason_codes": [i.reason_code for i in issues],
+            "reasons": [i.message for i in issues],
+            "record": json.dumps({c: r[c] for c in spec.column_names}),
+        })
+    schema = {"load_id": pl.Int32, "site": pl.String, "table_name": pl.String, "source_file": pl.String,
+              "source_row": pl.Int32, "row_key": pl.String, "reason_codes": pl.List(pl.String),
+              "reasons": pl.List(pl.String), "record": pl.String}
+    return pl.DataFrame(records, schema=schema)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) -> None:
+    con.register("incoming", frame.to_arrow())
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM incoming")
+    con.unregister("incoming")
+
+
+def _repeated_keys(con: duckdb.DuckDBPyConnection, spec: Table, site: str) -> list[tuple]:
+    """Keys held by more than one core row of the site: none, unless validation missed one."""
+    key = ", ".join(f'"{CORE_RENAMES.get(k, k)}"' for k in spec.key)
+    return con.execute(
+        f"SELECT {key}, count(*) AS n FROM core.{spec.name} WHERE site = ? GROUP BY ALL HAVING n > 1 "
+        f"ORDER BY ALL LIMIT 3", [site]).fetchall()
+
+
+class SnapshotWriter:
+    """Writes a site's new snapshot into an open warehouse (swap_write's copy), each table as soon
+    as validation has finished it, on a thread of its own: DuckDB inserts one table while GX
+    checks the next. Everything is one transaction, committed by finish(); on any error the
+    transaction and, with it, the copy are abandoned and the warehouse is left as it was."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, site: str, extract_sha256: str) -> None:
+        self.con, self.site, self.extract_sha256 = con, site, extract_sha256
+        self.load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM audit.loads").fetchone()[0]
+        # The raw rows of an extract already held (same bytes, same site) are not stored twice.
+        previous = con.execute(
+            "SELECT raw_load_id FROM audit.loads WHERE site = ? AND extract_sha256 = ? "
+            "ORDER BY load_id DESC LIMIT 1", [site, extract_sha256],
+        ).fetchone()
+        self.raw_load_id = previous[0] if previous else self.load_id
+        self.counts: dict[str, TableCounts] = {}
+        self._thread = ThreadPoolExecutor(1)
+        self._writes: list[Future] = []
+        con.execute("BEGIN TRANSACTION")
+
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, v: TableValidation) -> None:
+        """Queue a validated table's rows; raises at once if an earlier table's write failed."""
+        for write in self._writes:
+            if write.done() and write.exception():
+                raise write.exception()
+        self._writes.append(self._thread.submit(self._write_table, v))
+
+    def _write_table(self, v: TableValidation) -> None:
+        con, site, load_id, spec = self.con, self.site, self.load_id, TABLES[v.table]
+        con.execute(f"DELETE FROM core.{spec.name} WHERE site = ?", [site])
+        typed = _typed(v, spec, site)
+        _insert(con, f"core.{spec.name}", typed)
+        if repeated := _repeated_keys(con, spec, site):
+            raise LoadRefused(f"{v.source_file}: accepted rows share a key ({', '.join(spec.key)}), e.g. "
+                              f"{', '.join(map(str, repeated[0][:-1]))}; validation missed it, nothing was written")
+        quarantine = _quarantine_rows(v, spec, load_id, site)
+        _insert(con, "audit.quarantine", quarantine)
+        if self.raw_load_id == load_id:
+            raw = v.protected.select(
+                pl.lit(load_id, pl.Int32).alias("load_id"), pl.lit(v.source_file).alias("source_file"),
+                "source_row", *spec.column_names,
+            )
+            _insert(con, f"staging.{spec.name}", raw)
+        self.counts[spec.name] = TableCounts(v.protected.height, typed.height, quarantine.height)
+        con.execute(
+            "INSERT INTO audit.load_tables VALUES (?, ?, ?, ?, ?, ?)",
+            [load_id, spec.name, v.source_file, v.protected.height, typed.height, quarantine.height],
+        )
+
+    def finish(
+        self,
+        *,
+        as_of: dt.date,
+        source_path: Path,
+        source_format: str,
+        ignored_columns: dict[str, list[str]],
+        outcomes: list[ExpectationOutcome],
+        started_at: dt.datetime,
+        fingerprint: str,
+        before_commit: Callable[[], None] | None = None,
+    ) -> LoadResult:
+        """Wait for the tables' writes, record the load and commit it."""
+        self._thread.shutdown(wait=True)
+        for write in self._writes:
+            write.result()  # the first failure, if any, abandons the load
+        con, site, load_id = self.con, self.site, self.load_id
+        for table in TABLE_ORDER:
+            if table not in self.counts:  # not in the extract: the site no longer has such rows
+                con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
+                con.execute("INSERT INTO audit.load_tables VALUES (?, ?, NULL, 0, 0, 0)", [load_id, table])
+                self.counts[table] = TableCounts(0, 0, 0)
+        results = pl.DataFrame(
+            [
+                {"load_id": load_id, "suite": o.suite, "expectation": o.expectation, "column_name": o.column,
+                 "reason_code": o.reason_code, "description": o.description, "element_count": o.element_count,
+                 "unexpected_count": o.unexpected_count, "success": o.success}
+                for o in outcomes
+            ]
+        )
+        if results.height:
+            _insert(con, "audit.expectation_results", results)
+        con.execute(
+            "INSERT INTO audit.loads VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, site, started_at, as_of, str(source_path), source_format, self.extract_sha256, self.raw_load_id,
+             json.dumps(ignored_columns), fingerprint],
+        )
+        con.execute("INSERT OR REPLACE INTO audit.site_snapshots VALUES (?, ?, ?)", [site, load_id, as_of])
+        if before_commit:
+            before_commit()
+        con.execute("COMMIT")
+        return LoadResult(load_id, site, as_of, {t: self.counts[t] for t in TABLE_ORDER}, ignored_columns,
+                          reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id)
+
+
+def fingerprint_of(extract_sha256: str, as_of: dt.date, key: bytes) -> str:
+    """Everything that decides a load's outcome: the files' bytes, the as-of date, the
+    pseudonymisation key (through a keyed digest, never the key) and the validation rules."""
+    digest = hashlib.sha256()
+    for source in RULE_SOURCES:
+        digest.update(source.read_bytes())
+    digest.update(f"{extract_sha256}|{as_of.isoformat()}|".encode())
+    digest.update(hmac.new(key, b"itb-audit load fingerprint", hashlib.sha256).digest())
+    return digest.hexdigest()
+
+
+_CURRENT_WITH_FINGERPRINT = """
+    select l.load_id from audit.site_snapshots as s join audit.loads as l using (load_id)
+    where s.site = ? and l.fingerprint = ?
+"""
+
+
+def _unchanged_snapshot(db_path: Path, site: str, fingerprint: str) -> bool:
+    if not db_path.exists():
+        return False
+    with connect_readonly(db_path) as con:
+        try:
+            return con.execute(_CURRENT_WITH_FINGERPRINT, [site, fingerprint]).fetchone() is not None
+        except duckdb.Error:  # a warehouse from before fingerprints
+            return False
+
+
+def repeat_snapshot(
+    con: duckdb.DuckDBPyConnection, *, site: str, fingerprint: str, source_path: Path, started_at: dt.datetime,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadResult:
+    """Record a load of what the site's current snapshot was made from: the core rows stand;
+    the load log, counts, quarantine and expectation results are carried over to the new id."""
+    row = con.execute(_CURRENT_WITH_FINGERPRINT, [site, fingerprint]).fetchone()
+    if row is None:
+        raise SnapshotMoved
+    previous = row[0]
+    load_id = con.execute("SELECT max(load_id) + 1 FROM audit.loads").fetchone()[0]
+    args = [load_id, previous]
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        """INSERT INTO audit.loads SELECT ?, site, ?, now()::TIMESTAMP, as_of, ?, source_format, extract_sha256,
+           raw_load_id, ignored_columns, fingerprint FROM audit.loads WHERE load_id = ?""",
+        [load_id, started_at, str(source_path), previous],
+    )
+    con.execute("""INSERT INTO audit.load_tables SELECT ? AS load_id, * EXCLUDE (load_id)
+                   FROM audit.load_tables WHERE load_id = ?""", args)
+    con.execute("""INSERT INTO audit.quarantine SELECT ? AS load_id, * EXCLUDE (load_id)
+                   FROM audit.quarantine WHERE load_id = ?""", args)
+    con.execute("""INSERT INTO audit.expectation_results SELECT ? AS load_id, * EXCLUDE (load_id)
+                   FROM audit.expectation_results WHERE load_id = ?""", args)
+    con.execute("UPDATE audit.site_snapshots SET load_id = ? WHERE site = ?", [load_id, site])
+    if before_commit:
+        before_commit()
+    con.execute("COMMIT")
+    as_of, raw_load_id, ignored = con.execute(
+        "SELECT as_of, raw_load_id, ignored_columns FROM audit.loads WHERE load_id = ?", [load_id]).fetchone()
+    counts = {
+        table: TableCounts(read, accepted, quarantined)
+        for table, read, accepted, quarantined in con.execute(
+            "SELECT table_name, rows_read, rows_accepted, rows_quarantined FROM audit.load_tables WHERE load_id = ?",
+            [load_id]).fetchall()
+    }
+    ordered = {t: counts[t] for t in TABLE_ORDER}
+    return LoadResult(load_id, site, as_of, ordered, json.loads(ignored), reused_raw_from=raw_load_id,
+                      unchanged_from=previous)
+
+
+def load_extract(
+    extract_path: str | Path,
+    db_path: str | Path,
+    *,
+    site: str = "main",
+    as_of: dt.date | None = None,
+    settings: Settings | None = None,
+    runner: GxRunner | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadResult:
+    """Load an extract; raises LoadRefused (nothing written) when it cannot be trusted."""
+    if not SITE_NAME.match(site):
+        raise LoadRefused(f"site name {site!r} is not allowed: use letters, digits, spaces, '.', '_' or '-'")
+    settings = settings or load_settings()
+    as_of = as_of or dt.date.today()
+    started = dt.datetime.now()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    files = open_extract(extract_path)
+    timings["read"] = time.perf_counter() - t0  # the files' bytes; parsing is added below
+    key = resolve_key(settings.pseudonym_key_file)
+    fingerprint = fingerprint_of(files.sha256, as_of, key)
+    if _unchanged_snapshot(Path(db_path), site, fingerprint):
+        t1 = time.perf_counter()
+        try:
+            with swap_write(db_path) as con:
+                result = repeat_snapshot(con, site=site, fingerprint=fingerprint, source_path=Path(extract_path),
+                                         started_at=started, before_commit=before_commit)
+        except SnapshotMoved:
+            pass  # another load replaced the snapshot meanwhile: validate after all
+        else:
+            timings["write"] = time.perf_counter() - t1
+            result.timings = timings
+            return result
+    t1 = time.perf_counter()
+    extract = parse_extract(files)
+    timings["read"] += time.perf_counter() - t1
+    with swap_write(db_path) as con, SnapshotWriter(con, site=site, extract_sha256=files.sha256) as writer:
+        t2 = time.perf_counter()
+        validation = validate_extract(extract, key, as_of, runner, on_table=writer.add)
+        t3 = time.perf_counter()
+        result = writer.finish(
+            as_of=as_of, source_path=Path(extract_path), source_format=extract.fmt,
+            ignored_columns=extract.ignored_columns, outcomes=validation.outcomes, started_at=started,
+            fingerprint=fingerprint, before_commit=before_commit,
+        )
+    # The tables are written while validation runs: "write" is what is left after it.
+    timings["validate"] = t3 - t2
+    timings["great_expectations"] = validation.gx_seconds
+    timings["write"] = time.perf_counter() - t3
+    result.timings = timings
+    return result

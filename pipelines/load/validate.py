@@ -1,0 +1,251 @@
+"""Validate an extract with the Great Expectations suites and collect every reason per row.
+
+Tables are checked parents first (contract.TABLE_ORDER) so that a child row can see whether its
+parent was accepted: a quarantined parent takes its dependants with it. Cross-table frames are
+joined in DuckDB (queries/checks/) and validated by GX like the row frames.
+
+GX runs each suite once with BOOLEAN_ONLY results (cheapest: pass or fail) and again, with
+COMPLETE results (counts and the offending source rows), only for the expectations that failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from pipelines.config import QUERIES_DIR
+from pipelines.contract import TABLE_ORDER, TABLES
+from pipelines.load.read import Extract
+from pipelines.load.normalise import normalise, protect
+
+CHECKS_DIR = QUERIES_DIR / "checks"
+
+
+@dataclass(frozen=True)
+class Issue:
+    source_row: int
+    reason_code: str
+    column: str
+    message: str
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    expectation: str
+    column: str
+    reason_code: str
+    description: str
+    element_count: int
+    unexpected_count: int
+    success: bool
+    unexpected_rows: list[int] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class TableValidation:
+    table: str
+    source_file: str
+    protected: pl.DataFrame      # raw text with identifiers made safe (staging, quarantine)
+    checked: pl.DataFrame        # normalised and typed (core)
+    issues: dict[int, list[Issue]]  # source_row -> every reason, in the order found
+
+
+@dataclass
+class Validation:
+    """What a validation leaves besides its tables (which go to on_table as each is done)."""
+
+    outcomes: list[ExpectationOutcome]
+    gx_seconds: float  # time spent in GX, for benchmarks
+
+
+class GxRunner:
+    """An ephemeral GX context that validates pandas frames (GX cannot validate DuckDB)."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import PandasExecutionEngine, pandas_execution_engine
+
+        # GX fingerprints every batch (an md5 of all rows, twice per validate call) for batch
+        # markers nothing here reads; frames above this size are not fingerprinted.
+        pandas_execution_engine.HASH_THRESHOLD = 0
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self._gx = gx
+        self._engine = PandasExecutionEngine()  # only to turn row conditions into pandas queries
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self.context.data_sources.add_pandas("extract")
+        self._batch_definition = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
+        self.seconds = 0.0  # time spent in GX (validation and the pandas hand-over), for benchmarks
+
+    def run(self, frame: pl.DataFrame, suite) -> list[ExpectationOutcome]:
+        started = time.perf_counter()
+        try:
+            return self._run(frame, suite)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _run(self, frame: pl.DataFrame, suite) -> list[ExpectationOutcome]:
+        data = frame.to_pandas()
+        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": data})
+        summary = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        _raise_on_errors(summary, suite.name)
+        failed = [r for r in summary.results if not r.success]
+        # Every expectation demands all rows (no `mostly`): a pass has no unexpected rows.
+        counts: dict[str, tuple[int, int]] = {}
+        rows: dict[str, list[int]] = {}
+        if failed:
+            ids = {r.expectation_config.id for r in failed}
+            retry = self._gx.ExpectationSuite(
+                name=f"{suite.name}_failures",
+                expectations=[e.copy(update={"id": None}) for e in suite.expectations if e.id in ids],
+            )
+            complete = batch.validate(
+                retry,
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"],
+                               "return_unexpected_index_query": False},
+            )
+            _raise_on_errors(complete, suite.name)
+            for r in complete.results:
+                identity = _identity(r.expectation_config)
+                counts[identity] = (int(r.result.get("element_count") or 0),
+                                    int(r.result.get("unexpected_count") or 0))
+                rows[identity] = sorted(
+                    {int(item["source_row"]) for item in r.result.get("unexpected_index_list") or []}
+                )
+        outcomes = []
+        for r in summary.results:
+            meta = r.expectation_config.meta
+            identity = _identity(r.expectation_config)
+            if identity in counts:
+                element_count, unexpected_count = counts[identity]
+            else:
+                element_count, unexpected_count = self._rows_checked(data, r.expectation_config), 0
+            outcomes.append(ExpectationOutcome(
+                suite=suite.name,
+                expectation=r.expectation_config.type,
+                column=meta["column"],
+                reason_code=meta["reason_code"],
+                description=meta["message"],
+                element_count=element_count,
+                unexpected_count=unexpected_count,
+                success=bool(r.success),
+                unexpected_rows=rows.get(identity, []),
+                meta=meta,
+            ))
+        return outcomes
+
+    def _rows_checked(self, data, config) -> int:
+        """GX's element count: the rows its row condition keeps, counted as GX filters them."""
+        from great_expectations.expectations.row_conditions import deserialize_row_condition
+
+        condition = config.kwargs.get("row_condition")
+        if condition is None:
+            return len(data)
+        return int(data.eval(self._engine.condition_to_filter_clause(deserialize_row_condition(condition))).sum())
+
+
+def _identity(config) -> str:
+    # The retry copies get new ids, so match an expectation by what it checks.
+    return f"{config.type}|{sorted(config.kwargs.items(), key=str)}|{config.meta}"
+
+
+def _raise_on_errors(result, suite: str) -> None:
+    for r in result.results:
+        if r.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"expectation {r.expectation_config.type} in suite {suite} could not run: "
+                f"{r.exception_info.get('exception_message')}"
+            )
+
+
+# The view each table's cross-table frame is read from (queries/checks/<view>.sql); a table not
+# listed has only the patient rules. Each view is created once the lookup it joins exists.
+CROSS_VIEWS = {"appointments": "rows_with_referral", "refills": "rows_with_implant",
+               "complications": "rows_with_implant"}
+# Views created after a table's status is known: its lookup, then the views that join it.
+AFTER_TABLE = {
+    "patients": ("lookup_patients", "rows_with_patient"),
+    "referrals": ("lookup_referrals", "rows_with_referral"),
+    "implants": ("lookup_implants", "rows_with_implant"),
+}
+
+
+def _cross_sql(table: str) -> str:
+    path = CHECKS_DIR / f"cross_{table}.sql"
+    return path.read_text() if path.exists() else f"select * from {CROSS_VIEWS.get(table, 'rows_with_patient')}"
+
+
+def _run_sql_file(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute((CHECKS_DIR / name).read_text())
+
+
+def validate_extract(
+    extract: Extract,
+    key: bytes,
+    as_of: dt.date,
+    runner: GxRunner | None,
+    on_table: Callable[[TableValidation], None],
+) -> Validation:
+    """Validate every table of the extract; on_table is given each table as soon as it is done."""
+    present = [t for t in TABLE_ORDER if t in extract.tables]
+    with ThreadPoolExecutor(1) as pool:
+        # Importing GX takes longer than making every table safe and typed: do both at once.
+        starting = None if runner else pool.submit(GxRunner)
+        prepared = {}
+        for table in present:
+            protected = protect(extract.tables[table].frame, TABLES[table], key)
+            prepared[table] = protected, normalise(protected, TABLES[table])
+        runner = runner or starting.result()
+    from expectations.suites import AS_OF_COLUMN, cross_suite, row_suite
+
+    gx_before = runner.seconds
+    con = duckdb.connect()
+    outcomes: list[ExpectationOutcome] = []
+    for table in present:
+        read, spec = extract.tables[table], TABLES[table]
+        protected, checked = prepared[table]
+        found = runner.run(checked.with_columns(pl.lit(as_of).alias(AS_OF_COLUMN)), row_suite(spec))
+        # The views read checked_rows when queried: it is always the table being checked.
+        con.register("checked_rows", checked.to_arrow())
+        if spec.event_date:
+            found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
+        outcomes += found
+        issues = _issues(found, protected, as_of)
+        on_table(TableValidation(table, read.source_file, protected, checked, issues))
+        status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
+        con.register(f"status_{table}", status.to_arrow())
+        for view in AFTER_TABLE.get(table, ()):
+            _run_sql_file(con, f"{view}.sql")
+    con.close()
+    return Validation(outcomes, runner.seconds - gx_before)
+
+
+def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame, as_of: dt.date) -> dict[int, list[Issue]]:
+    """Every reason per source row, one per (reason, column), with the row's raw values quoted."""
+    wanted = sorted({row for o in found for row in o.unexpected_rows})
+    if not wanted:
+        return {}
+    raw = {r["source_row"]: r for r in protected.filter(pl.col("source_row").is_in(wanted)).iter_rows(named=True)}
+    issues: dict[int, list[Issue]] = {}
+    for o in found:
+        for row in o.unexpected_rows:
+            seen = issues.setdefault(row, [])
+            if any(i.reason_code == o.reason_code and i.column == o.column for i in seen):
+                continue
+            values = raw[row]
+            value = ", ".join(str(values.get(c)) for c in o.column.split(", "))
+            other = values.get(o.meta.get("other", ""), "")
+            message = o.meta["message"].format(value=value, other=other, as_of=as_of.isoformat())
+            seen.append(Issue(row, o.reason_code, o.column, message))
+    return issues

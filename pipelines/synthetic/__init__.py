@@ -1,0 +1,1 @@
+"""Synthetic clinic extracts: the generator and the messy variant with listed bad rows."""

@@ -1,0 +1,114 @@
+-- Row-level rules shared by the marts (docs: ../../../shared/spec/kpis.md).
+--
+-- Created as TEMP macros on every cursor before a mart runs (pipelines/figures/queries.py), so each
+-- rule is written once here and the marts call it by name. Macros cannot see prepared
+-- parameters, so the marts pass $site, $as_of and the settings in as arguments.
+
+-- A row is in scope: it belongs to the selected site, and its patient's primary_condition is the
+-- selected condition. A NULL selection means every site (or every condition). Every mart filters
+-- its rows through this macro, so the site and condition filters are written once.
+-- (The row's columns stay outside the subquery: inside it an unqualified `site` would name the
+-- patients' column.)
+create or replace temp macro in_scope(row_site, row_patient_id, selected_site, selected_condition) as
+    (selected_site is null or row_site = selected_site)
+    and (selected_condition is null or (row_site, row_patient_id) in (
+        select site, patient_id from core.patients where primary_condition = selected_condition
+    ));
+
+-- "In the period": start <= d <= end, both inclusive. A missing date is never in the period.
+create or replace temp macro in_period(d, period_start, period_end) as
+    coalesce(d between period_start and period_end, false);
+
+-- The patient is alive at as_of: no date of death, or death after as_of.
+create or replace temp macro alive_at(date_of_death, as_of) as
+    date_of_death is null or date_of_death > as_of;
+
+-- Computed alarm date of a refill: refill_date + floor(min(days of drug above the alarm volume,
+-- the stability cap)), never before refill_date. The day count is rounded to 6 decimals before
+-- the floor so that binary floating point (12.2 mL - 2 mL = 10.199999...) cannot lose a day.
+create or replace temp macro computed_alarm_date(
+    refill_date, fill_volume_ml, concentration_mcg_per_ml, daily_dose_mcg,
+    alarm_volume_ml, max_refill_interval_days
+) as
+    refill_date + greatest(0, floor(least(
+        round((fill_volume_ml - alarm_volume_ml) * concentration_mcg_per_ml / daily_dose_mcg, 6),
+        max_refill_interval_days
+    )))::integer;
+
+-- A pump model's months from implant to its battery's elective replacement indicator: the
+-- settings' months for the model (model_keys are lower-cased trimmed names, model_months their
+-- months, in the same order), else default_months. 0 = a pump without a battery.
+create or replace temp macro battery_months(pump_model, model_keys, model_months, default_months) as
+    coalesce(
+        (model_months::integer[])[list_position(model_keys::varchar[], lower(trim(pump_model)))],
+        default_months
+    );
+
+-- Every refill in scope (selected site(s) and condition), with:
+--   alarm_date           its computed alarm date;
+--   next_refill_due_date the due date it sets for the implant's next refill: its next_due_date,
+--                        or where that is blank its alarm_date.
+create or replace temp macro refills_in_scope(
+    selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days
+) as table
+    select
+        r.*,
+        computed_alarm_date(
+            r.refill_date, r.fill_volume_ml, r.concentration_mcg_per_ml, r.daily_dose_mcg,
+            alarm_volume_ml, max_refill_interval_days
+        ) as alarm_date,
+        coalesce(r.next_due_date, alarm_date) as next_refill_due_date
+    from core.refills as r
+    where in_scope(r.site, r.patient_id, selected_site, selected_condition);
+
+-- The refills in scope dated chain_start..chain_end, each in its implant's order of refills
+-- (refill_date, then refill_id) and with the columns of refills_in_scope plus:
+--   refill_number        its place in that order (1 = the implant's first refill);
+--   due_date             its own due date: the previous refill's next_refill_due_date, or for
+--                        the implant's first refill the implant's first_refill_due_date.
+-- A refill's place and due date depend only on the implant's earlier refills, so only the
+-- implants with a refill in the span are sequenced, up to chain_end: a month of a series sorts
+-- a fraction of the history, not all of it.
+create or replace temp macro refill_chain(
+    selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days, chain_start, chain_end
+) as table
+    with history as (
+        select *
+        from refills_in_scope(selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days)
+        where refill_date <= chain_end
+    ),
+
+    sequenced as (
+        select
+            *,
+            row_number() over implant_order as refill_number,
+            lag(next_refill_due_date) over implant_order as previous_next_refill_due_date
+        from history
+        where (site, implant_id) in (
+            select site, implant_id from history where refill_date >= chain_start
+        )
+        window implant_order as (partition by site, implant_id order by refill_date, refill_id)
+    )
+
+    select
+        s.* exclude (previous_next_refill_due_date),
+        case
+            when s.refill_number = 1 then i.first_refill_due_date
+            else s.previous_next_refill_due_date
+        end as due_date
+    from sequenced as s
+    join core.implants as i on i.site = s.site and i.implant_id = s.implant_id
+    where s.refill_date >= chain_start;
+
+-- Every implant in scope (selected site(s) and condition), with its patient's date of death:
+-- what pump exposure, the active pumps and pump service life all start from.
+create or replace temp macro implants_in_scope(selected_site, selected_condition) as table
+    select i.*, p.date_of_death
+    from core.implants as i
+    join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
+    where in_scope(i.site, i.patient_id, selected_site, selected_condition);
+
+-- The load that holds each selected site's current data (NULL = every site).
+create or replace temp macro current_loads(selected_site) as table
+    select site, load_id from audit.site_snapshots
+    where selected_site is null or site = selected_site;

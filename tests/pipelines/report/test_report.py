@@ -1,0 +1,336 @@
+"""The audit pack (`itb-audit report`): its figures are the JSON's (suppressed for commissioners),
+the HTML fetches nothing, each role sees the patients it may, the commissioner workbook holds no
+small count and no patient, and the command fails clearly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import openpyxl
+import pandas as pd
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.config import load_settings
+from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
+from pipelines.figures.kpis import Scope
+from pipelines.load.pseudonym import resolve_key
+from pipelines.report import Request, report_bytes
+from pipelines.figures.kpis import flatten
+from pipelines.report.content import build
+from pipelines.show.display import fmt
+from pipelines.report.formatting import cell
+from pipelines.access.roles import Role, display_patient_id
+from pipelines.warehouse import connect_readonly
+from tests.conftest import SAMPLE_AS_OF
+from tests.fixtures.kpi_fixtures import END as END_2024, START as START_2024, Warehouse
+
+START, END = "2025-11-02", SAMPLE_AS_OF
+ROLES = ["clinician", "governance", "commissioner"]
+LOCAL_ID = re.compile(r"\bP\d{6}\b")  # the sample's local patient ids
+SECTION_TITLES = ["Period and data provenance", "Summary", "Standards", "Referrals and waits",
+                  "Trial response", "Complications", "Refills", "Pump batteries", "Activity",
+                  "Cohort outcomes", "Definitions"]
+
+
+class Page(HTMLParser):
+    """What a browser would read in the pack: each figure (data-kpi, data-value), every URL it
+    could fetch (src/href of an element, CSS), and the section titles."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.figures: list[tuple[str, object]] = []
+        self.urls: list[str] = []
+        self.css: list[str] = []
+        self.titles: list[str] = []
+        self.scripts: list[str] = []
+        self._in: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "data-kpi" in a:
+            self.figures.append((a["data-kpi"], json.loads(a["data-value"])))
+        self.urls += [a[k] for k in ("src", "href", "srcset", "data", "poster") if a.get(k)]
+        self.css += [a["style"]] if a.get("style") else []
+        self._in = tag
+
+    def handle_data(self, data):
+        if self._in == "style":
+            self.css.append(data)
+        elif self._in == "script":
+            self.scripts.append(data)
+        elif self._in == "h2":
+            self.titles.append(data)
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def json_figures(sample_db):
+    result = cli("kpis", "--db", str(sample_db), "--start", START, "--end", END, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def packs(sample_db, tmp_path_factory):
+    """The HTML pack of each role, written by the command."""
+    out = tmp_path_factory.mktemp("packs")
+    html = {}
+    for role in ROLES:
+        path = out / f"{role}.html"
+        result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
+                     "--role", role, "--out", str(path))
+        assert result.exit_code == 0, result.output
+        html[role] = path.read_text(encoding="utf-8")
+    return html
+
+
+@pytest.fixture(scope="module")
+def overdue(sample_db):
+    """The pumps overdue for a refill at the period's end (the sample has some)."""
+    scope = Scope(dt.date.fromisoformat(START), dt.date.fromisoformat(END), None, load_settings())
+    with connect_readonly(sample_db) as con:
+        pumps = scope.run(con, "active_pumps").filter(pl.col("overdue_now"))
+    assert pumps.height
+    return pumps
+
+
+def expected(role: str, json_figures: dict) -> dict:
+    if role == "commissioner":
+        return flatten(suppress_kpis(json_figures, Disclosure.from_settings(load_settings())))
+    return flatten(json_figures)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_figure_of_the_pack_is_the_json_s(packs, json_figures, role):
+    shown = Page(packs[role]).figures
+    figures = expected(role, json_figures)
+    for key, value in shown:
+        assert key in figures and value == figures[key], (key, value, figures.get(key))
+    missing = set(figures) - {key for key, _ in shown}
+    # Only a suppressed ("*") judgement is not shown as such (the verdict says why).
+    assert missing == ({"complications.weight_gain_standard_status"}
+                       if figures.get("complications.weight_gain_standard_status") == "*" else set())
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_html_fetches_nothing(packs, role):
+    page = Page(packs[role])
+    assert page.urls and all(url.startswith("#") for url in page.urls), page.urls
+    css = " ".join(page.css)
+    assert "@import" not in css and "url(" not in css
+    assert not re.search(r"<(link|iframe|img|object|embed)\b", packs[role], re.I)
+    # plotly.js once, inlined (a script element with no src), then one small script per chart
+    big = [s for s in page.scripts if len(s) > 1_000_000]
+    assert len(big) == 1 and "plotly" in big[0][:2000].lower()
+    assert packs[role].count("Plotly.newPlot") >= 3
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_pack_has_every_section(packs, role):
+    titles = Page(packs[role]).titles
+    for title in SECTION_TITLES:
+        assert title in titles
+    assert ("Data quality" in titles) == (role != "commissioner")  # not a commissioner page
+
+
+def test_clinicians_see_local_ids_and_governance_pseudonyms(packs, overdue):
+    row = overdue.row(0, named=True)
+    assert re.search(rf"\b{row['patient_id']}\b", packs["clinician"])
+    pseudonym = display_patient_id(Role.GOVERNANCE, row["site"], row["patient_id"], resolve_key())
+    assert pseudonym in packs["governance"]
+    assert not LOCAL_ID.search(packs["governance"]), LOCAL_ID.search(packs["governance"])
+    assert "PSN-" not in packs["clinician"]
+
+
+def test_commissioners_see_no_patient_and_are_told_of_suppression(packs):
+    html = packs["commissioner"]
+    assert not LOCAL_ID.search(html) and "PSN-" not in html
+    assert Disclosure.from_settings(load_settings()).statement in html
+    assert "Action:" not in html
+
+
+@pytest.fixture(scope="module")
+def workbooks(sample_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("workbooks")
+    books = {}
+    for role in ("governance", "commissioner"):
+        path = out / f"{role}.xlsx"
+        result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
+                     "--role", role, "--out", str(path))
+        assert result.exit_code == 0, result.output
+        books[role] = openpyxl.load_workbook(path, read_only=True)
+    return books
+
+
+def sheet_rows(sheet) -> list[dict]:
+    header, *rows = sheet.iter_rows(values_only=True)
+    return [dict(zip(header, row)) for row in rows]
+
+
+def test_the_commissioner_workbook_has_no_small_count_and_no_patient(workbooks, json_figures):
+    book = workbooks["commissioner"]
+    figures = expected("commissioner", json_figures)
+    counts = 0
+    for sheet in book.worksheets:
+        rows = sheet_rows(sheet)
+        assert not {"patient", "patient_id"} & set(rows[0] if rows else {}), sheet.title
+        for row in rows:
+            if row.get("unit") == "count":
+                counts += 1
+                assert not (isinstance(row["value"], (int, float)) and 1 <= row["value"] <= 7), (
+                    sheet.title, row)
+                assert row["value"] == figures[row["figure"]], row
+    assert counts > 50
+    assert SUPPRESSED in [row["value"] for s in book.worksheets for row in sheet_rows(s)
+                          if "value" in row]
+    about = {row["item"]: row["value"] for row in sheet_rows(book["About"])}
+    assert about["Role"] == "commissioner"
+    assert "Definitions" in book.sheetnames
+
+
+def test_the_governance_workbook_lists_patients_by_pseudonym(workbooks, overdue):
+    book = workbooks["governance"]
+    listed = [row["patient"] for row in sheet_rows(book["Refills overdue"])]
+    assert len(listed) == overdue.height
+    assert all(patient.startswith("PSN-") for patient in listed)
+    assert "Batteries due" in book.sheetnames
+
+
+def test_each_format_follows_the_extension(sample_db, tmp_path):
+    for name, magic in (("pack.HTML", b"<!DOCTYPE html>"), ("pack.xlsx", b"PK")):
+        path = tmp_path / name
+        result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
+                     "--out", str(path))
+        assert result.exit_code == 0, result.output
+        assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "pack.txt"], ".html, .pdf or .xlsx"),
+    (["--out", "pack.html", "--role", "data_manager"], "clinician, governance, commissioner"),
+    (["--out", "pack.html", "--start", "2026-12-01"], "is after"),
+])
+def test_bad_arguments_exit_2(sample_db, tmp_path, args, message):
+    options = {"--start": START, "--end": END, "--db": str(sample_db)}
+    for flag, value in zip(args[::2], args[1::2]):
+        options[flag] = str(tmp_path / value) if flag == "--out" else value
+    result = cli("report", *[part for item in options.items() for part in item])
+    assert result.exit_code == 2
+    assert message in " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())  # rich's box
+
+
+def test_a_pdf_without_chromium_exits_2_and_writes_nothing(sample_db, tmp_path, monkeypatch):
+    monkeypatch.setattr("pipelines.report.pdf.CHROMIUM", tmp_path / "no-chromium")
+    out = tmp_path / "pack.pdf"
+    result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
+                 "--out", str(out))
+    assert result.exit_code == 2
+    assert "chromium" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("start, end, site, condition", [
+    ("1991-01-01", "1991-03-31", None, None),        # before any data
+    ("2026-04-03", "2026-04-20", None, None),        # no whole month
+    (START, END, "nowhere", None),                   # a site with no load
+    (START, END, None, "multiple_sclerosis"),
+])
+def test_a_pack_for_little_or_no_data(sample_db, start, end, site, condition):
+    request = Request(sample_db, dt.date.fromisoformat(start), dt.date.fromisoformat(end), site,
+                      condition, Role.GOVERNANCE, load_settings())
+    report = build(request)
+    assert report.figures["period"]["site"] == site
+    assert report_bytes(request, "xlsx").startswith(b"PK")
+
+
+def test_roles_without_figure_pages_get_no_pack(sample_db):
+    with pytest.raises(PermissionError):
+        build(Request(sample_db, dt.date(2026, 1, 1), dt.date(2026, 3, 31),
+                      role=Role.DATA_MANAGER, settings=load_settings()))
+
+
+PAGE = """
+import datetime as dt
+import streamlit as st
+import dashboard.auth
+from dashboard.filters import Filters
+from dashboard.report_button import report_downloads
+from pipelines.access.roles import Role
+
+# No sign-in on this bare page: its access-log recorder records nothing.
+dashboard.auth.recorder = lambda settings: (lambda event, **detail: None)
+st.session_state["filters"] = Filters(dt.date(2025, 11, 2), dt.date(2026, 11, 1))
+report_downloads(Role.COMMISSIONER)  # the signed-in role, as the Overview passes it
+"""
+
+
+def test_the_overview_button_builds_nothing_until_clicked_and_never_imports_gx(sample_db):
+    """In a fresh process, as the dashboard would: the page draws the buttons without building
+    a pack (building one here would exit) and without importing Great Expectations."""
+    code = f"""
+import json, sys
+import pipelines.report
+from streamlit.testing.v1 import AppTest
+
+pipelines.report.build = lambda request: sys.exit("a pack was built while the page drew")
+at = AppTest.from_string({PAGE!r}, default_timeout=60).run()
+assert not at.exception, at.exception
+print(json.dumps({{"labels": [b.label for b in at.download_button],
+                  "caption": at.caption[0].value,
+                  "gx": any(m.startswith("great_expectations") for m in sys.modules)}}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "ITB_AUDIT_DB": str(sample_db)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"HTML", "Excel"} <= set(shown["labels"])
+    assert "commissioner pack" in shown["caption"] and not shown["gx"]
+
+
+def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
+    """Pumps never refilled (no latest refill date) at two sites with the same ids: both are
+    listed, each under its own site's pseudonym."""
+    w = Warehouse(tmp_path / "w.duckdb")
+    for site in ("north", "south"):
+        w.add("implants", site=site, implant_id="I1", patient_id="P1", implant_date="2016-06-01",
+              first_refill_due_date="2016-08-01")
+    w.close()
+    request = Request(w.path, START_2024, END_2024, role=Role.GOVERNANCE, settings=load_settings())
+    html = report_bytes(request, "html").decode()
+    key = resolve_key()
+    for site in ("north", "south"):
+        assert display_patient_id(Role.GOVERNANCE, site, "P1", key) in html
+    assert "Action: pumps overdue for a refill at 31 Dec 2024 (2)" in html
+
+
+@pytest.mark.parametrize("value, column, shown", [
+    (None, "days", "—"), (float("nan"), "days", "—"), (pd.NA, "days", "—"), (pd.NaT, "day", "—"),
+    (0.25, "rate_ci_low", "25.0%"), (1234, "rows_read", "1,234"), (2.5, "median_days", "2.5"),
+    (-1.0, "mean_change", "-1.00"), (pd.Timestamp("2026-01-02"), "due", "2 Jan 2026"),
+    (dt.datetime(2026, 1, 2, 6, 41), "loaded_at", "2 Jan 2026 06:41"), (True, "is_current", "yes"),
+])
+def test_table_cells(value, column, shown):
+    assert cell(value, column) == shown
+
+
+@pytest.mark.parametrize("value, unit, shown", [
+    (SUPPRESSED, "percent", "*"), (None, "count", "—"), (0.7647, "percent", "76.5%"),
+    (1234, "count", "1,234"), (0.5, "change", "+0.50"), (12.57, "per_100_pump_years", "12.6"),
+])
+def test_figures_as_shown(value, unit, shown):
+    assert fmt(value, unit) == shown

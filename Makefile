@@ -38,7 +38,7 @@ test: $(STAMP) browser-deps
 
 # Fast tests only, for the edit-test loop.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 clean:
 	rm -rf $(VENV) warehouse

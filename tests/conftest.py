@@ -45,3 +45,22 @@ def sample_db(tmp_path_factory, gx_runner):
     sample = Path(__file__).resolve().parents[1] / "data_samples" / "clean"
     load_extract(sample, db, as_of=dt.date.fromisoformat(SAMPLE_AS_OF), runner=gx_runner)
     return db
+
+
+# The fast loop stays fast: a test without a `slow` or `browser` mark that runs longer than this
+# fails, so a slow test is marked rather than slipped into plain `pytest`. The limit is on the call
+# phase only (a session fixture's one-off cost belongs to no single test).
+UNMARKED_LIMIT_SECONDS = 5.0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    marked = any(any(item.iter_markers(name)) for name in ("slow", "browser"))
+    if report.when == "call" and report.passed and not marked \
+            and report.duration > UNMARKED_LIMIT_SECONDS:
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} took {report.duration:.1f} s, over the "
+                           f"{UNMARKED_LIMIT_SECONDS:.0f} s allowed an unmarked test: "
+                           "mark it slow (or make it faster)")

@@ -82,6 +82,7 @@ def messy_db(tmp_path_factory, gx_runner):
 # --- one test per role --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_clinician_sees_every_figure_page_with_local_patient_ids(app, sample_db, warehouse):
     at = app(sample_db, role=Role.CLINICIAN)
     assert_pages(at, Role.CLINICIAN)
@@ -93,6 +94,7 @@ def test_clinician_sees_every_figure_page_with_local_patient_ids(app, sample_db,
     assert waits["patient_id"].map(lambda i: bool(LOCAL_ID.match(i))).all()
 
 
+@pytest.mark.slow
 def test_governance_sees_every_page_with_pseudonymous_ids_only(app, sample_db, warehouse,
                                                               downloads):
     at = app(sample_db, role=Role.GOVERNANCE)
@@ -118,6 +120,7 @@ def test_governance_sees_every_page_with_pseudonymous_ids_only(app, sample_db, w
     assert (pd.Series(governance.to_numpy()).groupby(clinician.to_numpy()).nunique() == 1).all()
 
 
+@pytest.mark.slow
 def test_commissioner_sees_suppressed_aggregates_only(app, sample_db, warehouse):
     at = app(sample_db, role=Role.COMMISSIONER)
     assert_pages(at, Role.COMMISSIONER)
@@ -144,6 +147,7 @@ def test_commissioner_sees_suppressed_aggregates_only(app, sample_db, warehouse)
         data.summary("waits", YEAR, Role.COMMISSIONER, lambda rows, d: rows)
 
 
+@pytest.mark.slow
 def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(app, messy_db,
                                                                              warehouse):
     at = app(messy_db, role=Role.DATA_MANAGER)
@@ -165,6 +169,7 @@ def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(ap
         data.query("load_history/quarantine", site=None)
 
 
+@pytest.mark.slow
 def test_admin_manages_users_and_reads_the_access_log(app, sample_db, accounts, warehouse):
     at = app(sample_db, role=Role.ADMIN)
     assert_pages(at, Role.ADMIN)
@@ -197,6 +202,7 @@ def three_infections(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role, shown", [(Role.COMMISSIONER, SUPPRESSED), (Role.CLINICIAN, 3)])
 def test_a_commissioner_download_of_a_site_with_three_infections_shows_a_star(
         app, tmp_path, downloads, role, shown):
@@ -282,6 +288,7 @@ def test_a_signed_out_visitor_sees_only_the_sign_in_form(monkeypatch, sample_db)
 # --- nothing in clear ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_no_nhs_number_or_password_in_the_warehouse_log_users_file_or_downloads(
         app, messy_db, accounts, downloads):
     nhs_numbers = set()

@@ -85,6 +85,7 @@ def test_figure_labels_are_unique():
     assert len(LABELS) == len(FIGURES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_db, cli_kpis, page):
     at = app(sample_db, page)
@@ -102,6 +103,7 @@ def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_
     assert at.dataframe and len(table_downloads) == 2 * len(at.dataframe)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_filters_are_shared_and_every_figure_follows_them(app, sample_db, page):
     at = app(sample_db)
@@ -118,6 +120,7 @@ def test_filters_are_shared_and_every_figure_follows_them(app, sample_db, page):
     assert described and "1 Jul 2026 to 30 Sep 2026" in described[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("period", [(dt.date(1991, 1, 1), dt.date(1991, 3, 31)),
                                     (dt.date(2026, 4, 3), dt.date(2026, 4, 20))],
                          ids=["before any data", "no whole month"])
@@ -131,6 +134,7 @@ def test_every_page_renders_a_period_with_little_or_no_data(app, sample_db, peri
         assert_headlines_match(at, compute_kpis(sample_db, *period))
 
 
+@pytest.mark.slow
 def test_site_and_financial_year_filters(app, sample_db):
     at = app(sample_db, "waits")
     at.sidebar.radio(key="period_pick").set_value("Financial year").run()
@@ -141,6 +145,7 @@ def test_site_and_financial_year_filters(app, sample_db):
                                             dt.date(2026, 3, 31), site="main"))
 
 
+@pytest.mark.slow
 def test_custom_period(app, sample_db):
     at = app(sample_db, "refills")
     at.sidebar.radio(key="period_pick").set_value("Custom").run()
@@ -150,6 +155,7 @@ def test_custom_period(app, sample_db):
     assert_headlines_match(at, compute_kpis(sample_db, dt.date(2020, 1, 1), dt.date(2024, 12, 31)))
 
 
+@pytest.mark.slow
 def test_data_quality_page_shows_the_sample_load(app, sample_db):
     at = app(sample_db, "data_quality")
     assert not at.exception
@@ -171,6 +177,7 @@ def empty_db(request, tmp_path):
     return db
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_empty_warehouse_asks_for_a_load_on_every_page(app, empty_db, page):
     at = app(empty_db, page)
@@ -179,6 +186,7 @@ def test_empty_warehouse_asks_for_a_load_on_every_page(app, empty_db, page):
     assert "itb-audit load EXTRACT --db" in at.info[0].value
 
 
+@pytest.mark.slow
 def test_dashboard_process_does_not_import_great_expectations(sample_db, accounts):
     username, password = accounts[Role.CLINICIAN]
     code = (

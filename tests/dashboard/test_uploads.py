@@ -53,6 +53,7 @@ def upload(at, folder: Path):
     return next(b for b in at.button if b.label == "Load").click().run(timeout=300)
 
 
+@pytest.mark.slow
 def test_a_data_manager_loads_an_upload_and_sees_its_quarantine(app, tmp_path):
     db = tmp_path / "w.duckdb"
     at = app(db, "load", Role.DATA_MANAGER)
@@ -67,6 +68,7 @@ def test_a_data_manager_loads_an_upload_and_sees_its_quarantine(app, tmp_path):
     assert "load" in set(events["event"])
 
 
+@pytest.mark.slow
 def test_a_refused_upload_shows_the_refusal_and_changes_nothing(app, sample_db, tmp_path):
     db = tmp_path / "w.duckdb"
     shutil.copyfile(sample_db, db)

@@ -21,6 +21,7 @@ def store(tmp_path):
     return users.UserStore(tmp_path / "users.json")
 
 
+@pytest.mark.slow
 def test_only_a_salted_argon2id_hash_is_kept_in_a_private_file(store):
     store.add("Alice", Role.GOVERNANCE, "a long enough password")
     store.add("bob", Role.GOVERNANCE, "a long enough password")
@@ -34,6 +35,7 @@ def test_only_a_salted_argon2id_hash_is_kept_in_a_private_file(store):
     assert store.authenticate(" ALICE ", "a long enough password").username == "alice"
 
 
+@pytest.mark.slow
 def test_managing_users(store):
     store.add("carol", Role.ADMIN, "first password 123")
     with pytest.raises(users.UserError, match="already exists"):
@@ -52,6 +54,7 @@ def test_managing_users(store):
         store.authenticate("carol", "second password 456")
 
 
+@pytest.mark.slow
 def test_a_new_password_unlocks_a_locked_user(store):
     store.add("erin", Role.CLINICIAN, "the real password")
     for _ in range(5):
@@ -62,6 +65,7 @@ def test_a_new_password_unlocks_a_locked_user(store):
     assert store.authenticate("erin", "a brand new password").username == "erin"
 
 
+@pytest.mark.slow
 def test_a_right_password_clears_the_count_of_wrong_ones(store):
     store.add("frank", Role.CLINICIAN, "the real password")
     for _ in range(4):
@@ -94,6 +98,7 @@ def test_cli_manages_the_users_file(tmp_path):
     assert users.UserStore(path).list() == []
 
 
+@pytest.mark.slow
 def test_demo_users_are_printed_once(tmp_path):
     runner, path = CliRunner(), str(tmp_path / "warehouse" / "users.json")
     first = runner.invoke(cli, ["users", "demo", "--users-file", path])

@@ -36,6 +36,7 @@ def _quarantine(tmp_path) -> dict[tuple[str, int], list[str]]:
                 con.execute("select table_name, source_row, reason_codes from audit.quarantine").fetchall()}
 
 
+@pytest.mark.slow
 def test_one_table_with_a_header_only_loads(tmp_path, gx_runner):
     tables = base_extract()
     tables["complications"] = []
@@ -44,6 +45,7 @@ def test_one_table_with_a_header_only_loads(tmp_path, gx_runner):
     assert result.tables["refills"].rows_accepted == 1
 
 
+@pytest.mark.slow
 def test_a_ten_megabyte_field_is_kept_whole(tmp_path, gx_runner):
     tables = base_extract()
     tables["complications"][0]["description"] = "kinked, " * (10 * 1024 * 1024 // 8)
@@ -53,6 +55,7 @@ def test_a_ten_megabyte_field_is_kept_whole(tmp_path, gx_runner):
         assert con.execute("select length(description) from core.complications").fetchone()[0] == 10 * 1024 * 1024 - 1
 
 
+@pytest.mark.slow
 def test_quoted_fields_with_line_breaks_keep_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
     first = tables["complications"][0]
@@ -75,6 +78,7 @@ def test_a_missing_sheet_refuses_the_workbook(tmp_path, gx_runner):
         _load(book, tmp_path, gx_runner)
 
 
+@pytest.mark.slow
 def test_serial_numbers_text_dates_and_formulas_in_a_workbook(tmp_path, gx_runner):
     tables = base_extract()
     tables["outcomes"] += [
@@ -95,6 +99,7 @@ def test_serial_numbers_text_dates_and_formulas_in_a_workbook(tmp_path, gx_runne
     assert result.tables["outcomes"].rows_accepted == 2
 
 
+@pytest.mark.slow
 def test_a_formula_with_a_cached_value_reads_as_that_value(tmp_path, gx_runner):
     import xlsxwriter
 

@@ -76,6 +76,7 @@ REFUSALS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case, damage, message", REFUSALS, ids=[r[0] for r in REFUSALS])
 def test_refused_load_names_the_problem_and_changes_nothing(tmp_path, loaded_db, gx_runner, case, damage, message):
     extract = write_csv_extract(tmp_path / case, base_extract())
@@ -93,6 +94,7 @@ def test_extract_with_no_rows_is_refused(tmp_path, gx_runner):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+@pytest.mark.slow
 def test_optional_outcomes_may_be_absent(tmp_path, gx_runner):
     tables = base_extract()
     del tables["outcomes"]
@@ -101,6 +103,7 @@ def test_optional_outcomes_may_be_absent(tmp_path, gx_runner):
     assert result.tables["patients"].rows_accepted == 1
 
 
+@pytest.mark.slow
 def test_cli_refusal_is_one_line_with_exit_code_2(tmp_path, loaded_db):
     extract = write_csv_extract(tmp_path / "bad", base_extract())
     (extract / "implants.csv").unlink()
@@ -114,6 +117,7 @@ def test_cli_refusal_is_one_line_with_exit_code_2(tmp_path, loaded_db):
     assert _sha(loaded_db) == before
 
 
+@pytest.mark.slow
 def test_cli_json_summary(tmp_path):
     tables = base_extract()
     tables["trials"][0]["dose_mcg"] = "0"
@@ -132,6 +136,7 @@ def test_cli_json_summary(tmp_path):
 
 # --- all or nothing ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_failure_mid_load_leaves_previous_data_intact(tmp_path, loaded_db, gx_runner):
     before_bytes, before_rows = _sha(loaded_db), _core(loaded_db)
     changed = _csv(tmp_path, "changed", lambda t: t["trials"][0].update(outcome="negative"))
@@ -146,6 +151,7 @@ def test_failure_mid_load_leaves_previous_data_intact(tmp_path, loaded_db, gx_ru
     assert not list(tmp_path.glob(".*loading*"))
 
 
+@pytest.mark.slow
 def test_a_key_that_validation_let_through_twice_refuses_the_load(tmp_path, loaded_db, gx_runner, monkeypatch):
     # Core keys are checked after the insert, not declared as primary keys: make validation miss
     # a repeated trial_id, and the write must refuse the load.
@@ -166,6 +172,7 @@ def test_a_key_that_validation_let_through_twice_refuses_the_load(tmp_path, load
     assert not list(tmp_path.glob(".*loading*"))
 
 
+@pytest.mark.slow
 def test_load_succeeds_while_a_reader_has_the_warehouse_open(tmp_path, loaded_db, gx_runner):
     reader = duckdb.connect(str(loaded_db), read_only=True)
     changed = _csv(tmp_path, "changed", lambda t: t["trials"][0].update(outcome="negative"))
@@ -179,6 +186,7 @@ def test_load_succeeds_while_a_reader_has_the_warehouse_open(tmp_path, loaded_db
 
 # --- idempotence, sites, forms ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_same_extract_twice_gives_identical_core_tables(tmp_path, gx_runner):
     tables = base_extract()
     tables["patients"].append({**tables["patients"][0], "patient_id": "P2", "nhs_number": "", "sex": "?"})
@@ -200,6 +208,7 @@ def test_same_extract_twice_gives_identical_core_tables(tmp_path, gx_runner):
         assert con.execute("select site, load_id from audit.site_snapshots").fetchall() == [("main", 2)]
 
 
+@pytest.mark.slow
 def test_a_new_as_of_date_revalidates(tmp_path, gx_runner):
     tables = base_extract()
     tables["outcomes"][0]["assessment_date"] = "2024-07-01"  # after AS_OF, not after a day later
@@ -212,6 +221,7 @@ def test_a_new_as_of_date_revalidates(tmp_path, gx_runner):
     assert later.reused_raw_from == first.load_id  # the same bytes: raw rows are not stored twice
 
 
+@pytest.mark.slow
 def test_a_load_replaces_only_its_own_site(tmp_path, gx_runner):
     db = tmp_path / "w.duckdb"
     _load(write_csv_extract(tmp_path / "a", base_extract()), db, gx_runner, site="leeds")
@@ -256,6 +266,7 @@ def _write_xlsx(path, tables):
     return path
 
 
+@pytest.mark.slow
 def test_csv_parquet_and_xlsx_forms_give_identical_core_tables(tmp_path, gx_runner):
     tables = base_extract()
     results = {}
@@ -274,6 +285,7 @@ def test_csv_parquet_and_xlsx_forms_give_identical_core_tables(tmp_path, gx_runn
 
 # --- lineage and identifiers ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_raw_rows_keep_lineage_and_only_safe_identifiers(tmp_path, gx_runner):
     tables = base_extract()
     tables["patients"].append({**tables["patients"][0], "patient_id": "P2", "nhs_number": "9990000042",
@@ -293,6 +305,7 @@ def test_raw_rows_keep_lineage_and_only_safe_identifiers(tmp_path, gx_runner):
     assert record["nhs_number"] == raw[1][3] and record["sex"] == "?"
 
 
+@pytest.mark.slow
 def test_no_nhs_number_in_clear_anywhere_in_the_database_file(tmp_path, gx_runner):
     numbers = {"P1": NHS_OK, "P2": "9990000042", "P3": "9990000043"}  # P3 fails Modulus 11
     tables = base_extract()
@@ -307,6 +320,7 @@ def test_no_nhs_number_in_clear_anywhere_in_the_database_file(tmp_path, gx_runne
             assert form.encode("utf-16-le") not in data
 
 
+@pytest.mark.slow
 def test_column_names_match_case_insensitively_and_extra_columns_are_reported(tmp_path, gx_runner):
     extract = write_csv_extract(tmp_path / "x", base_extract())
     text = (extract / "patients.csv").read_text()

@@ -9,6 +9,7 @@ import filecmp
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.load.snapshot import load_extract
 from pipelines.synthetic.messy import make_messy
@@ -24,6 +25,7 @@ def test_messy_sample_is_what_the_script_makes(tmp_path):
     assert filecmp.cmp(SAMPLES / "messy.expected.csv", tmp_path / "messy.expected.csv", shallow=False)
 
 
+@pytest.mark.slow
 def test_loader_quarantines_exactly_the_listed_rows(tmp_path, gx_runner):
     with open(SAMPLES / "messy.expected.csv", newline="", encoding="utf-8") as f:
         expected = {(r["table"], int(r["source_row"])): set(r["reason_codes"].split(";")) for r in csv.DictReader(f)}

@@ -116,6 +116,7 @@ def expected(role: str, json_figures: dict) -> dict:
     return flatten(json_figures)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_every_figure_of_the_pack_is_the_json_s(packs, json_figures, role):
     shown = Page(packs[role]).figures
@@ -183,6 +184,7 @@ def sheet_rows(sheet) -> list[dict]:
     return [dict(zip(header, row)) for row in rows]
 
 
+@pytest.mark.slow
 def test_the_commissioner_workbook_has_no_small_count_and_no_patient(workbooks, json_figures):
     book = workbooks["commissioner"]
     figures = expected("commissioner", json_figures)
@@ -212,6 +214,7 @@ def test_the_governance_workbook_lists_patients_by_pseudonym(workbooks, overdue)
     assert "Batteries due" in book.sheetnames
 
 
+@pytest.mark.slow
 def test_each_format_follows_the_extension(sample_db, tmp_path):
     for name, magic in (("pack.HTML", b"<!DOCTYPE html>"), ("pack.xlsx", b"PK")):
         path = tmp_path / name
@@ -235,6 +238,7 @@ def test_bad_arguments_exit_2(sample_db, tmp_path, args, message):
     assert message in " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())  # rich's box
 
 
+@pytest.mark.slow
 def test_a_pdf_without_chromium_exits_2_and_writes_nothing(sample_db, tmp_path, monkeypatch):
     monkeypatch.setattr("pipelines.report.pdf.CHROMIUM", tmp_path / "no-chromium")
     out = tmp_path / "pack.pdf"
@@ -250,6 +254,7 @@ def test_a_pdf_without_chromium_exits_2_and_writes_nothing(sample_db, tmp_path, 
     (START, END, "nowhere", None),                   # a site with no load
     (START, END, None, "multiple_sclerosis"),
 ])
+@pytest.mark.slow
 def test_a_pack_for_little_or_no_data(sample_db, start, end, site, condition):
     request = Request(sample_db, dt.date.fromisoformat(start), dt.date.fromisoformat(end), site,
                       condition, Role.GOVERNANCE, load_settings())
@@ -279,6 +284,7 @@ report_downloads(Role.COMMISSIONER)  # the signed-in role, as the Overview passe
 """
 
 
+@pytest.mark.slow
 def test_the_overview_button_builds_nothing_until_clicked_and_never_imports_gx(sample_db):
     """In a fresh process, as the dashboard would: the page draws the buttons without building
     a pack (building one here would exit) and without importing Great Expectations."""
@@ -302,6 +308,7 @@ print(json.dumps({{"labels": [b.label for b in at.download_button],
     assert "commissioner pack" in shown["caption"] and not shown["gx"]
 
 
+@pytest.mark.slow
 def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
     """Pumps never refilled (no latest refill date) at two sites with the same ids: both are
     listed, each under its own site's pseudonym."""

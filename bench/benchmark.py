@@ -98,15 +98,16 @@ def bare_kpi_sql(db: Path) -> float:
     """Seconds to run every mart's SQL bare in DuckDB (macros, bound parameters, rows fetched)."""
     import duckdb
 
-    from pipelines.figures.queries import MACROS, query_text
+    from pipelines.figures.queries import MACROS
+    from pipelines.warehouse import sql_text
 
     scope, marts = kpi_scope()
     con = duckdb.connect(str(db), read_only=True)
-    con.execute(query_text(MACROS))
+    con.execute(sql_text(MACROS))
     params = scope.params()
     started = time.perf_counter()
     for mart in marts:
-        sql = query_text(f"marts/{mart}")
+        sql = sql_text(f"marts/{mart}")
         (statement,) = con.extract_statements(sql)
         con.execute(sql, {k: params[k] for k in statement.named_parameters}).to_arrow_table()
     seconds = time.perf_counter() - started

@@ -12,8 +12,9 @@ import fcntl
 import os
 import shutil
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
 
@@ -33,6 +34,24 @@ def staging_ddl() -> str:
             f"(load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row INTEGER NOT NULL, {columns});"
         )
     return "\n".join(statements)
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The SQL of queries/<name>.sql (e.g. "marts/waits", "load_write/record_load")."""
+    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+    """Execute the one statement of queries/<name>.sql with its parameters bound by name
+    ($site, ...), never formatted into the text. Only the parameters it names are bound; one it
+    names but is not given is an error."""
+    sql = sql_text(name)
+    (statement,) = con.extract_statements(sql)
+    missing = statement.named_parameters - params.keys()
+    if missing:
+        raise TypeError(f"query {name!r} needs parameter(s): {', '.join(sorted(missing))}")
+    return con.execute(sql, {key: params[key] for key in statement.named_parameters})
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

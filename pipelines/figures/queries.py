@@ -7,21 +7,14 @@ name ($start, $site, ...), never formatted into the SQL text.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from pipelines.config import QUERIES_DIR
+from pipelines.warehouse import run_sql, sql_text
 
 MACROS = "macros/shared"
-
-
-@cache
-def query_text(name: str) -> str:
-    """The SQL of queries/<name>.sql (e.g. "marts/waits")."""
-    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Table:
@@ -32,12 +25,6 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Ta
     are temporary objects of that cursor only. Only the parameters the query names are bound;
     a parameter it names but is not given is an error.
     """
-    sql = query_text(name)
     with con.cursor() as cur:
-        (statement,) = cur.extract_statements(sql)
-        missing = statement.named_parameters - params.keys()
-        if missing:
-            raise TypeError(f"query {name!r} needs parameter(s): {', '.join(sorted(missing))}")
-        cur.execute(query_text(MACROS))
-        bound = {key: params[key] for key in statement.named_parameters}
-        return cur.execute(sql, bound).to_arrow_table()
+        cur.execute(sql_text(MACROS))
+        return run_sql(cur, name, **params).to_arrow_table()

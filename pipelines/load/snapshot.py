@@ -27,7 +27,7 @@ from pipelines.contract import TABLE_ORDER, TABLES, Table
 from pipelines.load.read import LoadRefused, open_extract, parse_extract
 from pipelines.load.pseudonym import resolve_key
 from pipelines.load.validate import ExpectationOutcome, GxRunner, TableValidation, validate_extract
-from pipelines.warehouse import connect_readonly, swap_write
+from pipelines.warehouse import connect_readonly, run_sql, swap_write
 
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
 # Core column names that differ from the extract's: identifiers are stored only in safe form.
@@ -135,12 +135,10 @@ class SnapshotWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, site: str, extract_sha256: str) -> None:
         self.con, self.site, self.extract_sha256 = con, site, extract_sha256
-        self.load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM audit.loads").fetchone()[0]
+        self.load_id = run_sql(con, "load_write/next_load_id").fetchone()[0]
         # The raw rows of an extract already held (same bytes, same site) are not stored twice.
-        previous = con.execute(
-            "SELECT raw_load_id FROM audit.loads WHERE site = ? AND extract_sha256 = ? "
-            "ORDER BY load_id DESC LIMIT 1", [site, extract_sha256],
-        ).fetchone()
+        previous = run_sql(con, "load_write/raw_rows_held", site=site,
+                           extract_sha256=extract_sha256).fetchone()
         self.raw_load_id = previous[0] if previous else self.load_id
         self.counts: dict[str, TableCounts] = {}
         self._thread = ThreadPoolExecutor(1)
@@ -177,10 +175,9 @@ class SnapshotWriter:
             )
             _insert(con, f"staging.{spec.name}", raw)
         self.counts[spec.name] = TableCounts(v.protected.height, typed.height, quarantine.height)
-        con.execute(
-            "INSERT INTO audit.load_tables VALUES (?, ?, ?, ?, ?, ?)",
-            [load_id, spec.name, v.source_file, v.protected.height, typed.height, quarantine.height],
-        )
+        run_sql(con, "load_write/record_table", load_id=load_id, table_name=spec.name,
+                source_file=v.source_file, rows_read=v.protected.height,
+                rows_accepted=typed.height, rows_quarantined=quarantine.height)
 
     def finish(
         self,
@@ -202,7 +199,8 @@ class SnapshotWriter:
         for table in TABLE_ORDER:
             if table not in self.counts:  # not in the extract: the site no longer has such rows
                 con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
-                con.execute("INSERT INTO audit.load_tables VALUES (?, ?, NULL, 0, 0, 0)", [load_id, table])
+                run_sql(con, "load_write/record_table", load_id=load_id, table_name=table,
+                        source_file=None, rows_read=0, rows_accepted=0, rows_quarantined=0)
                 self.counts[table] = TableCounts(0, 0, 0)
         results = pl.DataFrame(
             [
@@ -214,12 +212,11 @@ class SnapshotWriter:
         )
         if results.height:
             _insert(con, "audit.expectation_results", results)
-        con.execute(
-            "INSERT INTO audit.loads VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, site, started_at, as_of, str(source_path), source_format, self.extract_sha256, self.raw_load_id,
-             json.dumps(ignored_columns), fingerprint],
-        )
-        con.execute("INSERT OR REPLACE INTO audit.site_snapshots VALUES (?, ?, ?)", [site, load_id, as_of])
+        run_sql(con, "load_write/record_load", load_id=load_id, site=site, started_at=started_at,
+                as_of=as_of, source_path=str(source_path), source_format=source_format,
+                extract_sha256=self.extract_sha256, raw_load_id=self.raw_load_id,
+                ignored_columns=json.dumps(ignored_columns), fingerprint=fingerprint)
+        run_sql(con, "load_write/set_site_snapshot", site=site, load_id=load_id, as_of=as_of)
         if before_commit:
             before_commit()
         con.execute("COMMIT")
@@ -238,18 +235,14 @@ def fingerprint_of(extract_sha256: str, as_of: dt.date, key: bytes) -> str:
     return digest.hexdigest()
 
 
-_CURRENT_WITH_FINGERPRINT = """
-    select l.load_id from audit.site_snapshots as s join audit.loads as l using (load_id)
-    where s.site = ? and l.fingerprint = ?
-"""
-
-
 def _unchanged_snapshot(db_path: Path, site: str, fingerprint: str) -> bool:
     if not db_path.exists():
         return False
     with connect_readonly(db_path) as con:
         try:
-            return con.execute(_CURRENT_WITH_FINGERPRINT, [site, fingerprint]).fetchone() is not None
+            current = run_sql(con, "load_write/current_load_with_fingerprint", site=site,
+                              fingerprint=fingerprint)
+            return current.fetchone() is not None
         except duckdb.Error:  # a warehouse from before fingerprints
             return False
 
@@ -260,35 +253,26 @@ def repeat_snapshot(
 ) -> LoadResult:
     """Record a load of what the site's current snapshot was made from: the core rows stand;
     the load log, counts, quarantine and expectation results are carried over to the new id."""
-    row = con.execute(_CURRENT_WITH_FINGERPRINT, [site, fingerprint]).fetchone()
+    row = run_sql(con, "load_write/current_load_with_fingerprint", site=site,
+                  fingerprint=fingerprint).fetchone()
     if row is None:
         raise SnapshotMoved
     previous = row[0]
-    load_id = con.execute("SELECT max(load_id) + 1 FROM audit.loads").fetchone()[0]
-    args = [load_id, previous]
+    load_id = run_sql(con, "load_write/next_load_id").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
-    con.execute(
-        """INSERT INTO audit.loads SELECT ?, site, ?, now()::TIMESTAMP, as_of, ?, source_format, extract_sha256,
-           raw_load_id, ignored_columns, fingerprint FROM audit.loads WHERE load_id = ?""",
-        [load_id, started_at, str(source_path), previous],
-    )
-    con.execute("""INSERT INTO audit.load_tables SELECT ? AS load_id, * EXCLUDE (load_id)
-                   FROM audit.load_tables WHERE load_id = ?""", args)
-    con.execute("""INSERT INTO audit.quarantine SELECT ? AS load_id, * EXCLUDE (load_id)
-                   FROM audit.quarantine WHERE load_id = ?""", args)
-    con.execute("""INSERT INTO audit.expectation_results SELECT ? AS load_id, * EXCLUDE (load_id)
-                   FROM audit.expectation_results WHERE load_id = ?""", args)
-    con.execute("UPDATE audit.site_snapshots SET load_id = ? WHERE site = ?", [load_id, site])
+    run_sql(con, "load_write/repeat_load", load_id=load_id, previous=previous,
+            started_at=started_at, source_path=str(source_path))
+    for records in ("load_tables", "quarantine", "expectation_results"):
+        run_sql(con, f"load_write/repeat_{records}", load_id=load_id, previous=previous)
+    run_sql(con, "load_write/move_site_snapshot", site=site, load_id=load_id)
     if before_commit:
         before_commit()
     con.execute("COMMIT")
-    as_of, raw_load_id, ignored = con.execute(
-        "SELECT as_of, raw_load_id, ignored_columns FROM audit.loads WHERE load_id = ?", [load_id]).fetchone()
+    as_of, raw_load_id, ignored = run_sql(con, "load_write/load_outcome", load_id=load_id).fetchone()
     counts = {
         table: TableCounts(read, accepted, quarantined)
-        for table, read, accepted, quarantined in con.execute(
-            "SELECT table_name, rows_read, rows_accepted, rows_quarantined FROM audit.load_tables WHERE load_id = ?",
-            [load_id]).fetchall()
+        for table, read, accepted, quarantined
+        in run_sql(con, "load_write/load_counts", load_id=load_id).fetchall()
     }
     ordered = {t: counts[t] for t in TABLE_ORDER}
     return LoadResult(load_id, site, as_of, ordered, json.loads(ignored), reused_raw_from=raw_load_id,

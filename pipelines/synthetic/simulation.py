@@ -185,7 +185,7 @@ class Service:
         r = self.r
         while True:
             referral, outcome, triaged = self._referral(p, received)
-            if outcome == "accepted":
+            if outcome == "accepted" and triaged is not None:  # accepted means triaged
                 self._assessment(p, referral, received, triaged)
                 return
             if outcome == "pending" or not r.chance(0.25):
@@ -198,11 +198,12 @@ class Service:
         """One referral; returns its id, triage outcome and triage day."""
         r = self.r
         referral = self.next_id("R")
-        triaged: int | None = received + min(28, int(r.exponential(4)))
-        if triaged > p.end:
-            outcome, triaged = "pending", None
+        day = received + min(28, int(r.exponential(4)))
+        triaged: int | None = None
+        if day > p.end:
+            outcome = "pending"
         else:
-            outcome = r.pick(TRIAGE_MIX)
+            outcome, triaged = r.pick(TRIAGE_MIX), day
         # A blank triage outcome means pending; some systems write the word.
         written = None if outcome == "pending" and r.chance(0.5) else outcome
         self.add("referrals", referral_id=referral, patient_id=p.id, received_date=received,
@@ -315,7 +316,7 @@ class Service:
                 eri = day + int(r.uniform(*BATTERY_MONTHS) * YEAR / 12)
             pump = _Pump(self.next_id("I"), day, model, reservoir, eri)
             explant, reason = self._pump(p, pump, procedure, dosing)
-            if explant is None:
+            if explant is None or reason is None:
                 return
             next_day = self._next_implant(explant, reason)
             if next_day is None:
@@ -342,7 +343,7 @@ class Service:
         return None  # patient_choice, death
 
     def _pump(self, p: _Patient, pump: _Pump, procedure: str,
-              dosing: _Dosing) -> tuple[int | None, str | None]:
+              dosing: _Dosing) -> tuple[int, str] | tuple[None, None]:
         """One pump's life: complications, explant, refills and reviews."""
         r = self.r
         dosing.fit_concentration(r, pump.reservoir)
@@ -351,7 +352,7 @@ class Service:
         replace_on = pump.eri + r.integer(-60, 45) if pump.eri is not None else None
         horizon = p.end if replace_on is None else min(p.end, replace_on)
         events = self._complication_events(pump.start, horizon)
-        explant, reason = self._explant(p, pump, events, horizon, replace_on)
+        explant, reason = ended = self._explant(p, pump, events, horizon, replace_on)
         self.add("implants", implant_id=pump.id, patient_id=p.id, implant_date=pump.start,
                  procedure=procedure, pump_model=pump.model, reservoir_ml=float(pump.reservoir),
                  first_refill_due_date=(None if procedure == "new_implant" and r.chance(0.03)
@@ -366,7 +367,7 @@ class Service:
         stop = p.end + 1 if explant is None else explant
         self._refills(p, pump, first_due, stop, dosing)
         self._reviews(p, pump.start, stop)
-        return explant, reason
+        return ended
 
     def _complication_events(self, start: int, end: int) -> list[_Event]:
         """Complications while a pump is in (start..end), at the published rates; some
@@ -384,14 +385,16 @@ class Service:
         return sorted(events, key=lambda e: e.day)
 
     def _explant(self, p: _Patient, pump: _Pump, events: list[_Event], horizon: int,
-                 replace_on: int | None) -> tuple[int | None, str | None]:
+                 replace_on: int | None) -> tuple[int, str] | tuple[None, None]:
         """When and why the pump comes out: the first of a complication, the patient's choice
         and the battery; a pump in at death is explanted that day, or left with no date."""
         r = self.r
         explant: tuple[int, str] | None = None
         culprit = None
         for event in events:
-            if r.chance(EXPLANT_RISK.get((event.kind.category, event.subtype), 0.0)):
+            risk = 0.0 if event.subtype is None else EXPLANT_RISK.get(
+                (event.kind.category, event.subtype), 0.0)
+            if r.chance(risk):
                 day = event.day + r.integer(0, 14)
                 if day <= horizon:
                     explant, culprit = (day, EXPLANT_REASON[event.kind.category]), event
@@ -454,7 +457,8 @@ class Service:
                      refill_date=day, expected_residual_ml=expected, actual_residual_ml=actual,
                      fill_volume_ml=fill, concentration_mcg_per_ml=dosing.conc,
                      daily_dose_mcg=dosing.dose, next_due_date=None if r.chance(0.07) else due,
-                     reported_eri_date=pump.eri + r.integer(-7, 7) if eri_seen else None)
+                     reported_eri_date=pump.eri + r.integer(-7, 7)
+                     if pump.eri is not None and eri_seen else None)
             self._appointment(p, None, day, "refill", "attended")
             last = day
 

@@ -7,7 +7,7 @@ DEMO_DB := warehouse/demo.duckdb
 DEMO_USERS := warehouse/users.json
 SAMPLE := data_samples/clean
 
-.PHONY: install dashboard demo-data browser-deps test test-fast clean
+.PHONY: install dashboard demo-data browser-deps lint format test test-fast clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,19 @@ dashboard: demo-data
 # download its own browser); install it when it is missing.
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# ruff (lint and format), mypy on pipelines/ and sqlfluff on queries/: `make test` runs it first.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint queries
+
+# Rewrite what ruff and sqlfluff can mend by themselves.
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix queries
 
 # The whole suite, slow and browser tests included (this is what .ci/run calls).
 test: $(STAMP) browser-deps

@@ -1,4 +1,4 @@
-"""Settings from the project's TOML config file (itb-audit.toml), with kpis.md's defaults."""
+"""Settings from the project's TOML file (itb-audit.toml), with docs/figures.md's defaults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The clinic extract contract (../shared/spec/data-contract.md) as data.
+"""The clinic extract contract (docs/contract.md) as data.
 
 One definition of every table, column, type, code list and range. The reader, the normaliser,
 the Great Expectations suites, the warehouse DDL checks and the synthetic generator all read it,

@@ -1,5 +1,5 @@
 """Pump batteries: replacements forecast per quarter for theatre planning, the pumps due soon,
-and the observed service life by pump model (kpis.md section 5)."""
+and the observed service life by pump model (docs/figures.md §5)."""
 
 import streamlit as st
 

@@ -1,5 +1,5 @@
 """Complications: incidence per patient and per 100 pump-years, against published figures and
-the weight-gain standard; time to a first complication; sites compared (kpis.md section 3)."""
+the weight-gain standard; time to a first complication; sites compared (docs/figures.md §3)."""
 
 import numpy as np
 import pandas as pd

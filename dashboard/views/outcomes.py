@@ -1,5 +1,5 @@
 """Cohort outcomes: baseline against 12 months after a first implant, for clinicians to explore
-by condition, tone pattern, age band, sex and implant year (kpis.md section 7)."""
+by condition, tone pattern, age band, sex and implant year (docs/figures.md §7)."""
 
 import streamlit as st
 

@@ -1,5 +1,5 @@
 """Refills: the pumps overdue now (a patient safety list), adherence by month, lateness,
-residual-volume discrepancies and pumps booked past their alarm date (kpis.md section 4)."""
+residual-volume discrepancies and pumps booked past their alarm date (docs/figures.md §4)."""
 
 import streamlit as st
 

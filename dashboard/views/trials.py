@@ -1,5 +1,5 @@
 """Trial response: test-dose response by condition and by dose, and the referral-to-implant
-pathway (kpis.md section 2)."""
+pathway (docs/figures.md §2)."""
 
 import pandas as pd
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Referrals & waits: referral received to first attended new assessment (kpis.md section 1)."""
+"""Referrals & waits: referral received to first attended new assessment (docs/figures.md §1)."""
 
 import streamlit as st
 

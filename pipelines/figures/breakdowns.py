@@ -2,7 +2,7 @@
 column, with the intervals of pipelines.figures.intervals, and the statistics behind a chart.
 
 Each takes the rows of a mart (pandas, as dashboard.data.mart returns them) and reuses the
-figure functions of pipelines.figures.kpis where the figure is one of kpis.md's, so a breakdown's
+figure functions of pipelines.figures.kpis where docs/figures.md defines it, so a breakdown's
 "all" row is the headline figure. The aggregates (AGGREGATES, which dashboard.data.summary
 serves to any role) take a Disclosure and build every count, statistic and rate from the
 suppressed counts, as pipelines.figures.disclosure does for the headline figures.

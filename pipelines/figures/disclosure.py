@@ -164,7 +164,7 @@ def suppress_section(name: str, figures: dict[str, Any], d: Disclosure) -> dict[
 
 def suppress_kpis(figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
     """The JSON of compute_kpis as an aggregate view may show it (every count, rate and
-    statistic of kpis.md; the period and settings pass through)."""
+    statistic of docs/figures.md; the period and settings pass through)."""
     out = copy.deepcopy(figures)
     for name, suppress in SECTIONS.items():
         out[name] = suppress(figures[name], d)

@@ -1,11 +1,11 @@
-"""The 95% intervals of kpis.md and the judgement of a figure against a standard."""
+"""The 95% intervals of docs/figures.md and the judgement of a figure against a standard."""
 
 from __future__ import annotations
 
 import math
 from typing import Literal
 
-# kpis.md fixes z to 6 decimals; statsmodels' Wilson uses norm.ppf(0.975) = 1.95996398...,
+# docs/figures.md fixes z to 6 decimals; statsmodels' Wilson uses norm.ppf(0.975) = 1.95996398...,
 # which can move the 6th decimal of a bound, so the formula is written out with the spec's z.
 Z = 1.959964
 

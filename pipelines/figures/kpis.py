@@ -1,4 +1,4 @@
-"""Every figure of kpis.md (../shared/spec/kpis.md), as the JSON of `itb-audit kpis --json`.
+"""Every figure of docs/figures.md, as the JSON of `itb-audit kpis --json`.
 
 The row-level rules live once, in SQL (queries/marts/*.sql and queries/macros/shared.sql); this
 module runs those marts for one scope (period, site, settings) and only counts, averages and
@@ -86,7 +86,7 @@ def compute_kpis(
     settings: Settings | None = None,
     condition: str | None = None,
 ) -> dict[str, Any]:
-    """The figures of kpis.md for the period start..end (as_of = end), site (None = all) and the
+    """The figures for the period start..end (as_of = end), site (None = all) and the
     patients' primary condition (None = all).
 
     `db` is a warehouse path (opened read-only for the call) or an open connection.
@@ -104,7 +104,7 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
         "end": scope.end.isoformat(),
         "as_of": scope.as_of.isoformat(),
         "site": scope.site,
-        # only when filtered, so the keys of an unfiltered result stay as kpis.md lists them
+        # only when filtered, so the keys of an unfiltered result stay as docs/figures.md lists them
         **({"condition": scope.condition} if scope.condition is not None else {}),
     }
     return rounded({"period": period, **section_figures(con, scope)})

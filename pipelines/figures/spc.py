@@ -3,7 +3,7 @@
 Two charts share one rule engine: the XmR chart (`xmr`) for counts and means, and the p-chart
 (`p_chart`) for monthly proportions. The rules and icons follow NHSRplotthedots
 (nhs-r-community, R/ptd_spc_standard.R, R/ptd_calculate_point_type.R,
-R/ptd_calculate_assurance_type.R); see ../shared/spec/domain-notes.md section 4.
+R/ptd_calculate_assurance_type.R), as NHS England's Making Data Count guidance uses them.
 
 Each chart returns one row per point, indexed by date when dates are given. A missing value
 (NaN, or a zero denominator on the p-chart) is a gap: it has no value, is never flagged, and the

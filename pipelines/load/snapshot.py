@@ -1,6 +1,6 @@
 """Load one site's extract into the warehouse: read, validate, then replace the site's snapshot.
 
-Contract (data-contract.md, Load semantics): all accepted rows of every table become visible at
+Contract (docs/contract.md, A load): all accepted rows of every table become visible at
 once or nothing changes; other sites are untouched; raw rows are kept with load id, file and row;
 counts reconcile (read = accepted + quarantined); reloading the same extract gives the same
 current data; an untrustworthy extract is refused before anything is written.

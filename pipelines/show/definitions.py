@@ -1,5 +1,5 @@
-"""What every figure on screen means: one text per figure, worded from kpis.md
-(../shared/spec/kpis.md), shown beside the figure (a metric's tooltip or a chart's expander).
+"""What every figure on screen means: one text per figure, worded from docs/figures.md
+(its catalogue names each key), shown beside the figure (a metric's tooltip or a chart's expander).
 
 A headline figure's key is its path in the JSON of `itb-audit kpis --json` (e.g.
 "waits.rate_within_target"), so the figure on the page can be checked against `compute_kpis`;

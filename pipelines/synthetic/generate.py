@@ -1,4 +1,4 @@
-"""Synthetic clinic extracts that follow the data contract (../shared/spec/data-contract.md).
+"""Synthetic clinic extracts that follow the data contract (docs/contract.md).
 
 `generate_extract` simulates one ITB service's records over the twelve years before `as_of`:
 referral, triage and first assessment; the intrathecal test dose; pumps with their refills,

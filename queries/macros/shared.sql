@@ -1,4 +1,4 @@
--- Row-level rules shared by the marts (docs: ../../../shared/spec/kpis.md).
+-- Row-level rules shared by the marts (docs/figures.md).
 --
 -- Created as TEMP macros on every cursor before a mart runs (pipelines/figures/queries.py), so each
 -- rule is written once here and the marts call it by name. Macros cannot see prepared

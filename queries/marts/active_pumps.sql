@@ -1,4 +1,4 @@
--- Active pumps at as_of: refill due dates and battery forecast (kpis.md sections 4 and 5).
+-- Active pumps at as_of: refill due dates and battery forecast (docs/figures.md §4 and §5).
 --
 -- Grain: one row per active pump at as_of: implant_date <= as_of, no explant_date or
 -- explant_date > as_of, and the patient alive at as_of.

@@ -1,4 +1,4 @@
--- Activity in the period, for commissioners (kpis.md section 6).
+-- Activity in the period, for commissioners (docs/figures.md §6).
 --
 -- Grain: one row per record counted by an activity figure; `figure` names the figure, so a
 -- figure is count(*) over its rows (an attended new assessment is a row of both

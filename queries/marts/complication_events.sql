@@ -1,4 +1,4 @@
--- Complications: events in the period (kpis.md section 3).
+-- Complications: events in the period (docs/figures.md §3).
 --
 -- Grain: one row per complication whose event_date is in the period.
 -- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),

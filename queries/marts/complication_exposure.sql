@@ -1,4 +1,4 @@
--- Complications: pump exposure in the period (kpis.md section 3).
+-- Complications: pump exposure in the period (docs/figures.md §3).
 --
 -- Grain: one row per implant with exposure in the period (exposure_days > 0). The patients in
 -- this mart are the period's implanted patients; sum(exposure_days) / 365.25 is pump_years.

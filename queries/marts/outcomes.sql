@@ -1,4 +1,4 @@
--- Outcomes after a first implant, for clinicians (kpis.md section 7).
+-- Outcomes after a first implant, for clinicians (docs/figures.md §7).
 --
 -- Grain: one row per cohort patient and measure with a baseline or a follow-up value.
 -- Cohort: patients whose first new_implant (ever) is dated in the period.

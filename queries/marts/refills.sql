@@ -1,4 +1,4 @@
--- Refill adherence and safety flags (kpis.md section 4).
+-- Refill adherence and safety flags (docs/figures.md §4).
 --
 -- Grain: one row per refill dated in the period.
 -- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),

@@ -1,4 +1,4 @@
--- Trial (test dose) response (kpis.md section 2).
+-- Trial (test dose) response (docs/figures.md §2).
 --
 -- Grain: one row per patient in the cohort: patients whose first trial_date is in the period.
 -- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),

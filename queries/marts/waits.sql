@@ -1,4 +1,4 @@
--- Waits: referral received to first attended new assessment (kpis.md section 1).
+-- Waits: referral received to first attended new assessment (docs/figures.md §1).
 --
 -- Grain: one row per referral in scope that is seen in the period or open at as_of.
 -- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),

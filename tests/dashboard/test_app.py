@@ -60,7 +60,7 @@ def shown_number(text: str) -> float | None:
 
 
 def assert_headlines_match(at: AppTest, figures: dict) -> int:
-    """Every st.metric on the page is a figure of kpis.md with its definition as the tooltip, and
+    """Every st.metric on the page is a documented figure with its definition as the tooltip, and
     shows the value of `figures` (to the precision shown). Returns how many were checked."""
     settings = asdict(load_settings())
     checked = 0

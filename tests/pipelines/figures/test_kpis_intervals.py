@@ -31,7 +31,7 @@ def test_wilson_without_denominator_or_with_numerator_outside_it():
 
 @pytest.mark.parametrize("k,n", [(0, 7), (1, 5), (8, 10), (13, 13), (57, 400)])
 def test_wilson_agrees_with_statsmodels(k, n):
-    # statsmodels uses z = norm.ppf(0.975) = 1.95996398..., kpis.md fixes z = 1.959964.
+    # statsmodels uses z = norm.ppf(0.975) = 1.95996398..., docs/figures.md fixes z = 1.959964.
     assert Z == 1.959964
     ours = wilson_interval(k, n)
     theirs = proportion_confint(k, n, alpha=0.05, method="wilson")

@@ -21,7 +21,7 @@ def _ci(*names):
 
 
 COMPLICATION_FIGURES = {"events", "patients"} | _ci("patient_incidence", "rate_per_100_pump_years")
-# The keys kpis.md lists (more are allowed).
+# The keys docs/figures.md lists (more are allowed).
 SPEC_KEYS = {
     "period": {"start", "end", "site"},
     "waits": {"seen", "median_wait_days", "mean_wait_days", "within_target", "open",

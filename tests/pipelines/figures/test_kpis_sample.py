@@ -1,5 +1,5 @@
 """`itb-audit kpis --json` end to end on the bundled sample, loaded by the real loader: every key
-of kpis.md, with the JSON's number rules."""
+of docs/figures.md, with the JSON's number rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every value and date rule of data-contract.md: a row that breaks it, and a row on the boundary
+"""Every value and date rule of docs/contract.md: a row that breaks it, and a row on the boundary
 that passes.
 
 Each case is its own patient pathway (the base extract with ids suffixed by the case name) with

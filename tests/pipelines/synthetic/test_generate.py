@@ -1,7 +1,7 @@
 """The synthetic extract generator: determinism, validity by the contract, realism, and the same
 values in its CSV, Parquet and Excel forms.
 
-The checker below is written from data-contract.md, independently of the generator; it takes only
+The checker below is written from docs/contract.md, independently of the generator; it takes only
 the code lists and ranges from pipelines.contract.
 """
 

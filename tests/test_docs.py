@@ -21,8 +21,8 @@ DOCS = ROOT / "docs"
 
 
 @pytest.fixture(scope="module")
-def warehouse():
-    con = catalogue.sample_warehouse()
+def warehouse(tmp_path_factory):
+    con = catalogue.sample_warehouse(tmp_path_factory.mktemp("docs") / "sample.duckdb")
     yield con
     con.close()
 
@@ -36,7 +36,8 @@ def doc_keys() -> set[str]:
 def test_figures_catalogue_matches_the_code():
     text = (DOCS / "figures.md").read_text(encoding="utf-8")
     assert catalogue.BEGIN in text and catalogue.END in text
-    block = catalogue.BEGIN + text.split(catalogue.BEGIN, 1)[1].split(catalogue.END, 1)[0] + catalogue.END
+    inside = text.split(catalogue.BEGIN, 1)[1].split(catalogue.END, 1)[0]
+    block = catalogue.BEGIN + inside + catalogue.END
     assert block == catalogue.catalogue(), "run: python -m pipelines.report.catalogue"
 
 
@@ -116,7 +117,7 @@ def test_contract_page_lists_every_table_and_column():
         section = text.split(heading, 1)[1].split("\n#", 1)[0]
         documented = re.findall(r"^\| `(\w+)` \| ([^|]*) \|(.*)$", section, re.MULTILINE)
         assert [name for name, _kind, _rules in documented] == list(table.column_names), table.name
-        for column, (_name, kind, rules) in zip(table.columns, documented):
+        for column, (_name, kind, rules) in zip(table.columns, documented, strict=True):
             assert ("**required**" in kind) == column.required, (table.name, column.name)
             missing = [code for code in column.codes if f"`{code}`" not in rules]
             assert missing == [], (table.name, column.name)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import duckdb
@@ -28,14 +29,15 @@ from pipelines.access.roles import Role
 from pipelines.contract import CONDITIONS, MEASURES
 from pipelines.figures import kpis
 from pipelines.figures.kpis import SECTIONS, compute_kpis, flatten
-from pipelines.report.content import Request, _Builder
+from pipelines.report.content import Request, build
 from pipelines.report.formatting import label_of
 from pipelines.show.definitions import FIGURES
 from pipelines.warehouse import SCHEMA_SQL
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "figures.md"
-BEGIN = "<!-- catalogue: written by `python -m pipelines.report.catalogue`; edit the code, not this -->"
+BEGIN = ("<!-- catalogue: written by `python -m pipelines.report.catalogue`; "
+         "edit the code, not this -->")
 END = "<!-- end of catalogue -->"
 START, END_DATE = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 CI = ("_ci_low", "_ci_high")
@@ -52,7 +54,8 @@ SQL_COLUMNS: list[tuple[str, list[tuple[str, str]]]] = [
     ("waits.open", [("marts/waits", "is_open")]),
     ("waits.open_over_target", [("marts/waits", "over_target")]),
     ("trials.patients", [("marts/trials", "patient_id")]),
-    ("trials.by_condition.*", [("marts/trials", "category"), ("marts/trials", "primary_condition")]),
+    ("trials.by_condition.*", [("marts/trials", "category"),
+                               ("marts/trials", "primary_condition")]),
     ("trials.*", [("marts/trials", "category")]),
     ("complications.implanted_patients", [("marts/complication_exposure", "patient_id")]),
     ("complications.pump_years", [("marts/complication_exposure", "exposure_days")]),
@@ -113,10 +116,10 @@ def base_key(key: str) -> str:
     return key
 
 
-def sample_warehouse() -> duckdb.DuckDBPyConnection:
+def sample_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     """An empty warehouse but for one trialled patient per condition, so that every group of the
     JSON has all its members (trials.by_condition lists only conditions with a patient)."""
-    con = duckdb.connect()
+    con = duckdb.connect(str(path))
     con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
     for i, condition in enumerate(CONDITIONS):
         con.execute("insert into core.patients (site, patient_id, date_of_birth, sex, "
@@ -124,7 +127,8 @@ def sample_warehouse() -> duckdb.DuckDBPyConnection:
                     "('main', ?, DATE '1970-01-01', 'female', ?, 'patients.csv', ?)",
                     [f"P{i}", condition, i + 2])
         con.execute("insert into core.trials (site, trial_id, patient_id, trial_date, outcome, "
-                    "source_file, source_row) values ('main', ?, ?, ?, 'positive', 'trials.csv', ?)",
+                    "source_file, source_row) "
+                    "values ('main', ?, ?, ?, 'positive', 'trials.csv', ?)",
                     [f"T{i}", f"P{i}", START, i + 2])
     return con
 
@@ -212,13 +216,14 @@ def named_in(source: str) -> tuple[set[str], list[re.Pattern]]:
     aliases: dict[str, str] = {}
     for node in ast.walk(tree):
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Subscript)):
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Subscript)):
             path = chain(node.value, {})
             if path:
                 aliases[node.targets[0].id] = path
 
     def dict_paths(node: ast.Dict, prefix: str) -> Iterator[str]:
-        for k, v in zip(node.keys, node.values):
+        for k, v in zip(node.keys, node.values, strict=True):
             if isinstance(k, ast.Constant) and isinstance(k.value, str):
                 yield prefix + k.value
                 if isinstance(v, ast.Dict):
@@ -269,16 +274,16 @@ def pages(keys: list[str]) -> dict[str, set[str]]:
         names, templates = named_in(
             (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8"))
         shown = {key for key in keys if shown_on(key, names, templates)}
-        for key in shown | {d for key in shown for d in detail_keys(key, set(keys))}:
-            out[key].add(title)
+        for figure in shown | {d for key in shown for d in detail_keys(key, set(keys))}:
+            out[figure].add(title)
     return out
 
 
-def pack_sections(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+def pack_sections(db: Path) -> dict[str, list[str]]:
     """Each JSON key -> the titles of the audit pack's sections that show it. The figure tables
     are the same in every role's pack; the commissioner's, without patient-level charts, is the
     quickest to build."""
-    request = Request(db=Path(), start=START, end=END_DATE, role=Role.COMMISSIONER)
+    request = Request(db=db, start=START, end=END_DATE, role=Role.COMMISSIONER)
     out: dict[str, list[str]] = {}
 
     def walk(node: Any, title: str) -> None:
@@ -295,7 +300,7 @@ def pack_sections(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
             for item in node:
                 walk(item, title)
 
-    for section in _Builder(con, request).report().sections:
+    for section in build(request).sections:
         walk(section, section.title)
     return out
 
@@ -304,7 +309,7 @@ def pack_sections(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 @cache
-def test_functions() -> list[tuple[str, str, frozenset[str]]]:
+def kpi_tests() -> list[tuple[str, str, frozenset[str]]]:
     """(file stem, test name, its string constants) for every test of the figures
     (tests/pipelines/figures/test_kpis_*.py)."""
     paths = sorted((ROOT / "tests" / "pipelines" / "figures").glob("test_kpis_*.py"))
@@ -323,9 +328,9 @@ def pinning_test(key: str, keys: list[str]) -> str:
     figure's name; elsewhere, one naming its full key, or its section and its name."""
     section = key.split(".")[0]
     name = [part for part in key.split(".") if not part.startswith("<")][-1]
-    found = [f"`{stem}::{test}`" for stem, test, constants in test_functions()
+    found = [f"`{stem}::{test}`" for stem, test, constants in kpi_tests()
              if stem == f"test_kpis_{section}" and name in constants]
-    found += [f"`{stem}::{test}`" for stem, test, constants in test_functions()
+    found += [f"`{stem}::{test}`" for stem, test, constants in kpi_tests()
               if constants & set(keys) or {section, name} <= constants]
     return found[0] if found else "none found"
 
@@ -334,10 +339,12 @@ def pinning_test(key: str, keys: list[str]) -> str:
 
 
 def catalogue() -> str:
-    con = sample_warehouse()
-    keys = json_keys(con)
+    with TemporaryDirectory() as folder:
+        db = Path(folder) / "sample.duckdb"
+        with sample_warehouse(db) as con:
+            keys = json_keys(con)
+        pack = pack_sections(db)
     shown = pages([*keys, *FIGURES])
-    pack = pack_sections(con)
     lines = [
         BEGIN,
         "",

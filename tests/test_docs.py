@@ -29,8 +29,11 @@ def warehouse(tmp_path_factory):
 
 def doc_keys() -> set[str]:
     """The JSON keys of the catalogue's rows, as docs/figures.md has them."""
-    return set(re.findall(r"^\| `([^`]+)`", (DOCS / "figures.md").read_text(encoding="utf-8"),
-                          re.MULTILINE))
+    return set(
+        re.findall(
+            r"^\| `([^`]+)`", (DOCS / "figures.md").read_text(encoding="utf-8"), re.MULTILINE
+        )
+    )
 
 
 def test_figures_catalogue_matches_the_code():
@@ -43,8 +46,9 @@ def test_figures_catalogue_matches_the_code():
 
 def test_every_json_key_has_a_row(warehouse):
     rows = doc_keys()
-    missing = [key for key in catalogue.json_keys(warehouse)
-               if catalogue.catalogue_key(key) not in rows]
+    missing = [
+        key for key in catalogue.json_keys(warehouse) if catalogue.catalogue_key(key) not in rows
+    ]
     assert missing == []
 
 
@@ -70,14 +74,14 @@ def test_sql_column_patterns_all_match_a_row():
 
 
 def test_pages_are_found_through_groups_aliases_and_templates():
-    source = '''
+    source = """
 kpis = data.kpis()
 battery = kpis["battery"]
 widgets.headlines(kpis, ["refills.rate"])
 widgets.chart(c, "trials.by_condition")
 battery["by_quarter"]
 widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES])
-'''
+"""
     names, templates = catalogue.named_in(source)
 
     def shown(key):
@@ -92,8 +96,9 @@ widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES])
 def test_no_file_points_outside_the_repository():
     """Definitions live in docs/, not in a folder beside the clone."""
     outside = ("shared" + "/spec", ".." + "/shared")
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True,
-                           text=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, text=True
+    ).stdout.split("\0")
     found = []
     for name in filter(None, files):
         path = ROOT / name

@@ -36,8 +36,9 @@ from pipelines.warehouse import SCHEMA_SQL
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "figures.md"
-BEGIN = ("<!-- catalogue: written by `python -m pipelines.report.catalogue`; "
-         "edit the code, not this -->")
+BEGIN = (
+    "<!-- catalogue: written by `python -m pipelines.report.catalogue`; edit the code, not this -->"
+)
 END = "<!-- end of catalogue -->"
 START, END_DATE = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 CI = ("_ci_low", "_ci_high")
@@ -54,18 +55,30 @@ SQL_COLUMNS: list[tuple[str, list[tuple[str, str]]]] = [
     ("waits.open", [("marts/waits", "is_open")]),
     ("waits.open_over_target", [("marts/waits", "over_target")]),
     ("trials.patients", [("marts/trials", "patient_id")]),
-    ("trials.by_condition.*", [("marts/trials", "category"),
-                               ("marts/trials", "primary_condition")]),
+    (
+        "trials.by_condition.*",
+        [("marts/trials", "category"), ("marts/trials", "primary_condition")],
+    ),
     ("trials.*", [("marts/trials", "category")]),
     ("complications.implanted_patients", [("marts/complication_exposure", "patient_id")]),
     ("complications.pump_years", [("marts/complication_exposure", "exposure_days")]),
     ("complications.events_outside_exposure", [("marts/complication_events", "counted")]),
     ("complications.weight_gain_standard", []),  # a setting, shown beside the figure
-    ("complications.all.*", [("marts/complication_events", "counted"),
-                             ("marts/complication_exposure", "exposure_days")]),
-    ("complications.*", [("marts/complication_events", "counted"),
-                         ("marts/complication_events", "category"),
-                         ("marts/complication_exposure", "exposure_days")]),
+    (
+        "complications.all.*",
+        [
+            ("marts/complication_events", "counted"),
+            ("marts/complication_exposure", "exposure_days"),
+        ],
+    ),
+    (
+        "complications.*",
+        [
+            ("marts/complication_events", "counted"),
+            ("marts/complication_events", "category"),
+            ("marts/complication_exposure", "exposure_days"),
+        ],
+    ),
     ("refills.median_days_late", [("marts/refills", "days_late")]),
     ("refills.booked_after_alarm", [("marts/refills", "booked_after_alarm")]),
     ("refills.residual_discrepancies", [("marts/refills", "residual_discrepancy")]),
@@ -83,8 +96,10 @@ SQL_COLUMNS: list[tuple[str, list[tuple[str, str]]]] = [
     ("outcomes.*.followup_mean", [("marts/outcomes", "followup_value")]),
     ("outcomes.*.mean_change", [("marts/outcomes", "change")]),
     ("quality.sites_loaded", [("load_history/loads", "is_current")]),
-    ("quality.rows_*", [("load_history/loads", "rows_accepted"),
-                        ("load_history/loads", "rows_quarantined")]),
+    (
+        "quality.rows_*",
+        [("load_history/loads", "rows_accepted"), ("load_history/loads", "rows_quarantined")],
+    ),
 ]
 
 
@@ -103,9 +118,14 @@ def catalogue_key(key: str) -> str:
     if key in FIGURES:
         return key
     parts = key.split(".")
-    return ".".join(GROUPS[parts[i - 1]] if i and parts[i - 1] in GROUPS
-                    else "<measure>" if part in MEASURES else part
-                    for i, part in enumerate(parts))
+    return ".".join(
+        GROUPS[parts[i - 1]]
+        if i and parts[i - 1] in GROUPS
+        else "<measure>"
+        if part in MEASURES
+        else part
+        for i, part in enumerate(parts)
+    )
 
 
 def base_key(key: str) -> str:
@@ -122,14 +142,18 @@ def sample_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
     for i, condition in enumerate(CONDITIONS):
-        con.execute("insert into core.patients (site, patient_id, date_of_birth, sex, "
-                    "primary_condition, source_file, source_row) values "
-                    "('main', ?, DATE '1970-01-01', 'female', ?, 'patients.csv', ?)",
-                    [f"P{i}", condition, i + 2])
-        con.execute("insert into core.trials (site, trial_id, patient_id, trial_date, outcome, "
-                    "source_file, source_row) "
-                    "values ('main', ?, ?, ?, 'positive', 'trials.csv', ?)",
-                    [f"T{i}", f"P{i}", START, i + 2])
+        con.execute(
+            "insert into core.patients (site, patient_id, date_of_birth, sex, "
+            "primary_condition, source_file, source_row) values "
+            "('main', ?, DATE '1970-01-01', 'female', ?, 'patients.csv', ?)",
+            [f"P{i}", condition, i + 2],
+        )
+        con.execute(
+            "insert into core.trials (site, trial_id, patient_id, trial_date, outcome, "
+            "source_file, source_row) "
+            "values ('main', ?, ?, ?, 'positive', 'trials.csv', ?)",
+            [f"T{i}", f"P{i}", START, i + 2],
+        )
     return con
 
 
@@ -170,8 +194,11 @@ def sql_text(key: str) -> str:
 def function_text(key: str) -> str:
     section = key.split(".")[0]
     if section in SECTIONS:
-        names = [name for name in SECTIONS[section].figures.__code__.co_names
-                 if callable(getattr(kpis, name, None))]
+        names = [
+            name
+            for name in SECTIONS[section].figures.__code__.co_names
+            if callable(getattr(kpis, name, None))
+        ]
         return ", ".join(f"`{name}`" for name in names)
     if section == "period":
         return "`compute_kpis`"
@@ -215,9 +242,12 @@ def named_in(source: str) -> tuple[set[str], list[re.Pattern]]:
 
     aliases: dict[str, str] = {}
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, ast.Subscript)):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Subscript)
+        ):
             path = chain(node.value, {})
             if path:
                 aliases[node.targets[0].id] = path
@@ -239,8 +269,10 @@ def named_in(source: str) -> tuple[set[str], list[re.Pattern]]:
         elif isinstance(node, ast.Dict):
             names.update(dict_paths(node, ""))
         elif isinstance(node, ast.JoinedStr):
-            text = "".join(re.escape(v.value) if isinstance(v, ast.Constant) else "[^.]+"
-                           for v in node.values)
+            text = "".join(
+                re.escape(str(v.value)) if isinstance(v, ast.Constant) else "[^.]+"
+                for v in node.values
+            )
             templates.append(re.compile(text))
     return {n for n in names if DOTTED.fullmatch(n)}, templates
 
@@ -272,7 +304,8 @@ def pages(keys: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {key: set() for key in keys}
     for name, title in page_titles().items():
         names, templates = named_in(
-            (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8"))
+            (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8")
+        )
         shown = {key for key in keys if shown_on(key, names, templates)}
         for figure in shown | {d for key in shown for d in detail_keys(key, set(keys))}:
             out[figure].add(title)
@@ -317,8 +350,11 @@ def kpi_tests() -> list[tuple[str, str, frozenset[str]]]:
     for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                constants = frozenset(c.value for c in ast.walk(node)
-                                      if isinstance(c, ast.Constant) and isinstance(c.value, str))
+                constants = frozenset(
+                    c.value
+                    for c in ast.walk(node)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                )
                 out.append((path.stem, node.name, constants))
     return out
 
@@ -328,10 +364,16 @@ def pinning_test(key: str, keys: list[str]) -> str:
     figure's name; elsewhere, one naming its full key, or its section and its name."""
     section = key.split(".")[0]
     name = [part for part in key.split(".") if not part.startswith("<")][-1]
-    found = [f"`{stem}::{test}`" for stem, test, constants in kpi_tests()
-             if stem == f"test_kpis_{section}" and name in constants]
-    found += [f"`{stem}::{test}`" for stem, test, constants in kpi_tests()
-              if constants & set(keys) or {section, name} <= constants]
+    found = [
+        f"`{stem}::{test}`"
+        for stem, test, constants in kpi_tests()
+        if stem == f"test_kpis_{section}" and name in constants
+    ]
+    found += [
+        f"`{stem}::{test}`"
+        for stem, test, constants in kpi_tests()
+        if constants & set(keys) or {section, name} <= constants
+    ]
     return found[0] if found else "none found"
 
 

@@ -191,7 +191,12 @@ def sql_text(key: str) -> str:
     return ", ".join(f"`{query.rsplit('/', 1)[-1]}.{column}`" for query, column in columns) or "—"
 
 
-def function_text(key: str) -> str:
+def function_text(key: str, in_json: bool, views: list[str]) -> str:
+    """The function of pipelines/figures/kpis.py that computes the figure: the one its section's
+    wiring (SECTIONS) calls, else `<section>_figures`, else compute_kpis. A figure that is not
+    in the JSON is computed by the page (views/<name>.py) that shows it."""
+    if not in_json:
+        return ", ".join(f"`dashboard/views/{name}.py`" for name in views)
     section = key.split(".")[0]
     if section in SECTIONS:
         names = [
@@ -200,9 +205,7 @@ def function_text(key: str) -> str:
             if callable(getattr(kpis, name, None))
         ]
         return ", ".join(f"`{name}`" for name in names)
-    if section == "period":
-        return "`compute_kpis`"
-    return "`dashboard/views/data_quality.py`"
+    return f"`{section}_figures`" if hasattr(kpis, f"{section}_figures") else "`compute_kpis`"
 
 
 # --- where a figure is shown ----------------------------------------------------------------
@@ -394,13 +397,13 @@ def catalogue() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows(keys):
+        views = [n for n, t in page_titles().items() if any(t in shown[k] for k in row.keys)]
         cells = [
             f"`{row.key}`" + (" +ci" if row.interval else ""),
             label_text(row),
             sql_text(row.key),
-            function_text(row.key),
-            ", ".join(t for t in page_titles().values() if any(t in shown[k] for k in row.keys))
-            or "—",
+            function_text(row.key, row.keys[0] in keys, views),
+            ", ".join(page_titles()[name] for name in views) or "—",
             ", ".join(dict.fromkeys(s for k in row.keys for s in pack.get(k, ()))) or "—",
             pinning_test(row.key, row.keys),
         ]

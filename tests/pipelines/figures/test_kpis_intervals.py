@@ -70,13 +70,31 @@ def test_standard_status(low, high, expected):
     assert standard_status(low, high, 0.01) == expected
 
 
-@pytest.mark.parametrize("k", [*range(0, 60), 99, 100, 250, 1000, 4999])
+@pytest.mark.parametrize("k", [*range(0, 60), 99, 100, 250, 1000, 4999, 20000])
 def test_poisson_quantiles_equal_scipy_chi2(k):
-    # The bounds are found by Newton's method on the Poisson CDF (importing scipy.special would
-    # cost the CLI a fifth of its time); they must agree with scipy's chi2 quantiles to 1e-12
-    # (the JSON keeps 6 decimals).
+    # The bounds are the chi-squared quantiles of kpis.md, to full double precision.
     from scipy.stats import chi2
 
     low, high = poisson_rate_interval(k, 1.0, per=1.0)
     assert low == (pytest.approx(chi2.ppf(0.025, 2 * k) / 2, rel=1e-12) if k else 0.0)
     assert high == pytest.approx(chi2.ppf(0.975, 2 * k + 2) / 2, rel=1e-12)
+
+
+def test_poisson_bound_exact_to_the_sixth_decimal():
+    # R: poisson.test(73, 0.5)$conf.int * 100 -> lower 11444.0693844998 (= qchisq(0.025, 146)
+    # / 2 / 0.5 * 100). A bound found to only ~1e-13 relative (11444.069384500079) rounds to
+    # ...385 in the JSON; the exact value rounds to ...384.
+    low, high = poisson_rate_interval(73, 0.5)
+    assert low == pytest.approx(11444.0693844998, abs=1e-9)
+    assert round(low, 6) == 11444.069384
+
+
+def test_poisson_interval_does_not_import_scipy_until_used():
+    # The CLI imports this module at start-up; scipy.special is paid for only by a rate.
+    import subprocess
+    import sys
+
+    code = ("import sys, pipelines.figures.intervals as i; a = 'scipy.special' in sys.modules; "
+            "i.poisson_rate_interval(1, 1.0); print(a, 'scipy.special' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

@@ -2,8 +2,9 @@
 
 The estimates and Greenwood standard errors come from statsmodels' SurvfuncRight. Pointwise
 intervals use the log-log transform (R survival's conf.type = "log-log"), which keeps them
-inside [0, 1]; the median's interval is statsmodels' inverted test on the same ("cloglog")
-scale. Times are in days, with years = days / 365.25 alongside.
+inside [0, 1]. The median and its interval follow R's survfit (quantile.survfit): where the
+curve, and each bound of the pointwise interval, reaches 0.5. Times are in days, with
+years = days / 365.25 alongside.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def kaplan_meier(durations_days, events, *, groups=None) -> pd.DataFrame:
 
 
 def median_survival(durations_days, events, *, groups=None) -> list[MedianSurvival]:
-    """Median survival (first time the curve drops below 0.5, as statsmodels and SAS define it)
-    with its 95% interval, for each group."""
+    """Median survival with its 95% interval, for each group, as R's survfit gives them
+    (see _quantile_time): the median from the curve, the interval's lower bound from the
+    lower pointwise bound and its upper bound from the upper one."""
     return [_median(label, t, e) for label, t, e in _groups(durations_days, events, groups)]
 
 
@@ -118,16 +120,55 @@ def _loglog_interval(s: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def _median(label: str, t: np.ndarray, e: np.ndarray) -> MedianSurvival:
     sf = SurvfuncRight(t, e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        low, high = sf.quantile_ci(0.5, alpha=ALPHA, method="cloglog")
-    return MedianSurvival(
-        group=label,
-        n=len(t),
-        events=int(e.sum()),
-        median_days=_finite(sf.quantile(0.5)),
-        ci_low_days=_finite(low),
-        ci_high_days=_finite(high),
+    low, high = _loglog_interval(sf.surv_prob, sf.surv_prob_se)
+    median, ci_low, ci_high = (
+        _quantile_time(sf.surv_times, curve, float(t.max()), 0.5)
+        for curve in (sf.surv_prob, low, high)
     )
+    return MedianSurvival(group=label, n=len(t), events=int(e.sum()), median_days=median,
+                          ci_low_days=ci_low, ci_high_days=ci_high)
+
+
+# R's tolerance for a curve "exactly" at the quantile (sqrt(.Machine$double.eps)).
+QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+def _quantile_time(times: np.ndarray, surv: np.ndarray, last_time: float,
+                   p: float) -> float | None:
+    """The time at which the step curve `surv` (its value from each event time on) reaches 1 − p,
+    by R survival's rule (findq in R/quantile.survfit.R):
+
+    - the first time the curve is at or below 1 − p;
+    - if the curve is flat at exactly 1 − p (within R's tolerance) from that time on, the
+      midpoint between that time and the next time the curve drops; or, if it never drops
+      again, the midpoint between that time and the last follow-up time (`last_time`);
+    - None if the curve never reaches 1 − p. Undefined (NaN) values are skipped, as R does.
+    """
+    # R works on the distinct values of 1 − S, each at its first time (a time at which the
+    # curve does not move is no time of a step).
+    x, y, seen = [0.0], [0.0], {0.0}
+    for time, value in zip(times, 1 - np.asarray(surv, dtype=float)):
+        key = "nan" if np.isnan(value) else float(value)
+        if key not in seen:
+            seen.add(key)
+            x.append(float(time))
+            y.append(float(value))
+
+    def smallest_at_least(level: float) -> int | None:
+        # R's approx(y, 1:n, level, "constant", f = 1): the smallest value at or above the
+        # level, which on a falling curve is the first in time (a band need not fall).
+        above = [i for i, v in enumerate(y) if not np.isnan(v) and v >= level]
+        return min(above, key=y.__getitem__, default=None)
+
+    reached = smallest_at_least(p - QUANTILE_TOLERANCE)  # the curve at or below 1 − p
+    dropped = smallest_at_least(p + QUANTILE_TOLERANCE)  # the curve below 1 − p
+    if reached is None:
+        return None
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < QUANTILE_TOLERANCE:  # flat at 1 − p to the end
+        return (x[reached] + last_time) / 2
+    if dropped is None:
+        return None
+    return (x[reached] + x[dropped]) / 2
 
 
 def _finite(value: float) -> float | None:

@@ -45,16 +45,54 @@ def test_five_subjects_by_hand():
 
 
 def test_median_and_its_interval():
-    # S first drops below 0.5 at day 5. The interval is the set of event times where
-    # |log(-log S) - log(-log 0.5)| / se(log(-log S)) <= 1.96:
-    #   day 2: |−1.49994 + 0.36651| / 1.00208 = 1.13;  day 3: 0.305 / 0.715 = 0.43;
-    #   day 5: 0.552 / 0.661 = 0.84. All three pass, the last event included, so the upper
-    #   bound is not reached.
+    # R: survfit(Surv(DAYS, EVENTS) ~ 1, conf.type = "log-log"). The median is the first time
+    # S <= 0.5 (day 5, S = 0.3); each bound is the first time that bound of the pointwise
+    # interval is <= 0.5. Lower bound: 0.2038 at day 2 (test above). Upper bound at the event
+    # times: 0.9692; day 3: se = sqrt(0.133333)/|log 0.6| = 0.71485, 0.6^exp(-1.96·0.71485)
+    # = 0.8817; day 5: se = sqrt(0.633333)/|log 0.3| = 0.66101, 0.3^exp(-1.29557) = 0.7193;
+    # it never reaches 0.5, so the upper bound is not reached.
     (median,) = median_survival(DAYS, EVENTS)
     assert (median.median_days, median.ci_low_days, median.ci_high_days) == (5, 2, None)
     assert median.median_years == pytest.approx(5 / 365.25)
     assert median.ci_high_years is None
     assert (median.n, median.events) == (5, 3)
+
+
+@pytest.mark.parametrize(
+    "days,events,expected",
+    [
+        # S = 0.75, 0.5, 0.25, 0: exactly 0.5 from day 2 until the drop at day 3 -> 2.5
+        ([1, 2, 3, 4], [1, 1, 1, 1], 2.5),
+        # S = 5/6, 4/6, 3/6 (day 30), censored at 40, 1/4 at 50: flat at 0.5 from 30 to the
+        # next drop at 50 (the censoring at 40 is no drop) -> 40
+        ([10, 20, 30, 40, 50, 60], [1, 1, 1, 0, 1, 0], 40),
+        # S = 0.75, 0.5 (day 2), then censored at 3 and 4: flat at 0.5 to the end of follow-up
+        # -> the midpoint of day 2 and the last time, 4 -> 3 (not "not reached")
+        ([1, 2, 3, 4], [1, 1, 0, 0], 3),
+        # S = 0.5 at day 1, 0 at day 2 (the last time): the next drop is day 2 -> 1.5
+        ([1, 2], [1, 1], 1.5),
+    ],
+)
+def test_median_where_the_curve_is_exactly_one_half(days, events, expected):
+    # R's survfit (quantile.survfit's findq) takes the midpoint of a flat at exactly 0.5.
+    (median,) = median_survival(days, events)
+    assert median.median_days == expected
+
+
+def test_median_interval_from_the_pointwise_bounds_by_hand():
+    # Times 1..4, all events (R: median 2.5, 0.95LCL 1, UCL NA with conf.type = "log-log").
+    # Day 1: S = 0.75, Greenwood sum 1/12, se(log(-log S)) = sqrt(1/12)/|log 0.75| = 1.003451,
+    #   lower bound 0.75^exp(1.96·1.003451) = 0.75^7.1466 = 0.1279 <= 0.5 -> lower limit day 1.
+    # Upper bound: day 1 0.75^(1/7.1466) = 0.9605; day 2: se = sqrt(0.25)/log 2 = 0.721348,
+    #   0.5^exp(-1.413816) = 0.5^0.243214 = 0.8449; day 3: se = sqrt(0.75)/log 4 = 0.624704,
+    #   0.25^exp(-1.224398) = 0.25^0.293929 = 0.6653; day 4: S = 0, no bound. Never <= 0.5
+    #   -> no upper limit.
+    (median,) = median_survival([1, 2, 3, 4], [1, 1, 1, 1])
+    assert (median.median_days, median.ci_low_days, median.ci_high_days) == (2.5, 1, None)
+    curve = kaplan_meier([1, 2, 3, 4], [1, 1, 1, 1])
+    assert curve["ci_low"].iloc[1] == pytest.approx(0.1279, abs=1e-4)
+    assert curve["ci_high"].iloc[1:4].tolist() == pytest.approx([0.9605, 0.8449, 0.6653],
+                                                               abs=1e-4)
 
 
 def test_group_with_no_events_stays_at_one():
@@ -76,6 +114,14 @@ def test_all_events_reaches_zero_with_no_interval_there():
     curve = kaplan_meier([1, 2, 3], [1, 1, 1])
     assert curve["survival"].tolist() == pytest.approx([1, 2 / 3, 1 / 3, 0])
     assert math.isnan(curve["ci_low"].iloc[-1]) and math.isnan(curve["ci_high"].iloc[-1])
+
+
+def test_median_upper_limit_open_when_the_band_ends_undefined():
+    # 3 subjects, all fail: the upper bound is 0.9452 (day 1), 0.7741 (day 2), undefined at
+    # S = 0 (day 3). It never reaches 0.5, so the upper limit is open, as R prints it (NA);
+    # the inverted test used before put it at day 3. Lower bound 0.0541 at day 1 -> day 1.
+    (median,) = median_survival([1, 2, 3], [1, 1, 1])
+    assert (median.median_days, median.ci_low_days, median.ci_high_days) == (2, 1, None)
 
 
 def test_empty_input():

@@ -6,8 +6,10 @@ Two charts share one rule engine: the XmR chart (`xmr`) for counts and means, an
 R/ptd_calculate_assurance_type.R), as NHS England's Making Data Count guidance uses them.
 
 Each chart returns one row per point, indexed by date when dates are given. A missing value
-(NaN, or a zero denominator on the p-chart) is a gap: it has no value, is never flagged, and the
-run rules join the points either side of it.
+(NaN, or a zero denominator on the p-chart) is a gap: it has no value, is never flagged, no
+moving range is taken across it, and the run rules join the points either side of it. A gap
+still counts as one of the baseline's points, as NHSRplotthedots counts its rows (a baseline of
+12 is the first 12 periods, not the first 12 values).
 """
 
 from __future__ import annotations
@@ -62,21 +64,23 @@ def xmr(
 ) -> pd.DataFrame:
     """XmR (individuals) chart: limits are mean ± 2.66 × mean moving range of the baseline.
 
-    The baseline is the first `baseline_points` points (None: all points); later points are
-    judged against it without moving the limits. `screen_outliers` drops baseline moving ranges
+    The baseline is the first `baseline_points` points, gaps included (None: all points); later
+    points are judged against it without moving the limits. A moving range is taken between
+    neighbouring points only, never across a gap. `screen_outliers` drops baseline moving ranges
     of 3.267 × their mean or more before the mean moving range is taken.
     """
     sign = _improvement_sign(improvement)
     x = _series(values, dates).astype(float).rename("x")
-    observed = x.dropna()
-    baseline = observed.iloc[:baseline_points]
-    centre = baseline.mean()
-    spread = _mean_moving_range(baseline.to_numpy(), screen_outliers)
+    baseline = x.iloc[:baseline_points]
+    centre = baseline.mean()  # of the values: pandas skips the gaps
+    moving_range = x.diff().abs()  # NaN beside a gap
+    spread = _mean_moving_range(moving_range.iloc[:baseline_points].dropna().to_numpy(),
+                                screen_outliers)
     frame = pd.DataFrame(
         {
             "x": x,
             "baseline": x.index.isin(baseline.index),
-            "moving_range": observed.diff().abs().reindex(x.index),
+            "moving_range": moving_range,
             "mean": centre,
             "lower_limit": centre - XMR_LIMIT * spread,
             "upper_limit": centre + XMR_LIMIT * spread,
@@ -99,8 +103,8 @@ def p_chart(
 ) -> pd.DataFrame:
     """p-chart of monthly proportions: p̄ ± 3·sqrt(p̄(1−p̄)/nᵢ), clipped to [0, 1].
 
-    p̄ is Σnumerator / Σdenominator over the first `baseline_points` months that have a
-    denominator. A month with denominator 0 is a gap.
+    p̄ is Σnumerator / Σdenominator over the first `baseline_points` months, gaps included
+    (None: all months). A month with denominator 0 is a gap.
     """
     sign = _improvement_sign(improvement)
     num = _series(numerators, dates).astype(float)
@@ -110,9 +114,8 @@ def p_chart(
     if (den < 0).any() or (num < 0).any() or (num > den).any():
         raise ValueError("need 0 <= numerator <= denominator for every month")
     n = den.where(den > 0)
-    observed = n.dropna().index
-    baseline = observed[:baseline_points]
-    p_bar = num[baseline].sum() / den[baseline].sum() if len(baseline) else np.nan
+    baseline = num.index[:baseline_points]
+    p_bar = num[baseline].sum() / den[baseline].sum() if den[baseline].sum() > 0 else np.nan
     sigma = np.sqrt(p_bar * (1 - p_bar) / n)
     frame = pd.DataFrame(
         {
@@ -261,8 +264,7 @@ def _series(values, dates) -> pd.Series:
     return pd.Series(values, index=index).sort_index(kind="stable")
 
 
-def _mean_moving_range(baseline: np.ndarray, screen_outliers: bool) -> float:
-    moving_ranges = np.abs(np.diff(baseline))
+def _mean_moving_range(moving_ranges: np.ndarray, screen_outliers: bool) -> float:
     if moving_ranges.size == 0:
         return np.nan
     mean_mr = moving_ranges.mean()

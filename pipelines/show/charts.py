@@ -57,8 +57,9 @@ def spc(frame: pd.DataFrame, *, title: str, y_title: str) -> go.Figure:
                         line=dict(color=GREY, dash="dash", width=1, shape="hvh"), hoverinfo="skip")
     fig.add_scatter(x=months, y=frame["mean"] * 100, name="Mean", mode="lines",
                     line=dict(color=DARK, width=1), hoverinfo="skip")
+    # A month with no one in it is a gap in the line, not a join across it.
     fig.add_scatter(
-        x=months, y=frame["x"] * 100, name="Month", mode="lines+markers", connectgaps=True,
+        x=months, y=frame["x"] * 100, name="Month", mode="lines+markers", connectgaps=False,
         line=dict(color=GREY, width=1.5),
         marker=dict(size=9, color=[POINT_COLOURS.get(p, GREY) for p in frame["point_type"]]),
         customdata=frame[["numerator", "denominator"]].to_numpy(),

@@ -268,7 +268,8 @@ NOTES: dict[str, str] = {
     "figure exactly as the headline's for a period of that month). "
     "Limits: p̄ ± 3·√(p̄(1−p̄)/n) from the first 12 months; special causes: a point outside the "
     "limits, 7 in a row on one side of the mean, 7 rising or falling, or 2 of 3 near a limit. "
-    "Months with no one seen are gaps.",
+    "Months with no one seen are gaps: the line breaks there, and a gap still counts as one of "
+    "the first 12 months.",
     "waits.by_source": "Referrals seen in the period by referral source: the same figures as "
     "the headline, per source.",
     "waits.open_list": "Referrals open at the as-of date (the period's end), longest wait first.",

@@ -39,6 +39,42 @@ def test_limits_from_twelve_points_by_hand():
     assert set(df["point_type"]) == {"common_cause"}
 
 
+# NHSRplotthedots (R/ptd_spc_standard.R) on a series with a missing point: fix_y is y for
+# row_number() <= fix_after_n_points (the rows count, missing or not); mean_col is
+# mean(fix_y, na.rm = TRUE); mr = c(NA, abs(diff(fix_y))) is NA on both sides of a missing
+# point; amr = mean(mr, na.rm = TRUE).
+
+
+def test_no_moving_range_across_a_gap_nhsrplotthedots():
+    # y = 1, NA, 3, 2: mean (1+3+2)/3 = 2; mr = NA, NA, NA, |2-3| = 1, so amr = 1;
+    # limits 2 ± 2.66 = -0.66 .. 4.66; near 2 ± 1.773333 (taking |3-1| = 2 gave 2 ± 3.99)
+    df = xmr([1, math.nan, 3, 2])
+    row = df.iloc[0]
+    assert (row["mean"], row["lower_limit"], row["upper_limit"]) == pytest.approx((2, -0.66, 4.66))
+    assert (row["lower_near"], row["upper_near"]) == pytest.approx((0.226667, 3.773333), abs=1e-6)
+    assert df["moving_range"].isna().tolist() == [True, True, True, False]
+    assert df["moving_range"].iloc[3] == 1
+    gap = df.iloc[1]
+    assert not gap["special_cause"] and gap["point_type"] is None
+
+
+def test_baseline_of_twelve_counts_a_gap_nhsrplotthedots():
+    # 14 months, month 3 empty. The baseline is months 1-12 (11 values), so month 13 (30) is
+    # judged against it rather than raising it:
+    #   values 10 12 . 11 13 12 10 11 12 14 13 12: sum 130, mean 130/11 = 11.818182
+    #   moving ranges 2 . . 2 1 2 1 1 2 1 1: sum 13 over 9, amR = 1.444444
+    #   limits 11.818182 ± 2.66·1.444444 = ± 3.842222 -> 7.975960 .. 15.660404
+    values = [10, 12, math.nan, 11, 13, 12, 10, 11, 12, 14, 13, 12, 30, 11]
+    df = xmr(values)
+    row = df.iloc[0]
+    assert row["mean"] == pytest.approx(130 / 11)
+    assert row["lower_limit"] == pytest.approx(7.975960, abs=1e-6)
+    assert row["upper_limit"] == pytest.approx(15.660404, abs=1e-6)
+    assert df["baseline"].tolist() == [True] * 12 + [False] * 2
+    assert flagged(df, "outside_limits") == [12]
+    assert not df["trial_limits"].any()  # 13 months with a value
+
+
 def test_baseline_is_fixed_so_later_points_do_not_move_the_limits():
     df = xmr(BASE + [30, 40, 50])
     assert set(df["mean"]) == {11}
@@ -211,13 +247,14 @@ def test_empty_series():
 
 
 def test_p_chart_limits_by_hand_with_a_zero_denominator_gap():
-    # baseline = first 3 months with a denominator: p̄ = (45+40+80)/(50+50+100) = 0.825
+    # baseline = the first 4 months, the gap counted as one of them:
+    # p̄ = (45+40+80)/(50+50+100) = 0.825
     # p̄(1-p̄) = 0.144375
     #   n = 50:  σ = sqrt(0.144375/50) = 0.0537355; limits 0.825 ± 0.161206
     #   n = 100: σ = sqrt(0.144375/100) = 0.0379967; limits 0.825 ± 0.113990
     #   n = 5:   σ = 0.169926; upper 0.825 + 0.509779 clipped to 1, lower 0.315221,
     #            near lower 0.825 - 0.339853 = 0.485147
-    df = p_chart([45, 40, 0, 80, 2], [50, 50, 0, 100, 5], baseline_points=3)
+    df = p_chart([45, 40, 0, 80, 2], [50, 50, 0, 100, 5], baseline_points=4)
     assert df["mean"].iloc[0] == pytest.approx(0.825)
     assert df["upper_limit"].iloc[0] == pytest.approx(0.986206, abs=1e-6)
     assert df["lower_limit"].iloc[0] == pytest.approx(0.663794, abs=1e-6)
@@ -227,10 +264,20 @@ def test_p_chart_limits_by_hand_with_a_zero_denominator_gap():
     assert df["lower_limit"].iloc[4] == pytest.approx(0.315221, abs=1e-6)
     assert df["lower_near"].iloc[4] == pytest.approx(0.485147, abs=1e-6)
     assert df["x"].iloc[4] == pytest.approx(0.4)
-    assert df["baseline"].tolist() == [True, True, False, True, False]
+    assert df["baseline"].tolist() == [True, True, True, True, False]
     gap = df.iloc[2]
     assert math.isnan(gap["x"]) and math.isnan(gap["upper_limit"])
     assert not gap["special_cause"] and gap["point_type"] is None
+
+
+def test_p_chart_baseline_counts_a_gap_as_a_point():
+    # As NHSRplotthedots counts its rows: a baseline of 3 is months 1-3, the third a gap, so
+    # p̄ = (45+40)/(50+50) = 0.85 and month 4 (80/100) is judged against it, not part of it.
+    # σ(n = 100) = sqrt(0.85·0.15/100) = 0.0357071; lower limit 0.85 - 0.107121 = 0.742879
+    df = p_chart([45, 40, 0, 80, 2], [50, 50, 0, 100, 5], baseline_points=3)
+    assert df["mean"].iloc[0] == pytest.approx(0.85)
+    assert df["lower_limit"].iloc[3] == pytest.approx(0.742879, abs=1e-6)
+    assert df["baseline"].tolist() == [True, True, True, False, False]
 
 
 def test_p_chart_shift_runs_across_a_gap():

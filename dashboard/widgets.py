@@ -248,13 +248,16 @@ def headers(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
-          column_config: dict | None = None, height: int | str = "auto") -> None:
+          column_config: dict | None = None, height: int | str = "auto",
+          as_text: tuple[str, ...] = ()) -> None:
     """A table with CSV and XLSX downloads of exactly the rows shown. `column_config` adds to
-    (or overrides) the readable headers of `headers()`."""
+    (or overrides) the readable headers of `headers()`. `as_text` columns are shown as the pack
+    writes them (pipelines.show.display), e.g. a pass rate with a failure never as 100%; the
+    downloads keep the numbers."""
     config = {**headers(frame), **(column_config or {})}
     shown = frame.copy()
     for column in frame.columns:
-        if (frame[column].astype(object) == SUPPRESSED).any():
+        if column in as_text or (frame[column].astype(object) == SUPPRESSED).any():
             # A column with stars is text: each number written as headers() would show it.
             unit = "percent" if re.sub(r"_ci_(low|high)$", "", column) in PROPORTIONS else None
             shown[column] = frame[column].map(lambda v: cell_text(v, unit))

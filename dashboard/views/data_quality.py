@@ -44,9 +44,7 @@ widgets.table(
     flagged.sort_values(["below_threshold", "pass_rate"], ascending=[False, True])[
         ["site", "table_name", "column_name", "reason_code", "rows_checked", "rows_passed",
          "rows_failed", "pass_rate", "below_threshold", "description", "expectation"]],
-    "expectation results", note_key="quality.expectations",
-    column_config={"pass_rate": st.column_config.ProgressColumn(
-        "pass rate", format="percent", min_value=0.0, max_value=1.0)},
+    "expectation results", note_key="quality.expectations", as_text=("pass_rate",),
 )
 
 st.subheader("Quarantined rows")

@@ -25,7 +25,7 @@ def fmt(value: Any, unit: str = "count") -> str:
     if not is_number(value):
         return "—"
     if unit == "percent":
-        return f"{value * 100:.1f}%"
+        return percent(value)
     if unit == "count":
         return f"{int(value):,}"
     if unit == "change":
@@ -33,6 +33,22 @@ def fmt(value: Any, unit: str = "count") -> str:
     if unit == "mean":
         return f"{value:.2f}"
     return f"{value:,.1f}"
+
+
+# Decimals a percentage may take before it reads "<100%" or ">0%" instead.
+MAX_PERCENT_DECIMALS = 3
+
+
+def percent(value: float) -> str:
+    """A proportion (0..1) as a percentage to 1 decimal, except that only exactly 1 reads 100%
+    and only exactly 0 reads 0%: a value short of either takes more decimals until it does not
+    round to it (2,501 of 2,502 = "99.96%", not "100.0%"), up to MAX_PERCENT_DECIMALS, and
+    beyond that reads "<100%" (or ">0%"). A pass rate with one failure is not a clean pass."""
+    for decimals in range(1, MAX_PERCENT_DECIMALS + 1):
+        shown = round(value * 100, decimals)
+        if (shown == 100) == (value == 1) and (shown == 0) == (value == 0):
+            return f"{value * 100:.{decimals}f}%"
+    return "<100%" if value > 0.5 else ">0%"
 
 
 def day_text(day: dt.date) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from dashboard import data, widgets
 from pipelines.show.definitions import FIGURES
+from pipelines.show.display import percent
 from dashboard.filters import Filters
 from pipelines.access import log as access_log
 from pipelines.access import users
@@ -155,6 +156,13 @@ def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(ap
     visit(at, "data_quality")
     quarantine = next(f for f in tables(at) if "reasons" in f and "table_name" in f)
     assert not quarantine.empty and {"record", "row_key"} <= set(quarantine.columns)
+    # Pass rates read as the pack writes them: one with a failed row never as 100%.
+    results = next(f for f in tables(at) if "rows_checked" in f)
+    failed = results[results["rows_failed"] > 0]
+    assert not failed.empty
+    assert results["pass_rate"].tolist() == [
+        percent(p / c) for p, c in zip(results["rows_passed"], results["rows_checked"])]
+    assert not failed["pass_rate"].isin(["100.0%", "100%"]).any()
     visit(at, "load")
     assert at.get("file_uploader")
     warehouse(messy_db)

@@ -328,6 +328,7 @@ def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
 @pytest.mark.parametrize("value, column, shown", [
     (None, "days", "—"), (float("nan"), "days", "—"), (pd.NA, "days", "—"), (pd.NaT, "day", "—"),
     (0.25, "rate_ci_low", "25.0%"), (1234, "rows_read", "1,234"), (2.5, "median_days", "2.5"),
+    (2501 / 2502, "pass_rate", "99.96%"),
     (-1.0, "mean_change", "-1.00"), (pd.Timestamp("2026-01-02"), "due", "2 Jan 2026"),
     (dt.datetime(2026, 1, 2, 6, 41), "loaded_at", "2 Jan 2026 06:41"), (True, "is_current", "yes"),
 ])
@@ -338,6 +339,10 @@ def test_table_cells(value, column, shown):
 @pytest.mark.parametrize("value, unit, shown", [
     (SUPPRESSED, "percent", "*"), (None, "count", "—"), (0.7647, "percent", "76.5%"),
     (1234, "count", "1,234"), (0.5, "change", "+0.50"), (12.57, "per_100_pump_years", "12.6"),
+    # Only 1 reads 100% and only 0 reads 0%: 2,501 of 2,502 passed is 99.96%, not 100.0%
+    (2501 / 2502, "percent", "99.96%"), (1.0, "percent", "100.0%"), (0.0, "percent", "0.0%"),
+    (99_999 / 100_000, "percent", "99.999%"), (999_999 / 1_000_000, "percent", "<100%"),
+    (1 / 20_000, "percent", "0.01%"), (1 / 3_000_000, "percent", ">0%"),
 ])
 def test_figures_as_shown(value, unit, shown):
     assert fmt(value, unit) == shown

@@ -45,12 +45,18 @@ class Settings:
     residual_discrepancy_ml: float = 2.0
     weight_gain_standard: float = 0.01
     default_battery_months: int = 84
-    # model name (lower-case, trimmed) -> nominal months to ERI; 0 = no battery
+    # model_key(model name) -> nominal months to ERI; 0 = no battery
     battery_months: dict[str, int] = field(default_factory=dict)
     pseudonym_key_file: str | None = None
     disclosure_max_suppressed: int = 7
     disclosure_rounding_base: int = 5
     access: AccessSettings = field(default_factory=AccessSettings)
+
+
+def model_key(pump_model: str) -> str:
+    """The model a pump model name names, as queries/macros/shared.sql's model_key: lower-case,
+    trimmed, each run of white space one space ("  SynchroMed   II " -> "synchromed ii")."""
+    return " ".join(pump_model.split()).lower()
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path:
@@ -110,7 +116,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         weight_gain_standard=float(kpis.get("weight_gain_standard", defaults.weight_gain_standard)),
         default_battery_months=int(battery.get("default_months", defaults.default_battery_months)),
         battery_months={
-            str(k).strip().lower(): int(v) for k, v in battery.get("models", {}).items()
+            model_key(str(k)): int(v) for k, v in battery.get("models", {}).items()
         },
         pseudonym_key_file=data.get("load", {}).get("pseudonym_key_file"),
         disclosure_max_suppressed=int(

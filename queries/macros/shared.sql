@@ -35,12 +35,43 @@ create or replace temp macro computed_alarm_date(
         max_refill_interval_days
     )))::integer;
 
+-- A pump model name with its spaces tidied: trimmed, each run of white space made one space.
+create or replace temp macro model_spelling(pump_model) as
+    trim(regexp_replace(pump_model, '\s+', ' ', 'g'));
+
+-- The model a pump model name names: its tidied spelling lower-cased, so "SYNCHROMED II",
+-- "SynchroMed II" and " Synchromed  II" are one model (pipelines.config.model_key keys the
+-- settings' model names the same way).
+create or replace temp macro model_key(pump_model) as
+    lower(model_spelling(pump_model));
+
+-- Each model recorded in the warehouse (model_key) with the one name it is shown by on every
+-- page, list and pack: its most frequent spelling over every implant of every site, ties to
+-- the spelling that sorts first (by character code, so capitals first). Counted over the
+-- whole warehouse so that a filter never renames a model.
+create or replace temp macro pump_model_names() as table
+    with spellings as (
+        select model_key(pump_model) as model_key, model_spelling(pump_model) as pump_model,
+               count(*) as implants
+        from core.implants
+        group by all
+    ),
+
+    final as (
+        select model_key, pump_model
+        from spellings
+        qualify row_number() over (partition by model_key order by implants desc, pump_model) = 1
+    )
+
+    select * from final;
+
 -- A pump model's months from implant to its battery's elective replacement indicator: the
--- settings' months for the model (model_keys are lower-cased trimmed names, model_months their
--- months, in the same order), else default_months. 0 = a pump without a battery.
+-- settings' months for the model (model_keys are model_key()s of the settings' names,
+-- model_months their months, in the same order), else default_months. 0 = a pump without a
+-- battery.
 create or replace temp macro battery_months(pump_model, model_keys, model_months, default_months) as
     coalesce(
-        (model_months::integer[])[list_position(model_keys::varchar[], lower(trim(pump_model)))],
+        (model_months::integer[])[list_position(model_keys::varchar[], model_key(pump_model))],
         default_months
     );
 
@@ -101,11 +132,13 @@ create or replace temp macro refill_chain(
     where s.refill_date >= chain_start;
 
 -- Every implant in scope (selected site(s) and condition), with its patient's date of death:
--- what pump exposure, the active pumps and pump service life all start from.
+-- what pump exposure, the active pumps and pump service life all start from. pump_model is
+-- the model's shown name (pump_model_names), so every mart groups and lists models by it.
 create or replace temp macro implants_in_scope(selected_site, selected_condition) as table
-    select i.*, p.date_of_death
+    select i.* replace (m.pump_model as pump_model), p.date_of_death
     from core.implants as i
     join core.patients as p on p.site = i.site and p.patient_id = i.patient_id
+    join pump_model_names() as m on m.model_key = model_key(i.pump_model)
     where in_scope(i.site, i.patient_id, selected_site, selected_condition);
 
 -- The load that holds each selected site's current data (NULL = every site).

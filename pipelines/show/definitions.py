@@ -320,9 +320,9 @@ NOTES: dict[str, str] = {
     "battery end of life, by years since implant (every implant up to the as-of date; other "
     "explants, deaths and pumps still in situ are censored). Models without a battery are left "
     "out. A model is one model whatever the case or spacing of its name, shown by its most "
-    "frequent spelling. Median: the first time the curve is at or below 50% (where it stays at exactly 50%, "
-    "the midpoint of that flat, as R's survfit); its 95% interval: where each bound of the band "
-    "reaches 50% (blank: not reached).",
+    "frequent spelling. Median: the first time the curve is at or below 50% (where it stays at "
+    "exactly 50%, the midpoint of that flat, as R's survfit); its 95% interval: where each "
+    "bound of the band reaches 50% (blank: not reached).",
     "outcomes.cohort": "Patients whose first new implant is in the period, with a baseline and a "
     "12-month value of a measure (as the headline figures). Changes are follow-up − baseline, "
     "with a 95% t interval of the mean change. MAS is an ordinal grade recorded as a number; "

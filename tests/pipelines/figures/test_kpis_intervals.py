@@ -72,7 +72,7 @@ def test_standard_status(low, high, expected):
 
 @pytest.mark.parametrize("k", [*range(0, 60), 99, 100, 250, 1000, 4999, 20000])
 def test_poisson_quantiles_equal_scipy_chi2(k):
-    # The bounds are the chi-squared quantiles of kpis.md, to full double precision.
+    # The bounds are the chi-squared quantiles of figures.md, to full double precision.
     from scipy.stats import chi2
 
     low, high = poisson_rate_interval(k, 1.0, per=1.0)

@@ -171,9 +171,5 @@ def _quantile_time(times: np.ndarray, surv: np.ndarray, last_time: float,
     return (x[reached] + x[dropped]) / 2
 
 
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
-
-
 def _years(days: float | None) -> float | None:
     return None if days is None else days / DAYS_PER_YEAR

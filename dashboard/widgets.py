@@ -21,7 +21,7 @@ from pipelines.show import charts
 from pipelines.show.definitions import FIGURES, NOTES, Figure
 from dashboard.filters import Filters, current
 from pipelines.show import exports
-from pipelines.show.display import fmt
+from pipelines.show.display import fmt, is_number
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.figures.intervals import standard_status
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
@@ -68,6 +68,15 @@ def patient_level(role: Role, what: str) -> bool:
     st.caption(f":material/visibility_off: Not shown to the {role.value} role: {what} "
                "(patient-level, or too few patients behind each point to show safely).")
     return False
+
+
+MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])|^([-+])")
+
+
+def plain(words: str) -> str:
+    """Text built from figures, escaped so Markdown shows it as written: a leading "*" (a
+    suppressed figure) would otherwise start a bullet list."""
+    return MARKDOWN.sub(lambda m: "\\" + m.group(0), words)
 
 
 def text(template: str) -> str:
@@ -122,17 +131,22 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
     detail = _Blanks().format(figure.detail, **{**section, **parent}) if figure.detail else None
     with st.container(border=True, height="stretch"):
         chart = None  # a sparkline of the months with a value (a month without one is skipped)
-        trend = None if trend is None else pd.to_numeric(trend, errors="coerce")  # "*": no point
+        # No sparkline where a month is "*": drawn without it, the line would mislead.
+        hidden = trend is not None and (trend.astype(object) == SUPPRESSED).any()
+        trend = None if trend is None or hidden else pd.to_numeric(trend, errors="coerce")
         if trend is not None and trend.notna().sum() > 1:
             scale = 100 if figure.unit == "percent" else 1
             chart = [float(v) * scale for v in trend.dropna()]
         st.metric(figure.label, fmt(parent[name], figure.unit), help=text(figure.definition),
                   chart_data=chart, chart_type="line")
-        lines = [line for line in (detail, interval_text(parent, name, figure.unit)) if line]
+        lines = [line for line in (detail, interval_text(parent, name, figure.unit),
+                                   parent.get(f"{name}_note")) if line]
         if parent[name] is None:
             lines = ["Nothing to compute it from for these filters."]
+        if hidden:
+            lines.append("no monthly trend: some months are *")
         if lines:
-            st.caption(" · ".join(lines))
+            st.caption(plain(" · ".join(lines)))
 
 
 def headlines(figures: dict[str, Any], keys: list[str],
@@ -179,6 +193,21 @@ def standard_badge(figures: dict[str, Any], key: str, standard: float) -> None:
     )
 
 
+def drawable(values, what: str, empty: str) -> bool:
+    """Whether a chart of `values` has a figure to draw. If not, a note says why, read from
+    the same figures: `empty` when none is defined, else that each is suppressed (an empty
+    axis would say nothing, and `empty` would be false beside the counts)."""
+    values = pd.Series(list(values), dtype=object)
+    if values.map(is_number).any():
+        return True
+    if (values == SUPPRESSED).any():
+        st.info(f"Nothing to draw: every {what} is * (too few people behind it to show safely; "
+                "the rule is at the top of the page).", icon=":material/visibility_off:")
+    else:
+        st.info(empty)
+    return False
+
+
 NO_WHOLE_MONTH = ("No whole calendar month in the period: choose a longer period for the monthly "
                   "chart.")
 
@@ -192,6 +221,10 @@ def spc_chart(filters: Filters, role: Role, section: str, *, title: str, y_title
         st.info(NO_WHOLE_MONTH)
         return
     frame, summary = breakdowns.monthly_p_chart(monthly, section)
+    rate = breakdowns.P_CHARTS[section][0]
+    if not drawable(monthly[rate], "month's rate",
+                    "No month of the period has a figure to chart."):
+        return
     chart(charts.spc(frame, title=title, y_title=y_title), note_key)
     mdc_icons(summary)
 
@@ -264,9 +297,21 @@ def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
             label = config[column]["label"] if isinstance(config[column], dict) else config[column]
             config[column] = st.column_config.TextColumn(label)
     st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=config)
+    rates = {re.sub(r"_ci_(low|high)$", "", c) for c in frame.columns} & RATES
+    if rates and suppresses_small_numbers(role := auth.current().role):
+        d = data.disclosure(role)
+        st.caption(plain(ROUNDED_RATES.format(min_den=d.min_denominator, max=d.max_suppressed)))
     downloads(frame, name)
     if note_key:
         note(note_key)
+
+
+RATES = PROPORTIONS | {"rate_per_100_pump_years"}
+ROUNDED_RATES = ("Rates in this table are * where fewer than {min_den} people are behind them or "
+                 "1–{max} "
+                 "are in them or outside them, and otherwise rounded to a step worth at least "
+                 "one person (up to 5 points), so they may differ from an unsuppressed view by "
+                 "up to half that step.")
 
 
 def cell_text(value: Any, unit: str | None) -> str:

@@ -77,6 +77,9 @@ def kpis(
     condition: ConditionOption = None,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object only.")] = False,
+    suppressed: Annotated[bool, typer.Option(
+        "--suppressed", help="Small numbers suppressed, as a commissioner sees them "
+                             "([disclosure] settings, docs/access.md).")] = False,
 ) -> None:
     """Compute every figure of the KPI spec for a period (read-only on the warehouse)."""
     import json
@@ -84,11 +87,14 @@ def kpis(
     from rich.console import Console
     from rich.table import Table
 
+    from pipelines.figures.disclosure import Disclosure, suppress_kpis
     from pipelines.figures.kpis import compute_kpis
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
                            condition=condition)
+    if suppressed:
+        figures = suppress_kpis(figures, Disclosure.from_settings(settings))
     if as_json:
         typer.echo(json.dumps(figures))
         return

@@ -50,6 +50,7 @@ class Settings:
     pseudonym_key_file: str | None = None
     disclosure_max_suppressed: int = 7
     disclosure_rounding_base: int = 5
+    disclosure_min_denominator: int = 20
     access: AccessSettings = field(default_factory=AccessSettings)
 
 
@@ -124,6 +125,9 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         ),
         disclosure_rounding_base=int(
             data.get("disclosure", {}).get("rounding_base", defaults.disclosure_rounding_base)
+        ),
+        disclosure_min_denominator=int(
+            data.get("disclosure", {}).get("min_denominator", defaults.disclosure_min_denominator)
         ),
         access=_access_settings(data.get("access", {}), p.parent),
     )

@@ -15,18 +15,20 @@ battery = kpis["battery"]
 widgets.headlines(kpis, ["battery.active_pumps", "battery.overdue", "battery.due_within_182_days",
                          "battery.due_within_365_days", "activity.replacements"], per_row=5)
 if battery["pumps_without_battery"]:
-    st.caption(f"{battery['pumps_without_battery']} active pump(s) of a model without a battery "
-               "are left out of these figures.")
+    st.caption(widgets.plain(f"{battery['pumps_without_battery']} active pump(s) of a model "
+                             "without a battery are left out of these figures."))
 
 quarters = list(battery["by_quarter"])
 left, right = st.columns(2)
 with left:
-    widgets.chart(
-        charts.bars(quarters, {"Pumps": [battery["by_quarter"][q] for q in quarters]}, text=True,
-                    title="Forecast battery replacements by quarter (next 2 years)",
-                    x_title="Quarter (calendar)", y_title="Pumps reaching ERI"),
-        "battery.by_quarter",
-    )
+    forecast = [battery["by_quarter"][q] for q in quarters]
+    if widgets.drawable(forecast, "quarter's forecast", "No quarter to forecast."):
+        widgets.chart(
+            charts.bars(quarters, {"Pumps": forecast}, text=True,
+                        title="Forecast battery replacements by quarter (next 2 years)",
+                        x_title="Quarter (calendar)", y_title="Pumps reaching ERI"),
+            "battery.by_quarter",
+        )
 with right:
     if widgets.patient_level(role, "the service-life curves (their risk sets are small)"):
         life = breakdowns.battery_life(data.mart("implant_survival", filters, role))

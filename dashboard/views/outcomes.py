@@ -31,7 +31,8 @@ selection = {
     for column, (name, field) in zip(st.columns(len(EXPLORER)), EXPLORER.items())
 }
 explored = data.summary("outcomes", filters, role, breakdowns.explore_cohort, selection=selection)
-st.caption(f"{explored.matched} of {explored.patients} patients in the cohort match.")
+st.caption(widgets.plain(f"{explored.matched} of {explored.patients} patients in the cohort "
+                         "match."))
 changes = explored.changes
 patient_level = widgets.patient_level(role, "each patient's baseline and 12-month values")
 if patient_level:

@@ -8,7 +8,7 @@ from dashboard import data, widgets
 from pipelines.show import charts
 from pipelines.show.definitions import FIGURES
 from pipelines.show.display import day_text
-from pipelines.access.roles import sees_patient_rows
+from pipelines.access.roles import sees_patient_rows, suppresses_small_numbers
 from dashboard.report_button import report_downloads
 
 filters, role = widgets.page("ITB service overview")
@@ -54,8 +54,10 @@ widgets.headlines(
     trends={"refills.rate": refills_by_month.get("rate")},
 )
 if figures["refills"]["overdue_now"] and sees_patient_rows(role):
-    st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now: see the "
-             "Refills page for the list.", icon=":material/warning:")
+    st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now.",
+             icon=":material/warning:")
+    st.page_link("views/refills.py", label="The list of pumps overdue for a refill (Refills page)",
+                 icon=":material/arrow_forward:")
 
 st.subheader("Standards")
 widgets.caption("standards")
@@ -66,21 +68,27 @@ standards["standard"] = ["No standard set", "No standard set",
                          f"Under {settings.weight_gain_standard:.0%}"]
 left, right = st.columns([3, 2])
 with left:
-    widgets.chart(
-        charts.intervals(
-            standards.dropna(subset=["value"]), category="figure", value="value", low="low",
-            high="high", title="Figures held against a standard, with 95% intervals",
-            x_title="Percent", text="standard", codes=False,
-            standards={FIGURES[WEIGHT_GAIN].label: settings.weight_gain_standard},
-        ),
-        "standards",
-    )
+    if widgets.drawable(standards["value"], "figure held against a standard",
+                        "No figure to hold against a standard in the period."):
+        widgets.chart(
+            charts.intervals(
+                standards.dropna(subset=["value"]), category="figure", value="value", low="low",
+                high="high", title="Figures held against a standard, with 95% intervals",
+                x_title="Percent", text="standard", codes=False,
+                standards={FIGURES[WEIGHT_GAIN].label: settings.weight_gain_standard},
+            ),
+            "standards",
+        )
 with right:
     widgets.standard_badge(figures, WEIGHT_GAIN, settings.weight_gain_standard)
     widgets.caption("waits.no_standard")
     widgets.caption("refills.no_standard")
 
-with st.expander("Every figure of the period, as `itb-audit kpis --json` gives it"):
+# For a role whose figures are suppressed, the suppressed JSON, and the command that gives it.
+command = "itb-audit kpis --json" + (" --suppressed" if suppresses_small_numbers(role) else "")
+with st.expander(f"Every figure of the period, as `{command}` gives it"):
+    if suppresses_small_numbers(role):
+        st.caption("Small numbers suppressed, as on every page for this role (the rule above).")
     widgets.table(data.flat_figures(figures), "all figures")
 
 report_downloads(role)

@@ -8,7 +8,6 @@ from dashboard import data, widgets
 from pipelines.figures import breakdowns
 from pipelines.show import charts
 from pipelines.show.definitions import label
-from pipelines.show.display import is_number
 
 filters, role = widgets.page("Trial response")
 kpis = data.kpis(filters, role)
@@ -27,25 +26,24 @@ by_dose["dose"] = by_dose["dose_mcg"].map(lambda d: "Not recorded" if pd.isna(d)
 
 left, right = st.columns(2)
 with left:
-    if by_condition["rate"].map(is_number).any():
+    if widgets.drawable(by_condition["rate"], "condition's response rate",
+                        "No patient had a first trial with a positive or negative result in the "
+                        "period."):
         widgets.chart(
             charts.intervals(by_condition.dropna(subset=["rate"]), category="condition",
                              value="rate", low="rate_ci_low", high="rate_ci_high",
                              title="Response rate by primary condition", x_title="Responders"),
             "trials.by_condition",
         )
-    else:
-        st.info("No patient had a first trial with a positive or negative result in the period.")
 with right:
-    if by_dose["rate"].map(is_number).any():
+    if widgets.drawable(by_dose["rate"], "test dose's positive rate",
+                        "No trial with a positive or negative result in the period."):
         widgets.chart(
             charts.intervals(by_dose.dropna(subset=["rate"]), category="dose", value="rate",
                              low="rate_ci_low", high="rate_ci_high", codes=False,
                              title="Positive trials by test dose", x_title="Positive"),
             "trials.by_dose",
         )
-    else:
-        st.info("No trial with a positive or negative result in the period.")
 
 st.subheader("By condition")
 widgets.table(by_condition.assign(condition=by_condition["condition"].map(label)),

@@ -39,13 +39,15 @@ if by_source.empty:
     st.info("No referrals were seen in the period.")
 else:
     by_source["source"] = by_source["source"].map(label)
-    widgets.chart(
-        charts.intervals(by_source, category="source", value="rate_within_target",
-                         low="rate_within_target_ci_low", high="rate_within_target_ci_high",
-                         title="Seen within the wait target, by referral source",
-                         x_title="Seen within target", codes=False),
-        "waits.by_source",
-    )
+    if widgets.drawable(by_source["rate_within_target"], "source's rate",
+                        "No referral source has a rate to chart."):
+        widgets.chart(
+            charts.intervals(by_source, category="source", value="rate_within_target",
+                             low="rate_within_target_ci_low", high="rate_within_target_ci_high",
+                             title="Seen within the wait target, by referral source",
+                             x_title="Seen within target", codes=False),
+            "waits.by_source",
+        )
     widgets.table(
         by_source[["source", "seen", "median_wait_days", "mean_wait_days", "within_target",
                    "rate_within_target", "rate_within_target_ci_low",
@@ -74,7 +76,8 @@ st.subheader("Did not attend")
 activity = data.monthly("activity", filters, role)
 if activity.empty:
     st.info(widgets.NO_WHOLE_MONTH)
-else:
+elif widgets.drawable(activity["appointments_dna"], "month's count of DNAs",
+                      "No appointment was recorded in the period."):
     widgets.chart(charts.bars(activity["month"], {"DNAs": activity["appointments_dna"]},
                               title="Appointments not attended (DNA), by month", x_title="Month",
                               y_title="DNAs"), "waits.dna")

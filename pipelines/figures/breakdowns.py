@@ -27,22 +27,27 @@ from pipelines.figures.survival import MedianSurvival, median_survival
 AGE_BANDS = ((0, "Under 18"), (18, "18–39"), (40, "40–64"), (65, "65 and over"))
 AGE_BAND_ORDER = {name: i for i, (_, name) in enumerate(AGE_BANDS)}
 
-# Monthly p-charts: the numerator and the columns whose sum is the denominator, as the rate's
-# definition in pipelines.figures.kpis (rate_within_target = within_target / seen; refills' rate =
-# on_time / (on_time + late)).
+# Monthly p-charts: the rate, its numerator and the columns whose sum is the denominator, as the
+# rate's definition in pipelines.figures.kpis (rate_within_target = within_target / seen;
+# refills' rate = on_time / (on_time + late)).
 P_CHARTS = {
-    "waits": ("within_target", ("seen",)),
-    "refills": ("on_time", ("on_time", "late")),
+    "waits": ("rate_within_target", "within_target", ("seen",)),
+    "refills": ("rate", "on_time", ("on_time", "late")),
 }
 
 
 def monthly_p_chart(monthly: pd.DataFrame, section: str) -> tuple[pd.DataFrame, SpcSummary]:
     """The Making Data Count p-chart of a section's monthly rate (higher is better). A month
-    with a suppressed count ("*") is a gap."""
-    numerator, denominator = P_CHARTS[section]
-    num = pd.to_numeric(monthly[numerator], errors="coerce")
+    whose rate is suppressed ("*") is a gap; where counts are rounded, a point is the month's
+    shown rate (from its exact counts, pipelines.figures.disclosure) and only the limits use the
+    rounded denominator."""
+    rate, numerator, denominator = P_CHARTS[section]
     den = monthly[list(denominator)].apply(pd.to_numeric, errors="coerce").sum(
         axis=1, min_count=len(denominator))
+    shown = pd.to_numeric(monthly[rate], errors="coerce")  # "*": a gap
+    counted = pd.to_numeric(monthly[numerator], errors="coerce")
+    # Unsuppressed, the numerator is the count itself; rounded, it is the shown rate's share.
+    num = counted.where((counted / den - shown).abs() < 1e-6, shown * den)
     gap = num.isna() | den.isna()
     chart = p_chart(num.mask(gap), den.mask(gap), monthly["month"], improvement="increase")
     return chart, summarise(chart, "increase")

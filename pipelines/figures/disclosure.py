@@ -1,8 +1,13 @@
 """Small-number suppression for aggregate views (NHS secondary-care disclosure control, as used
 for HES/ECDS; domain-notes.md §4): below national level, a count of 0 stays 0, counts of 1–7
 are shown as "*", and every other count is rounded to the nearest 5; a mean, median or other
-statistic built on 1–7 people is "*"; a percentage is calculated from the rounded numerator
-and denominator. The thresholds are settings ([disclosure] in itb-audit.toml).
+statistic built on 1–7 people is "*". Rates are the project's own rule (docs/access.md): a rate,
+its interval and any judgement against a standard are "*" when fewer than min_denominator people
+are behind it, or when 1–7 people are in it or outside it; otherwise the rate is computed from
+the exact counts and rounded to a step worth at least one person, so it neither misleads (a rate
+of rounded counts moves by up to 25 points at 20 people) nor gives a hidden count back. Each
+such rate carries a "<name>_note" saying why it is "*" or how it is rounded. The thresholds are
+settings ([disclosure] in itb-audit.toml).
 """
 
 from __future__ import annotations
@@ -11,15 +16,23 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
+from pipelines.figures.intervals import poisson_rate_interval, wilson_interval
 from pipelines.figures.kpis import rounded
 
 SUPPRESSED = "*"
 Value = int | float | str | None
 
-STATEMENT = ("Small numbers are suppressed (NHS disclosure control): counts of 1–{max} are shown as *, "
-             "other counts are rounded to the nearest {base}, statistics built on 1–{max} people are *, "
-             "and rates are calculated from the rounded counts.")
+STATEMENT = ("Small numbers are suppressed (NHS disclosure control): counts of 1–{max} are shown "
+             "as *, other counts are rounded to the nearest {base}, and statistics built on "
+             "1–{max} people are *. A rate, its interval and its judgement against a standard "
+             "are * when fewer than {min_den} people are behind it or 1–{max} are in it or outside "
+             "it; otherwise the rate is worked out from the exact counts and rounded to a step "
+             "worth at least one person (5 points under 50 people, 2 under 100, 1 under 200), "
+             "so it may differ from an unsuppressed view by up to half that step: its note "
+             "says so.")
+# The steps a rate is rounded to (in its own unit): the smallest that is worth at least one
+# person (or event), so a shown rate cannot be turned back into its exact count.
+STEPS = tuple(m * 10.0 ** e for e in range(-3, 3) for m in (1, 2, 5))
 
 
 @dataclass(frozen=True)
@@ -29,14 +42,21 @@ class Disclosure:
 
     max_suppressed: int = 7
     rounding_base: int = 5
+    min_denominator: int = 20
 
     @classmethod
     def from_settings(cls, settings) -> "Disclosure":
-        return cls(settings.disclosure_max_suppressed, settings.disclosure_rounding_base)
+        return cls(settings.disclosure_max_suppressed, settings.disclosure_rounding_base,
+                   settings.disclosure_min_denominator)
 
     @property
     def statement(self) -> str:
-        return STATEMENT.format(max=self.max_suppressed, base=self.rounding_base)
+        return STATEMENT.format(max=self.max_suppressed, base=self.rounding_base,
+                                min_den=self.min_denominator)
+
+    @property
+    def exact(self) -> bool:
+        return self.max_suppressed == 0 and self.rounding_base == 1 and self.min_denominator == 0
 
     def count(self, n: int | None) -> int | str | None:
         if n is None or n == 0:
@@ -49,22 +69,49 @@ class Disclosure:
     def statistic(self, value: Value, people: int) -> Value:
         return SUPPRESSED if 1 <= people <= self.max_suppressed else value
 
-    def proportion(self, name: str, k: int, n: int) -> dict[str, Value]:
-        """The proportion k/n and its Wilson interval, from the rounded counts."""
-        rk, rn = self.count(k), self.count(n)
-        if SUPPRESSED in (rk, rn):
-            return {name: SUPPRESSED, f"{name}_ci_low": SUPPRESSED, f"{name}_ci_high": SUPPRESSED}
-        low, high = wilson_interval(rk, rn)
-        return {name: rk / rn if rn else None, f"{name}_ci_low": low, f"{name}_ci_high": high}
+    def withheld(self, people: int, *parts: int) -> str | None:
+        """Why a rate on `people` whose `parts` (its numerator, and the rest) are counts of
+        people may not be shown, or None."""
+        if people < self.min_denominator:
+            return f"fewer than {self.min_denominator} people behind it"
+        if any(self.count(part) == SUPPRESSED for part in parts):
+            return f"1–{self.max_suppressed} people in it or outside it"
+        return None
 
-    def rate_per_100(self, name: str, events: int, pump_years: float) -> dict[str, Value]:
-        """A rate per 100 pump-years and its exact Poisson interval, from the rounded count."""
-        rk = self.count(events)
-        if rk == SUPPRESSED:
-            return {name: SUPPRESSED, f"{name}_ci_low": SUPPRESSED, f"{name}_ci_high": SUPPRESSED}
-        low, high = poisson_rate_interval(rk, pump_years, per=100.0)
-        return {name: rk / pump_years * 100 if pump_years > 0 else None,
-                f"{name}_ci_low": low, f"{name}_ci_high": high}
+    def _shown(self, name: str, values: tuple, reason: str | None, one: float,
+               unit: str) -> dict[str, Value]:
+        """A rate and its interval as shown: '*' with the reason, or each rounded to the
+        smallest step worth at least one person (`one`), with a note when that is coarser than
+        the figure is printed."""
+        keys = (name, f"{name}_ci_low", f"{name}_ci_high")
+        if self.exact:
+            return dict(zip(keys, values))
+        if reason:
+            return {**dict.fromkeys(keys, SUPPRESSED), f"{name}_note": f"* : {reason}"}
+        step = next(s for s in STEPS if s >= one * (1 - 1e-9))
+        out = {k: None if v is None else round(round(v / step) * step, 6)
+               for k, v in zip(keys, values)}
+        printed = 0.001 if unit == "points" else 0.1  # fmt: one decimal (of a percentage)
+        if step > printed * (1 + 1e-9):
+            size = f"{step * 100:g} {unit}" if unit == "points" else f"{step:g}"
+            out[f"{name}_note"] = f"rounded to the nearest {size} (one person's worth or more)"
+        return out
+
+    def proportion(self, name: str, k: int, n: int) -> dict[str, Value]:
+        """The proportion k/n and its Wilson interval (module docstring for the rule)."""
+        if not n:
+            return {name: None, f"{name}_ci_low": None, f"{name}_ci_high": None}
+        return self._shown(name, (k / n, *wilson_interval(k, n)), self.withheld(n, k, n - k),
+                           1 / n, "points")
+
+    def rate_per_100(self, name: str, events: int, pump_years: float,
+                     people: int) -> dict[str, Value]:
+        """A rate per 100 pump-years of `people` and its exact Poisson interval."""
+        if pump_years <= 0:
+            return {name: None, f"{name}_ci_low": None, f"{name}_ci_high": None}
+        values = (events / pump_years * 100, *poisson_rate_interval(events, pump_years, per=100.0))
+        return self._shown(name, values, self.withheld(people, events), 100 / pump_years,
+                           "per 100 pump-years")
 
 
 def _counts(section: dict, d: Disclosure, *keys: str) -> None:
@@ -100,7 +147,8 @@ def _complications(raw: dict, d: Disclosure) -> dict:
         out = dict(figures)
         out.update(d.proportion("patient_incidence", figures["patients"],
                                 raw["implanted_patients"]))
-        out.update(d.rate_per_100("rate_per_100_pump_years", figures["events"], raw["pump_years"]))
+        out.update(d.rate_per_100("rate_per_100_pump_years", figures["events"], raw["pump_years"],
+                                  raw["implanted_patients"]))
         _counts(out, d, "events", "patients")
         return out
 
@@ -108,12 +156,11 @@ def _complications(raw: dict, d: Disclosure) -> dict:
     c["all"] = group(raw["all"])
     c["by_category"] = {k: group(figures) for k, figures in raw["by_category"].items()}
     _counts(c, d, "implanted_patients", "events_outside_exposure")
-    # Judged from the interval this view shows: a judgement beside a suppressed interval would
-    # hint at the small count behind it.
-    shown = c["by_category"]["weight_gain"]
-    low, high = shown["patient_incidence_ci_low"], shown["patient_incidence_ci_high"]
+    # Judged from the exact interval (the shown one is rounded), and only where that interval
+    # is shown: a judgement beside a suppressed interval would hint at the count behind it.
+    shown = c["by_category"]["weight_gain"]["patient_incidence"]
     c["weight_gain_standard_status"] = (
-        SUPPRESSED if SUPPRESSED in (low, high) else standard_status(low, high, raw["weight_gain_standard"]))
+        SUPPRESSED if shown == SUPPRESSED else raw["weight_gain_standard_status"])
     return c
 
 
@@ -171,4 +218,4 @@ def suppress_kpis(figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
     return rounded(out)
 
 
-NO_SUPPRESSION = Disclosure(max_suppressed=0, rounding_base=1)
+NO_SUPPRESSION = Disclosure(max_suppressed=0, rounding_base=1, min_denominator=0)

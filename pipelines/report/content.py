@@ -53,7 +53,8 @@ KM_ENDPOINTS = ("catheter", "infection")
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
 KPI_SETTINGS = ("wait_target_days", "alarm_volume_ml", "max_refill_interval_days",
                 "residual_discrepancy_ml", "weight_gain_standard", "default_battery_months")
-DISCLOSURE_SETTINGS = ("disclosure_max_suppressed", "disclosure_rounding_base")
+DISCLOSURE_SETTINGS = ("disclosure_max_suppressed", "disclosure_rounding_base",
+                       "disclosure_min_denominator")
 BATTERY_DUE = ("Active pumps with a battery whose forecast ERI date is on or before the as-of date "
                "or within 182 days of it, soonest first: the replacements to plan now.")
 NO_WHOLE_MONTH = "No whole calendar month in the period: no monthly chart."
@@ -249,6 +250,11 @@ class _Builder:
 
     def summary(self) -> Section:
         blocks: list[Any] = [self.figure_table(keys, title) for title, keys in SUMMARY.items()]
+        notes = [key for key in flatten(self.figures) if key.endswith("_note")]
+        if notes:  # where a rate differs from an unsuppressed view's, and why
+            blocks.append(self.figure_table(
+                notes, "Rates suppressed or rounded by the small-number rule",
+                labels=lambda key: " · ".join(map(name_label, key[:-5].split(".")))))
         overdue = self.figures["refills"]["overdue_now"]
         if self.patient_rows and overdue:
             blocks.append(Text(f"{overdue} pump(s) are overdue for a refill now: see the list "
@@ -624,7 +630,8 @@ def at(figures: dict[str, Any], key: str) -> Any:
 def scalars(group: dict[str, Any]) -> list[str]:
     """The names of a group's own figures: not its subgroups, not its interval bounds."""
     return [name for name, value in group.items()
-            if not isinstance(value, dict) and not name.endswith(("_ci_low", "_ci_high"))]
+            if not isinstance(value, dict)
+            and not name.endswith(("_ci_low", "_ci_high", "_note"))]
 
 
 def variation_text(summary: SpcSummary) -> str:

@@ -26,6 +26,7 @@ UNIT_NAMES = {
     "pump_years": "pump-years",
     "change": "mean change",
     "mean": "mean",
+    "note": "note",
 }
 # Units of the figures that have no entry in FIGURES (they sit beside a headline figure).
 NAME_UNITS = {
@@ -71,6 +72,8 @@ def unit_of(key: str, value: Any = None) -> str:
     if key in FIGURES:
         return FIGURES[key].unit
     name = key.rsplit(".", 1)[-1]
+    if name.endswith("_note"):  # why a rate is suppressed or how it is rounded
+        return "note"
     return NAME_UNITS.get(name, "count" if isinstance(value, int) or value == SUPPRESSED else "mean")
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.show.definitions import label
 
 BLUE = "#005EB8"  # NHS blue
@@ -161,6 +162,14 @@ def bars(x: Sequence, series: dict[str, Sequence], *, title: str, x_title: str, 
         fig.add_bar(**kwargs, name=name, marker_color=PALETTE[i % len(PALETTE)],
                     text=shown if text or drawn[name].isna().any() else None,
                     textposition="auto")
+        # A suppressed bar has no height to hold its label: the "*" is written at the axis.
+        stars = [v == SUPPRESSED for v in shown]
+        if any(stars):
+            where = [p for p, star in zip(x, stars) if star]
+            at = (dict(y=where, x=[0] * len(where), textposition="middle right") if horizontal
+                  else dict(x=where, y=[0] * len(where), textposition="top center"))
+            fig.add_scatter(**at, mode="text", text=[SUPPRESSED] * len(where), showlegend=False,
+                            hoverinfo="skip", textfont=dict(size=16))
     largest = max([0, *sum(v.fillna(0) for v in drawn.values())])
     counts = dict(title=y_title, rangemode="tozero", tickformat=",d")
     if largest <= 6:  # no ticks between whole numbers

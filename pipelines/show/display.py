@@ -20,8 +20,8 @@ def is_number(value: Any) -> bool:
 def fmt(value: Any, unit: str = "count") -> str:
     """A figure as shown: a dash when undefined, "*" when suppressed, a proportion as a
     percentage."""
-    if value == SUPPRESSED:
-        return SUPPRESSED
+    if value == SUPPRESSED or unit == "note":
+        return value
     if not is_number(value):
         return "—"
     if unit == "percent":

@@ -201,11 +201,7 @@ def three_infections(path: Path) -> Path:
     """A one-site warehouse with 20 implanted patients, 3 of them with an infection in 2024."""
     w = Warehouse(path)
     w.small_site("infection")
-    now = dt.datetime(2025, 1, 2)
-    w.con.execute("insert into audit.loads values (1, 'main', ?, ?, '2024-12-31', 'x', 'csv', "
-                  "'0', 1, '{}', null)", [now, now])
-    w.con.execute("insert into audit.site_snapshots values ('main', 1, '2024-12-31')")
-    w.con.execute("insert into audit.load_tables values (1, 'patients', 'patients.csv', 20, 20, 0)")
+    w.mark_loaded()
     w.close()
     return path
 

@@ -27,12 +27,55 @@ def test_statistics_on_one_to_seven_people_are_suppressed():
     assert D.statistic(None, 0) is None
 
 
-def test_percentages_come_from_the_rounded_counts():
-    # 12 of 38 -> 10 of 40 = 0.25, and the interval is Wilson's for 10 of 40.
-    assert D.proportion("rate", 12, 38) == {"rate": 0.25, "rate_ci_low": wilson_interval(10, 40)[0],
-                                           "rate_ci_high": wilson_interval(10, 40)[1]}
-    assert D.proportion("rate", 3, 38)["rate"] == SUPPRESSED
+def test_a_rate_needs_twenty_people_and_no_small_part():
+    assert D.proportion("rate", 8, 12) == {  # rounded counts would say 10 of 10 = 100%
+        "rate": "*", "rate_ci_low": "*", "rate_ci_high": "*",
+        "rate_note": "* : fewer than 20 people behind it"}
+    small_part = "* : 1–7 people in it or outside it"
+    assert D.proportion("rate", 5, 30)["rate_note"] == small_part      # 5 in it
+    assert D.proportion("rate", 27, 30)["rate_note"] == small_part     # 3 outside it
     assert D.proportion("rate", 0, 0)["rate"] is None
+    assert D.proportion("rate", 0, 30)["rate"] == 0.0                   # 0 is not a small count
+    assert D.proportion("rate", 30, 30)["rate"] == 1.0
+
+
+@pytest.mark.parametrize("k, n, shown, step", [
+    (13, 22, 0.6, "5"),    # rounded counts: 15 of 20 = 75%, 16 points above the true 59.1%
+    (12, 38, 0.3, "5"),    # 31.6%; rounded counts: 10 of 40 = 25%
+    (30, 49, 0.6, "5"),    # 61.2%: under 50 people the step is 5 points
+    (31, 50, 0.62, "2"),   # 62.0%: from 50 the step is 2 points (1/50 of the people)
+    (61, 199, 0.31, "1"),  # 30.7%
+    (1701, 2122, 0.802, None),  # from 1,000 people the step is 0.1 point: printed as is
+])
+def test_a_shown_rate_is_from_the_exact_counts_rounded_to_one_persons_worth(k, n, shown, step):
+    figures = D.proportion("rate", k, n)
+    low, high = wilson_interval(k, n)
+    size = 0.05 if step == "5" else 0.02 if step == "2" else 0.01 if step == "1" else 0.001
+    assert figures["rate"] == shown and abs(shown - k / n) <= size / 2
+    assert figures["rate_ci_low"] == round(round(low / size) * size, 6)
+    assert figures["rate_ci_high"] == round(round(high / size) * size, 6)
+    note = figures.get("rate_note")
+    assert note == (f"rounded to the nearest {step} points (one person's worth or more)"
+                    if step else None)
+
+
+def test_a_shown_rate_never_sits_on_a_hidden_count():
+    # A rate is shown only on 20 or more people, with its numerator and the rest each 0 or
+    # over 7, so no rate next to a "*" can give that count back.
+    for n in range(1, 300):
+        shown = [D.proportion("rate", k, n)["rate"] for k in range(n + 1)]
+        for k, rate in enumerate(shown):
+            if rate != SUPPRESSED:
+                assert n >= 20 and (k in (0, n) or 8 <= k <= n - 8), (k, n)
+
+
+def test_a_rate_per_100_pump_years_is_from_the_exact_events():
+    # 9 events in 120 pump-years of 25 patients: 7.5 per 100; rounded counts would say 8.3.
+    figures = D.rate_per_100("r", 9, 120.0, 25)
+    assert figures["r"] == 8.0 and figures["r_note"] == (
+        "rounded to the nearest 1 (one person's worth or more)")
+    assert D.rate_per_100("r", 9, 120.0, 19)["r"] == "*"      # 19 patients behind it
+    assert D.rate_per_100("r", 3, 120.0, 25)["r_note"] == "* : 1–7 people in it or outside it"
 
 
 def test_thresholds_are_settings():
@@ -71,10 +114,10 @@ def test_no_count_from_one_to_seven_survives_on_the_sample(sample_db):
     for path, value in walk(shown):
         if isinstance(value, int) and not isinstance(value, bool):
             assert value == 0 or (value > 7 and value % 5 == 0), path
-    # A large figure is rounded, not hidden, and its rate is from the rounded counts.
+    # A large figure is rounded, not hidden, and its rate is from the exact counts.
     raw = figures["refills"]
     assert shown["refills"]["on_time"] == D.count(raw["on_time"]) > 7
-    assert shown["refills"]["rate"] == round(D.count(raw["on_time"]) / D.count(raw["on_time"] + raw["late"]), 6)
+    assert abs(shown["refills"]["rate"] - raw["rate"]) <= 0.0005
 
 
 def test_the_weight_gain_judgement_is_suppressed_with_its_interval(tmp_path):

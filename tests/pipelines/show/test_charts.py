@@ -15,3 +15,12 @@ def test_spc_chart_leaves_an_empty_month_as_a_gap():
     (months,) = [trace for trace in fig.data if trace.name == "Month"]
     assert months.connectgaps is False
     assert math.isnan(months.y[2]) and list(months.y[[0, 1, 3]]) == [80, 90, 70]
+
+
+def test_a_suppressed_bar_shows_a_star_at_the_axis():
+    fig = charts.bars(["2025 Q1", "2025 Q2", "2025 Q3"], {"Pumps": [10, "*", 0]}, text=True,
+                      title="t", x_title="x", y_title="y")
+    stars = [trace for trace in fig.data if trace.type == "scatter"]
+    assert len(stars) == 1
+    assert list(stars[0].x) == ["2025 Q2"] and list(stars[0].y) == [0]
+    assert list(stars[0].text) == ["*"] and stars[0].mode == "text"

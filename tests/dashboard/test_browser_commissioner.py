@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.access.roles import Role
 from tests.dashboard.test_browser import open_page, page, browser, server  # noqa: F401 (fixtures)
-from tests.dashboard.test_commissioner import small_service
+from tests.fixtures.kpi_fixtures import small_service
 
 pytestmark = pytest.mark.browser
 

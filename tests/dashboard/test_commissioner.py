@@ -5,41 +5,12 @@ captions are escaped Markdown, and no chart is an empty axis."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from pipelines.access.roles import Role
-from tests.fixtures.kpi_fixtures import Warehouse
-
-
-def small_service(path: Path) -> Path:
-    """2024 at one site:
-    - waits: GP referrals 8 of 12 seen within target (66.7%; rounded counts: 10 of 10 = 100%),
-      consultant referrals 13 of 22 (59.1%; rounded: 15 of 20 = 75%); all 21 of 34 (61.8%;
-      rounded: 20 of 35 = 57.1%), seen in April, July and September (so every month's rate is *);
-    - trials: 9 multiple sclerosis and 8 cerebral palsy responders and 1 non-responder (17 of
-      18: every rate is on too few people), so "15 responders" sits beside no chart;
-    - complications: 3 of 20 implanted patients with weight gain (a "*" that starts a caption);
-    - one more pump, implanted in January, overdue for its first refill since 1 June.
-    """
-    w = Warehouse(path)
-    w.seen_referrals("gp_ers", within=8, over=4)
-    w.seen_referrals("consultant", within=7, over=4, received=dt.date(2024, 6, 1))
-    w.seen_referrals("consultant", within=6, over=5, received=dt.date(2024, 8, 1))
-    for i in range(18):
-        patient = f"T{i}"
-        w.add("patients", patient_id=patient,
-              primary_condition="multiple_sclerosis" if i < 9 else "cerebral_palsy")
-        w.add("trials", trial_id=f"TR{i}", patient_id=patient, trial_date=dt.date(2024, 5, 1),
-              dose_mcg=50.0, outcome="negative" if i == 17 else "positive")
-    w.small_site("weight_gain")
-    w.add("implants", patient_id="OV1", implant_id="IOV1", implant_date=dt.date(2024, 1, 2),
-          first_refill_due_date=dt.date(2024, 6, 1))
-    w.mark_loaded()
-    w.close()
-    return path
+from tests.fixtures.kpi_fixtures import small_service
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -126,3 +127,19 @@ def test_the_weight_gain_judgement_is_suppressed_with_its_interval(tmp_path):
     figures = w.kpis()
     assert figures["complications"]["weight_gain_standard_status"] == "not_met"   # 3/20 = 15%
     assert suppress_kpis(figures, D)["complications"]["weight_gain_standard_status"] == SUPPRESSED
+
+
+def test_kpis_suppressed_is_the_commissioner_json(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from tests.fixtures.kpi_fixtures import small_service
+
+    db = small_service(tmp_path / "small.duckdb")
+    args = ["kpis", "--db", str(db), "--start", "2024-01-01", "--end", "2024-12-31", "--json"]
+    exact = json.loads(CliRunner().invoke(app, args).stdout)
+    result = CliRunner().invoke(app, [*args, "--suppressed"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(json.dumps(suppress_kpis(exact, D)))
+    # 21 of 34 within target: 61.8% exactly, 60% to the nearest 5 points (not 20/35 = 57.1%)
+    assert json.loads(result.stdout)["waits"]["rate_within_target"] == 0.6

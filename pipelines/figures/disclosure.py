@@ -85,12 +85,12 @@ class Disclosure:
         the figure is printed."""
         keys = (name, f"{name}_ci_low", f"{name}_ci_high")
         if self.exact:
-            return dict(zip(keys, values))
+            return dict(zip(keys, values, strict=True))
         if reason:
             return {**dict.fromkeys(keys, SUPPRESSED), f"{name}_note": f"* : {reason}"}
         step = next(s for s in STEPS if s >= one * (1 - 1e-9))
         out = {k: None if v is None else round(round(v / step) * step, 6)
-               for k, v in zip(keys, values)}
+               for k, v in zip(keys, values, strict=True)}
         printed = 0.001 if unit == "points" else 0.1  # fmt: one decimal (of a percentage)
         if step > printed * (1 + 1e-9):
             size = f"{step * 100:g} {unit}" if unit == "points" else f"{step:g}"

@@ -165,7 +165,7 @@ def bars(x: Sequence, series: dict[str, Sequence], *, title: str, x_title: str, 
         # A suppressed bar has no height to hold its label: the "*" is written at the axis.
         stars = [v == SUPPRESSED for v in shown]
         if any(stars):
-            where = [p for p, star in zip(x, stars) if star]
+            where = [p for p, star in zip(x, stars, strict=True) if star]
             at = (dict(y=where, x=[0] * len(where), textposition="middle right") if horizontal
                   else dict(x=where, y=[0] * len(where), textposition="top center"))
             fig.add_scatter(**at, mode="text", text=[SUPPRESSED] * len(where), showlegend=False,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.access.roles import Role
-from tests.dashboard.test_browser import open_page, page, browser, server  # noqa: F401 (fixtures)
+from tests.dashboard.test_browser import browser, open_page, page, server  # noqa: F401 (fixtures)
 from tests.fixtures.kpi_fixtures import small_service
 
 pytestmark = pytest.mark.browser

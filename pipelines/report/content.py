@@ -266,8 +266,8 @@ class _Builder:
         percentage standard, shown with their intervals and not judged (as the dashboard)."""
         standard = self.settings.weight_gain_standard
         weight_gain = self.measure(WEIGHT_GAIN)
-        # The figures' own judgement (for a commissioner, made by suppress_kpis from the
-        # interval they are shown; "*" when that interval is suppressed).
+        # The figures' own judgement (for a commissioner, suppress_kpis keeps the exact one
+        # where the rate is shown, else "*").
         status = self.figures["complications"]["weight_gain_standard_status"]
         rows = [
             Standard(label_of("waits.rate_within_target"), self.measure("waits.rate_within_target"),
@@ -476,8 +476,9 @@ class _Builder:
                               labels=lambda key: key.rsplit(".", 1)[-1]),
         ]
         quarters = list(battery["by_quarter"])
-        # A forecast with a quarter left out would mislead: drawn only when none is suppressed.
-        if all(is_number(n) for n in battery["by_quarter"].values()):
+        # As on the dashboard: a suppressed quarter's bar is a "*" at the axis; with no quarter
+        # left to draw, the table above is the forecast.
+        if any(is_number(n) for n in battery["by_quarter"].values()):
             blocks.append(Chart(charts.bars(
                 quarters, {"Pumps": [battery["by_quarter"][q] for q in quarters]}, text=True,
                 title="Forecast battery replacements by quarter (next 2 years)",

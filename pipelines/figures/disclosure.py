@@ -91,10 +91,13 @@ class Disclosure:
         step = next(s for s in STEPS if s >= one * (1 - 1e-9))
         out = {k: None if v is None else round(round(v / step) * step, 6)
                for k, v in zip(keys, values, strict=True)}
-        printed = 0.001 if unit == "points" else 0.1  # fmt: one decimal (of a percentage)
+        percent = unit == "point"
+        printed = 0.001 if percent else 0.1  # fmt: one decimal (of a percentage)
         if step > printed * (1 + 1e-9):
-            size = f"{step * 100:g} {unit}" if unit == "points" else f"{step:g}"
-            out[f"{name}_note"] = f"rounded to the nearest {size} (one person's worth or more)"
+            size = step * 100 if percent else step
+            what = f"{size:g} {unit}{'s' if percent and size != 1 else ''}"
+            one_what = "person's" if percent else "event's"
+            out[f"{name}_note"] = f"rounded to the nearest {what} (one {one_what} worth or more)"
         return out
 
     def proportion(self, name: str, k: int, n: int) -> dict[str, Value]:
@@ -102,7 +105,7 @@ class Disclosure:
         if not n:
             return {name: None, f"{name}_ci_low": None, f"{name}_ci_high": None}
         return self._shown(name, (k / n, *wilson_interval(k, n)), self.withheld(n, k, n - k),
-                           1 / n, "points")
+                           1 / n, "point")
 
     def rate_per_100(self, name: str, events: int, pump_years: float,
                      people: int) -> dict[str, Value]:

@@ -56,7 +56,8 @@ def test_a_shown_rate_is_from_the_exact_counts_rounded_to_one_persons_worth(k, n
     assert figures["rate_ci_low"] == round(round(low / size) * size, 6)
     assert figures["rate_ci_high"] == round(round(high / size) * size, 6)
     note = figures.get("rate_note")
-    assert note == (f"rounded to the nearest {step} points (one person's worth or more)"
+    unit = "point" if step == "1" else "points"
+    assert note == (f"rounded to the nearest {step} {unit} (one person's worth or more)"
                     if step else None)
 
 
@@ -74,7 +75,7 @@ def test_a_rate_per_100_pump_years_is_from_the_exact_events():
     # 9 events in 120 pump-years of 25 patients: 7.5 per 100; rounded counts would say 8.3.
     figures = D.rate_per_100("r", 9, 120.0, 25)
     assert figures["r"] == 8.0 and figures["r_note"] == (
-        "rounded to the nearest 1 (one person's worth or more)")
+        "rounded to the nearest 1 per 100 pump-years (one event's worth or more)")
     assert D.rate_per_100("r", 9, 120.0, 19)["r"] == "*"      # 19 patients behind it
     assert D.rate_per_100("r", 3, 120.0, 25)["r_note"] == "* : 1–7 people in it or outside it"
 

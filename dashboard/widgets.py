@@ -193,12 +193,17 @@ def standard_badge(figures: dict[str, Any], key: str, standard: float) -> None:
     )
 
 
-def drawable(values, what: str, empty: str) -> bool:
+def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:
     """Whether a chart of `values` has a figure to draw. If not, a note says why, read from
     the same figures: `empty` when none is defined, else that each is suppressed (an empty
-    axis would say nothing, and `empty` would be false beside the counts)."""
+    axis would say nothing, and `empty` would be false beside the counts). `zeros`: the note
+    for counts that are all 0 (bars of nothing are an empty axis too)."""
     values = pd.Series(list(values), dtype=object)
-    if values.map(is_number).any():
+    numbers = values[values.map(is_number)]
+    if zeros and len(numbers) and (numbers == 0).all() and len(numbers) == len(values):
+        st.info(zeros)
+        return False
+    if len(numbers):
         return True
     if (values == SUPPRESSED).any():
         st.info(f"Nothing to draw: every {what} is * (too few people behind it to show safely; "

@@ -77,7 +77,8 @@ activity = data.monthly("activity", filters, role)
 if activity.empty:
     st.info(widgets.NO_WHOLE_MONTH)
 elif widgets.drawable(activity["appointments_dna"], "month's count of DNAs",
-                      "No appointment was recorded in the period."):
+                      "No appointment was recorded in the period.",
+                      zeros="No appointment in the period's months was a DNA."):
     widgets.chart(charts.bars(activity["month"], {"DNAs": activity["appointments_dna"]},
                               title="Appointments not attended (DNA), by month", x_title="Month",
                               y_title="DNAs"), "waits.dna")

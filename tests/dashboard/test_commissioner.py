@@ -75,6 +75,9 @@ def test_no_empty_chart_for_a_commissioner(app, service):
     # Every month's rate is on too few people: the SPC says so instead of an empty chart.
     assert any("every month's rate is *" in i for i in infos(at)), infos(at)
     assert not any(b.proto.label == "No months with data" for b in at.main.get("badge"))
+    # No DNA in any month: said, not drawn as bars of nothing.
+    assert "No appointment in the period's months was a DNA." in infos(at)
+    assert not any("by month" in chart.proto.spec for chart in at.main.get("plotly_chart"))
 
 
 def test_the_every_figure_expander_says_its_figures_are_suppressed(app, service):

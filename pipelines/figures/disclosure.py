@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
-from pipelines.figures.kpis import rounded
+from pipelines.config import Standard
+from pipelines.figures.kpis import rounded, standards_figures
 
 SUPPRESSED = "*"
 Value = int | float | str | None
@@ -147,14 +148,15 @@ def _outcomes(raw: dict, d: Disclosure) -> dict:
         group = dict(figures)
         for key in ("baseline_mean", "followup_mean", "mean_change"):
             group[key] = d.statistic(figures[key], figures["patients_paired"])
-        _counts(group, d, "patients_paired")
+        _counts(group, d, *(k for k in ("patients_due", "patients_with_baseline",
+                                        "patients_with_followup", "patients_paired") if k in group))
         out[measure] = group
     return out
 
 
 SECTIONS = {"waits": _waits, "trials": _trials, "complications": _complications,
             "refills": _refills, "battery": _battery, "activity": _activity,
-            "outcomes": _outcomes}
+            "outcomes": _outcomes, "outcomes_12m": _outcomes}
 
 
 def suppress_section(name: str, figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
@@ -168,6 +170,10 @@ def suppress_kpis(figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
     out = copy.deepcopy(figures)
     for name, suppress in SECTIONS.items():
         out[name] = suppress(figures[name], d)
+    # Each standard judged again from the figures this view shows (as weight_gain_standard_status).
+    out["standards"] = standards_figures(
+        out, [Standard(name, s["figure"], s["direction"], s["target"])
+              for name, s in figures["standards"].items()], hidden=SUPPRESSED)
     return rounded(out)
 
 

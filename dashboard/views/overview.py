@@ -13,7 +13,6 @@ from dashboard.report_button import report_downloads
 
 filters, role = widgets.page("ITB service overview")
 figures = data.kpis(filters, role)
-settings = data.settings()
 
 for load in data.current_loads().itertuples():
     as_of, loaded = pd.Timestamp(load.as_of).date(), pd.Timestamp(load.finished_at)
@@ -59,26 +58,22 @@ if figures["refills"]["overdue_now"] and sees_patient_rows(role):
 
 st.subheader("Standards")
 widgets.caption("standards")
-WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
-standards = widgets.interval_rows(figures,
-                                  ["waits.rate_within_target", "refills.rate", WEIGHT_GAIN])
-standards["standard"] = ["No standard set", "No standard set",
-                         f"Under {settings.weight_gain_standard:.0%}"]
-left, right = st.columns([3, 2])
-with left:
-    widgets.chart(
-        charts.intervals(
-            standards.dropna(subset=["value"]), category="figure", value="value", low="low",
-            high="high", title="Figures held against a standard, with 95% intervals",
-            x_title="Percent", text="standard", codes=False,
-            standards={FIGURES[WEIGHT_GAIN].label: settings.weight_gain_standard},
-        ),
-        "standards",
-    )
-with right:
-    widgets.standard_badge(figures, WEIGHT_GAIN, settings.weight_gain_standard)
-    widgets.caption("waits.no_standard")
-    widgets.caption("refills.no_standard")
+widgets.standards_table(figures)
+# The proportions held against a target, drawn with their intervals and the target marked.
+drawn = {s["figure"]: s["target"] for s in figures["standards"].values()
+         if s["direction"] != "zero" and s["figure"] in FIGURES
+         and FIGURES[s["figure"]].unit == "percent"}
+standards = widgets.interval_rows(figures, list(drawn))
+standards["standard"] = [f"Target {target:.0%}" for target in drawn.values()]
+widgets.chart(
+    charts.intervals(
+        standards.dropna(subset=["value"]), category="figure", value="value", low="low",
+        high="high", title="Figures held against a standard, with 95% intervals",
+        x_title="Percent", text="standard", codes=False,
+        standards={FIGURES[key].label: target for key, target in drawn.items()},
+    ),
+    "standards",
+)
 
 with st.expander("Every figure of the period, as `itb-audit kpis --json` gives it"):
     widgets.table(data.flat_figures(figures), "all figures")

@@ -53,3 +53,31 @@ def percent(value: float) -> str:
 
 def day_text(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
+
+
+# A standard's judgement: a symbol and words, so that it never rests on colour alone.
+VERDICTS: dict[str | None, tuple[str, str]] = {
+    "met": ("✔", "Standard met"),
+    "not_met": ("✘", "Standard not met"),
+    "not_shown": ("?", "Not shown either way"),
+    SUPPRESSED: ("*", "Not judged: the figure is suppressed"),
+    None: ("–", "No figure to judge"),
+}
+DIRECTION_WORDS = {"at_least": "at least", "below": "under", "zero": "must be"}
+
+
+def target_text(standard: dict[str, Any], unit: str) -> str:
+    """A standard of `kpis --json` ('standards' entry) as words: 'at least 92.0%', 'must be 0'."""
+    target = fmt(standard["target"], "count" if standard["direction"] == "zero" else unit)
+    return f"{DIRECTION_WORDS[standard['direction']]} {target}"
+
+
+def verdict_text(standard: dict[str, Any], unit: str) -> str:
+    """'✔ Standard met (standard: at least 92.0%)'."""
+    symbol, words = VERDICTS[standard["status"]]
+    return f"{symbol} {words} (standard: {target_text(standard, unit)})"
+
+
+def standards_of(figures: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The standards (name, entry) that hold the figure at the dotted path `key`."""
+    return [(name, s) for name, s in figures.get("standards", {}).items() if s["figure"] == key]

@@ -124,9 +124,12 @@ def test_every_figure_of_the_pack_is_the_json_s(packs, json_figures, role):
     for key, value in shown:
         assert key in figures and value == figures[key], (key, value, figures.get(key))
     missing = set(figures) - {key for key, _ in shown}
-    # Only a suppressed ("*") judgement is not shown as such (the verdict says why).
-    assert missing == ({"complications.weight_gain_standard_status"}
-                       if figures.get("complications.weight_gain_standard_status") == "*" else set())
+    # The weight-gain standard's older keys are shown as the standard's own (the same values).
+    assert missing == {"complications.weight_gain_standard_status",
+                       "complications.weight_gain_standard"}
+    assert (figures["complications.weight_gain_standard"],
+            figures["complications.weight_gain_standard_status"]) == (
+        figures["standards.weight_gain.target"], figures["standards.weight_gain.status"])
 
 
 @pytest.mark.parametrize("role", ROLES)

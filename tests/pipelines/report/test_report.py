@@ -26,7 +26,7 @@ from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
 from pipelines.figures.kpis import flatten
 from pipelines.report.content import build
-from pipelines.show.display import fmt
+from pipelines.show.display import VERDICTS, fmt
 from pipelines.report.formatting import cell
 from pipelines.access.roles import Role, display_patient_id
 from pipelines.warehouse import connect_readonly
@@ -349,3 +349,35 @@ def test_table_cells(value, column, shown):
 ])
 def test_figures_as_shown(value, unit, shown):
     assert fmt(value, unit) == shown
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, json_figures,
+                                                                           role):
+    """In the Standards section and beside the figure wherever the pack shows it (the Summary
+    and the figure's own section): the JSON's status, with a symbol and words, not colour alone."""
+    figures = expected(role, json_figures)
+    html = packs[role]
+    for name in json_figures["standards"]:
+        status = figures[f"standards.{name}.status"]
+        symbol, words = VERDICTS[status]
+        cells = re.findall(rf'<(?:span|td) class="verdict [a-z_]+" '
+                           rf'data-kpi="standards\.{name}\.status" data-value="([^"]*)">([^<]*)<',
+                           html)
+        # the Standards table, and beside the figure in the Summary and its section at least
+        assert len(cells) >= 3, (name, cells)
+        for value, text in cells:
+            assert json.loads(value.replace("&#34;", '"').replace("&quot;", '"')) == status
+            assert text.startswith(f"{symbol} {words}"), text
+    if role == "commissioner":   # the sample's 1 overdue pump is *: its standard is not judged
+        assert figures["standards.no_pump_overdue.status"] == SUPPRESSED
+
+
+def test_the_pack_shows_the_outcomes_due_for_review_first(packs, json_figures):
+    titles = re.findall(r"<caption>([^<]*)</caption>", packs["governance"])
+    twelve = titles.index("12-month outcomes reported in the period (one-year review due in "
+                          "the period)")
+    assert twelve < titles.index("Patients first implanted in the period: baseline and 12 months")
+    shown = dict(Page(packs["governance"]).figures)
+    assert shown["outcomes_12m.mas.patients_due"] == json_figures["outcomes_12m"]["mas"][
+        "patients_due"] > 0

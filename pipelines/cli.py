@@ -91,7 +91,7 @@ def kpis(
         figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
                                condition=condition)
     except ValueError as e:  # a standard of the config that names no figure
-        raise typer.BadParameter(str(e), param_hint="--config")
+        raise typer.BadParameter(str(e), param_hint="--config") from None
     if as_json:
         typer.echo(json.dumps(figures))
         return
@@ -148,7 +148,7 @@ def report(
         typer.echo(f"report not written: {e}", err=True)
         raise typer.Exit(2)
     except ValueError as e:  # a standard of the config that names no figure
-        raise typer.BadParameter(str(e), param_hint="--config")
+        raise typer.BadParameter(str(e), param_hint="--config") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     typer.echo(f"{out}: {role} pack, {start_date} to {end_date}, {len(content):,} bytes")

@@ -322,7 +322,8 @@ def _standard_values(figures: dict[str, Any], standard: Standard) -> tuple[Any, 
     *path, name = standard.figure.split(".")
     group: Any = figures
     for depth, part in enumerate(path):
-        if isinstance(group, dict) and part not in group and path[depth - 1:depth] == ["by_condition"]:
+        absent = isinstance(group, dict) and part not in group
+        if absent and path[depth - 1 : depth] == ["by_condition"]:
             return None, None, None
         if not isinstance(group, dict) or part not in group:
             group = None

@@ -20,6 +20,7 @@ AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)
 START = dt.date(2025, 11, 2)   # the default period: the 12 months ending on the as-of date
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.GOVERNANCE, Role.COMMISSIONER])
 def test_the_overview_shows_every_standard_as_the_role_sees_it(app, sample_db, role):
     figures = compute_kpis(sample_db, START, AS_OF)
@@ -28,7 +29,7 @@ def test_the_overview_shows_every_standard_as_the_role_sees_it(app, sample_db, r
     at = app(sample_db, "overview", role)
     assert not at.exception, [e.value for e in at.exception]
     (table,) = [t.value for t in at.dataframe if "judgement" in t.value.columns]
-    shown = dict(zip(table["standard"], table["judgement"]))
+    shown = dict(zip(table["standard"], table["judgement"], strict=True))
     expected = {standard_label(name): " ".join(VERDICTS[s["status"]])
                 for name, s in figures["standards"].items()}
     assert shown == expected

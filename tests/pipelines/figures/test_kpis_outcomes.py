@@ -87,7 +87,8 @@ def test_outcomes_12m_is_the_cohort_whose_one_year_review_falls_due_in_the_perio
     w = Warehouse(tmp_path / "w.duckdb")
 
     def implant(iid, patient, date, procedure="new_implant"):
-        w.add("implants", implant_id=iid, patient_id=patient, implant_date=date, procedure=procedure)
+        w.add("implants", implant_id=iid, patient_id=patient, implant_date=date,
+              procedure=procedure)
 
     def value(patient, date, measure, v):
         w.add("outcomes", patient_id=patient, assessment_date=date, measure=measure, value=v)

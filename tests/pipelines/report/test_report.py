@@ -351,6 +351,7 @@ def test_figures_as_shown(value, unit, shown):
     assert fmt(value, unit) == shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, json_figures,
                                                                            role):
@@ -373,6 +374,7 @@ def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, 
         assert figures["standards.no_pump_overdue.status"] == SUPPRESSED
 
 
+@pytest.mark.slow
 def test_the_pack_shows_the_outcomes_due_for_review_first(packs, json_figures):
     titles = re.findall(r"<caption>([^<]*)</caption>", packs["governance"])
     twelve = titles.index("12-month outcomes reported in the period (one-year review due in "

@@ -23,7 +23,9 @@ from dashboard.filters import Filters, current
 from pipelines.show import exports
 from pipelines.report.formatting import unit_of
 from pipelines.show.definitions import standard_label
-from pipelines.show.display import VERDICTS, fmt, standards_of, target_text
+from pipelines.show.display import (
+    VERDICTS, comparison_text, delta_text, fmt, standards_of, target_text,
+)
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
 from pipelines.figures.spc import SpcSummary
@@ -116,9 +118,12 @@ class _Blanks(string.Formatter):
         return super().format_field(value, format_spec)
 
 
-def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None) -> None:
+def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None,
+             comparisons: list | None = None) -> None:
     """A headline figure of `compute_kpis` (`figures`), its definition as the tooltip, and its
-    interval (if it has one) and detail beneath. `trend`: a monthly sparkline."""
+    interval (if it has one) and detail beneath. `trend`: a monthly sparkline. `comparisons`:
+    (words, pipelines.figures.comparisons.Comparison) with earlier periods, the first as the
+    metric's delta."""
     figure: Figure = FIGURES[key]
     parent, name = figure_group(figures, key)
     section = figures[key.split(".")[0]]
@@ -129,11 +134,15 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
         if trend is not None and trend.notna().sum() > 1:
             scale = 100 if figure.unit == "percent" else 1
             chart = [float(v) * scale for v in trend.dropna()]
+        comparisons = comparisons or []
+        delta = (delta_text(comparisons[0][1].current, comparisons[0][1].earlier, figure.unit)
+                 if comparisons else None)
         st.metric(figure.label, fmt(parent[name], figure.unit), help=text(figure.definition),
-                  chart_data=chart, chart_type="line")
+                  chart_data=chart, chart_type="line", delta=delta, delta_color="off")
         lines = [line for line in (detail, interval_text(parent, name, figure.unit)) if line]
         if parent[name] is None:
             lines = ["Nothing to compute it from for these filters."]
+        lines += [comparison_text(c, figure.unit, words) for words, c in comparisons]
         if lines:
             st.caption(" · ".join(lines))
         for name, _ in standards_of(figures, key):
@@ -141,14 +150,15 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
 
 
 def headlines(figures: dict[str, Any], keys: list[str],
-              trends: dict[str, pd.Series] | None = None, per_row: int = 4) -> None:
-    """Headline figures in rows of `per_row`."""
-    trends = trends or {}
+              trends: dict[str, pd.Series] | None = None, per_row: int = 4,
+              comparisons: dict[str, list] | None = None) -> None:
+    """Headline figures in rows of `per_row`, each with its comparisons (see headline)."""
+    trends, comparisons = trends or {}, comparisons or {}
     for start in range(0, len(keys), per_row):
         columns = st.columns(per_row)
         for column, key in zip(columns, keys[start : start + per_row]):
             with column:
-                headline(figures, key, trend=trends.get(key))
+                headline(figures, key, trend=trends.get(key), comparisons=comparisons.get(key))
 
 
 def interval_rows(figures: dict[str, Any], keys: list[str]) -> pd.DataFrame:

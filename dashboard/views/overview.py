@@ -28,30 +28,38 @@ refills_by_month = data.monthly("refills", filters, role)
 activity_by_month = data.monthly("activity", filters, role)
 complications_by_month = data.monthly("complications", filters, role)
 
+HEADLINES = {
+    "Access": ["activity.referrals_received", "waits.rate_within_target",
+               "waits.median_wait_days", "waits.open_over_target"],
+    "Treatment and safety": ["trials.rate", "activity.new_implants",
+                             "complications.all.rate_per_100_pump_years",
+                             "complications.by_category.weight_gain.patient_incidence"],
+    "Pumps": ["refills.rate", "refills.overdue_now", "battery.due_within_182_days",
+              "battery.overdue"],
+}
+# each headline beside the previous period (and a year earlier), with the change's interval
+compared = data.comparisons(filters, role, [k for keys in HEADLINES.values() for k in keys])
+
 st.subheader("Access")
 widgets.headlines(
-    figures,
-    ["activity.referrals_received", "waits.rate_within_target", "waits.median_wait_days",
-     "waits.open_over_target"],
+    figures, HEADLINES["Access"], comparisons=compared,
     trends={"activity.referrals_received": activity_by_month.get("referrals_received"),
             "waits.rate_within_target": waits_by_month.get("rate_within_target"),
             "waits.median_wait_days": waits_by_month.get("median_wait_days")},
 )
 st.subheader("Treatment and safety")
 widgets.headlines(
-    figures,
-    ["trials.rate", "activity.new_implants", "complications.all.rate_per_100_pump_years",
-     "complications.by_category.weight_gain.patient_incidence"],
+    figures, HEADLINES["Treatment and safety"], comparisons=compared,
     trends={"activity.new_implants": activity_by_month.get("new_implants"),
             "complications.all.rate_per_100_pump_years":
                 complications_by_month.get("all.rate_per_100_pump_years")},
 )
 st.subheader("Pumps")
 widgets.headlines(
-    figures,
-    ["refills.rate", "refills.overdue_now", "battery.due_within_182_days", "battery.overdue"],
+    figures, HEADLINES["Pumps"], comparisons=compared,
     trends={"refills.rate": refills_by_month.get("rate")},
 )
+widgets.note("comparisons")
 if figures["refills"]["overdue_now"] and sees_patient_rows(role):
     st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now: see the "
              "Refills page for the list.", icon=":material/warning:")

@@ -28,10 +28,13 @@ from pipelines.show.definitions import (
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures.disclosure import Disclosure, suppress_kpis
+from pipelines.figures.comparisons import compare, previous_period, year_earlier
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
 from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
-from pipelines.show.display import day_text, is_number, standards_of, verdict_text
+from pipelines.show.display import (
+    day_text, delta_text, fmt, is_number, standards_of, verdict_text,
+)
 from pipelines.report.formatting import label_of, name_label, unit_of
 from pipelines.report.model import (
     Chart, Definitions, FigureTable, GroupTable, Judgement, Measure, Report, Section, Standard,
@@ -206,7 +209,8 @@ class _Builder:
     # --- the pack -----------------------------------------------------------------------------
 
     def report(self) -> Report:
-        sections = [self.provenance(), self.summary(), self.standards(), self.waits(), self.trials(),
+        sections = [self.provenance(), self.summary(), self.comparisons(), self.standards(),
+                    self.waits(), self.trials(),
                     self.complications(), self.refills(), self.batteries(), self.activity(),
                     self.outcomes()]
         if "data_quality" in PAGES[self.role]:
@@ -261,6 +265,35 @@ class _Builder:
             blocks.append(Text(f"{overdue} pump(s) are overdue for a refill now: see the list "
                                "under Refills.", "alert"))
         return Section("summary", "Summary", blocks)
+
+    def comparisons(self) -> Section:
+        """The Summary's figures beside the previous period of the same length (and a year
+        earlier, for a period shorter than a year), from the figures this role sees."""
+        request, keys = self.request, [key for keys in SUMMARY.values() for key in keys]
+        rows = []
+        for against, period in (("previous", previous_period(request.start, request.end)),
+                                ("year_earlier", year_earlier(request.start, request.end))):
+            if period is None:
+                continue
+            then = compute_kpis(self.con, period.start, period.end, request.site, self.settings,
+                                request.condition)
+            if self.suppressed:
+                then = suppress_kpis(then, self.disclosure)
+            days = (request.end - request.start).days + 1
+            for key, c in compare(self.figures, then, keys, days, period.days, against).items():
+                unit = unit_of(key, c.current)
+                change, interval = delta_text(c.current, c.earlier, unit) or "", ""
+                if c.kind == "difference" and c.low is not None:
+                    interval = f"{c.low * 100:+.1f} to {c.high * 100:+.1f} pts"
+                elif c.kind == "ratio" and c.low is not None:
+                    change, interval = f"ratio {c.change:.2f}", f"{c.low:.2f} to {c.high:.2f}"
+                rows.append({"figure": label_of(key),
+                             "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
+                             "this period": fmt(c.current, unit), "then": fmt(c.earlier, unit),
+                             "change": change, "change 95% CI": interval, "verdict": c.verdict})
+        return Section("comparisons", "Comparisons with earlier periods", [Table(
+            "Headline figures against earlier periods", "Comparisons", pd.DataFrame(rows),
+            self.note("comparisons"))])
 
     def standards(self) -> Section:
         """Every standard of the figures, judged by its interval (for a commissioner, from the

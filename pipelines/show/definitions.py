@@ -277,6 +277,13 @@ NOTES: dict[str, str] = {
     "standards": "A standard is judged by the figure's 95% interval, never by the point alone: "
     "met when the whole interval is on the right side of the standard, not met when the whole "
     "interval is on the wrong side, otherwise not shown (the data cannot tell).",
+    "comparisons": "Each headline figure beside the previous period of the same length (as many "
+    "calendar months when the period is whole months, else as many days) and, for a period "
+    "shorter than a year, the same dates a year earlier, each computed exactly as the headline. "
+    "A difference of two proportions has Newcombe's hybrid score 95% interval; a ratio of two "
+    "rates (per pump-year, or a count of activity per day) the exact conditional 95% interval. "
+    "Higher or lower when the interval excludes no change, otherwise no evidence of a change. "
+    "Medians and counts at the period's end are given with their change, untested.",
     "waits.standard": "Held against the standard of at least {wait_standard:.0%} seen within "
     "{wait_target_days} days (setting wait_standard: the national RTT standard's share, the "
     "nearest published analogue; this local clock, referral received to first attended "

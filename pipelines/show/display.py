@@ -81,3 +81,27 @@ def verdict_text(standard: dict[str, Any], unit: str) -> str:
 def standards_of(figures: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
     """The standards (name, entry) that hold the figure at the dotted path `key`."""
     return [(name, s) for name, s in figures.get("standards", {}).items() if s["figure"] == key]
+
+
+def delta_text(current: Any, earlier: Any, unit: str) -> str | None:
+    """The change of a figure from an earlier period in its own unit ('+6.5 pts', '+3')."""
+    if not (is_number(current) and is_number(earlier)):
+        return None
+    change = current - earlier
+    if unit == "percent":
+        return f"{change * 100:+.1f} pts"
+    if unit == "count":
+        return f"{int(change):+,}"
+    return f"{change:+,.1f}"
+
+
+def comparison_text(c: Any, unit: str, against: str) -> str:
+    """A pipelines.figures.comparisons.Comparison in words: the earlier figure, the change with
+    its 95% interval, and the verdict."""
+    words = f"{against} {fmt(c.earlier, unit)}"
+    if c.kind == "difference" and c.low is not None:
+        words += (f"; change {c.change * 100:+.1f} pts (95% CI {c.low * 100:+.1f} to "
+                  f"{c.high * 100:+.1f})")
+    elif c.kind == "ratio" and c.low is not None:
+        words += f"; ratio {c.change:.2f} (95% CI {c.low:.2f} to {c.high:.2f})"
+    return f"{words}: {c.verdict}"

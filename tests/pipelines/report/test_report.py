@@ -36,7 +36,8 @@ from tests.fixtures.kpi_fixtures import END as END_2024, START as START_2024, Wa
 START, END = "2025-11-02", SAMPLE_AS_OF
 ROLES = ["clinician", "governance", "commissioner"]
 LOCAL_ID = re.compile(r"\bP\d{6}\b")  # the sample's local patient ids
-SECTION_TITLES = ["Period and data provenance", "Summary", "Standards", "Referrals and waits",
+SECTION_TITLES = ["Period and data provenance", "Summary", "Comparisons with earlier periods",
+                  "Standards", "Referrals and waits",
                   "Trial response", "Complications", "Refills", "Pump batteries", "Activity",
                   "Cohort outcomes", "Definitions"]
 

@@ -179,8 +179,8 @@ def standard_badge(figures: dict[str, Any], name: str) -> None:
     icon, colour = STATUS_BADGE[standard["status"]]
     words = VERDICTS[standard["status"]][1]
     unit = unit_of(standard["figure"])
-    st.badge(f"{words} ({target_text(standard, unit)})", icon=icon, color=colour,
-             help=text(NOTES["standards"]))
+    st.badge(words, icon=icon, color=colour, help=text(NOTES["standards"]))
+    st.caption(f"{standard_label(name)} — standard: {target_text(standard, unit)}")
 
 
 def standards_table(figures: dict[str, Any]) -> None:

@@ -98,10 +98,10 @@ def delta_text(current: Any, earlier: Any, unit: str) -> str | None:
 def comparison_text(c: Any, unit: str, against: str) -> str:
     """A pipelines.figures.comparisons.Comparison in words: the earlier figure, the change with
     its 95% interval, and the verdict."""
-    words = f"{against} {fmt(c.earlier, unit)}"
+    words = f"{against}: {fmt(c.earlier, unit)}"
     if c.kind == "difference" and c.low is not None:
         words += (f"; change {c.change * 100:+.1f} pts (95% CI {c.low * 100:+.1f} to "
                   f"{c.high * 100:+.1f})")
     elif c.kind == "ratio" and c.low is not None:
         words += f"; ratio {c.change:.2f} (95% CI {c.low:.2f} to {c.high:.2f})"
-    return f"{words}: {c.verdict}"
+    return f"{words} — {c.verdict}"

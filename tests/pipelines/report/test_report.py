@@ -25,7 +25,9 @@ from pipelines.figures.kpis import Scope
 from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
 from pipelines.figures.kpis import flatten
-from pipelines.report.content import build
+from pipelines.figures.comparisons import compare
+from pipelines.figures.kpis import compute_kpis
+from pipelines.report.content import SUMMARY, build
 from pipelines.show.display import VERDICTS, fmt
 from pipelines.report.formatting import cell
 from pipelines.access.roles import Role, display_patient_id
@@ -384,3 +386,34 @@ def test_the_pack_shows_the_outcomes_due_for_review_first(packs, json_figures):
     shown = dict(Page(packs["governance"]).figures)
     assert shown["outcomes_12m.mas.patients_due"] == json_figures["outcomes_12m"]["mas"][
         "patients_due"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", [Role.GOVERNANCE, Role.COMMISSIONER])
+def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, role):
+    """A quarter: the quarter before and the same quarter a year earlier, each verdict the one
+    of pipelines.figures.comparisons on the figures this role sees."""
+    start, end = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
+    settings = load_settings()
+    report = build(Request(sample_db, start, end, role=role, settings=settings))
+    (section,) = [s for s in report.sections if s.id == "comparisons"]
+    frame = section.blocks[0].frame
+    keys = [key for keys in SUMMARY.values() for key in keys]
+    assert list(frame["compared with"]) == (["1 Apr 2026 to 30 Jun 2026"] * len(keys)
+                                            + ["1 Jul 2025 to 30 Sep 2025"] * len(keys))
+
+    def shown(a, b):
+        figures = compute_kpis(sample_db, a, b, settings=settings)
+        if role is Role.COMMISSIONER:
+            figures = suppress_kpis(figures, Disclosure.from_settings(settings))
+        return figures
+
+    now = shown(start, end)
+    expected = [c.verdict for a, b, against in [(dt.date(2026, 4, 1), dt.date(2026, 6, 30),
+                                                 "previous"),
+                                                (dt.date(2025, 7, 1), dt.date(2025, 9, 30),
+                                                 "year_earlier")]
+                for c in compare(now, shown(a, b), keys, 92, (b - a).days + 1, against).values()]
+    assert list(frame["verdict"]) == expected
+    if role is Role.COMMISSIONER:
+        assert "not compared: a figure is suppressed" in expected

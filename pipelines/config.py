@@ -72,7 +72,7 @@ class Settings:
 
     @property
     def standards(self) -> tuple[Standard, ...]:
-        """kpis.md's default standards with their targets from these settings, then the
+        """docs/figures.md's default standards with their targets from these settings, then the
         service's own."""
         return (
             Standard("seen_within_target", "waits.rate_within_target", "at_least",

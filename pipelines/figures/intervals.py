@@ -57,7 +57,7 @@ def standard_status(
     direction: Direction = "below",
     value: float | None = None,
 ) -> StandardStatus | None:
-    """Judge a figure against a standard by its 95% interval (kpis.md section 8), never by the
+    """Judge a figure against a standard by its 95% interval (docs/figures.md §8), never by the
     point value alone.
 
     below (lower is better): 'met' when ci_high < standard, 'not_met' when ci_low > standard;

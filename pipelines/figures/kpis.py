@@ -278,7 +278,7 @@ def activity_figures(activity: pl.DataFrame) -> dict[str, Any]:
 
 
 def outcomes_figures(outcomes: pl.DataFrame) -> dict[str, Any]:
-    """Per measure: the paired figures of kpis.md, and how complete the measure is (the mart has
+    """Per measure: the paired figures of docs/figures.md, and how complete the measure is (the mart has
     a row per cohort patient and measure, so `patients_due` is the whole cohort)."""
 
     def figures(rows: pl.DataFrame) -> dict[str, Any]:
@@ -299,7 +299,7 @@ def outcomes_figures(outcomes: pl.DataFrame) -> dict[str, Any]:
 def standards_figures(
     figures: dict[str, Any], standards: Iterable[Standard], hidden: Any = None
 ) -> dict[str, dict[str, Any]]:
-    """Each standard (kpis.md section 8): its figure's path, direction, target and status, judged
+    """Each standard (docs/figures.md §8): its figure's path, direction, target and status, judged
     from `figures` (as section_figures gives them). `hidden`: the mark of a suppressed figure; a
     standard whose figure or interval carries it carries it too, for a judgement beside a
     suppressed figure would hint at the count behind it."""

@@ -235,7 +235,7 @@ MEASURE_DESCRIPTIONS = {
     "gas_t_score": "Goal Attainment Scaling T-score (50 = goals met as expected)",
     "weight_kg": "weight in kg",
 }
-# The two outcome cohorts of kpis.md section 7 (one SQL, queries/marts/outcomes.sql): the
+# The two outcome cohorts of docs/figures.md §7 (one SQL, queries/marts/outcomes.sql): the
 # label's suffix (labels are unique) and who is in it.
 _COHORTS = {
     "outcomes": ("", "patients first implanted (new_implant) in the period"),

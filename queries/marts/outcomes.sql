@@ -23,10 +23,14 @@ with cohort as (
     having in_period(min(implant_date) + if($review_due, 365, 0), $start, $end)
 ),
 
+measures as (
+    select unnest($measures::varchar[]) as measure
+),
+
 cohort_measures as (
     select c.site, c.patient_id, c.implant_date, m.measure
     from cohort as c
-    cross join (select unnest($measures::varchar[]) as measure) as m
+    cross join measures as m
 ),
 
 measurements as (

@@ -38,7 +38,7 @@ SPEC_KEYS = {
 
 
 OUTCOME_FIGURES = {"patients_paired", "baseline_mean", "followup_mean", "mean_change"}
-DEFAULT_STANDARDS = {  # kpis.md section 8: name -> (figure, direction, target)
+DEFAULT_STANDARDS = {  # docs/figures.md §8: name -> (figure, direction, target)
     "seen_within_target": ("waits.rate_within_target", "at_least", 0.92),
     "refills_on_time": ("refills.rate", "at_least", 0.95),
     "weight_gain": ("complications.by_category.weight_gain.patient_incidence", "below", 0.01),
@@ -117,7 +117,7 @@ def test_empty_warehouse(tmp_path):
     w.close()
     assert_spec_keys(result)
     assert result["trials"]["by_condition"] == {}
-    # Nothing to judge but the overdue count, which is 0: kpis.md's zero standard is met.
+    # Nothing to judge but the overdue count, which is 0: docs/figures.md's zero standard is met.
     assert {name: s["status"] for name, s in result["standards"].items()} == {
         "seen_within_target": None, "refills_on_time": None, "weight_gain": None,
         "no_pump_overdue": "met"}

@@ -85,8 +85,10 @@ def year_earlier(start: dt.date, end: dt.date) -> Period | None:
     return Period(_year_before(start), _year_before(end))
 
 
-def compare(current: dict[str, Any], earlier: dict[str, Any], keys: list[str],
-            current_days: int, earlier_days: int, against: str = "previous") -> dict[str, Comparison]:
+def compare(
+    current: dict[str, Any], earlier: dict[str, Any], keys: list[str], current_days: int,
+    earlier_days: int, against: str = "previous",
+) -> dict[str, Comparison]:
     """Each headline figure of `keys` in the figures of two periods (as compute_kpis, or as a
     suppressed view shows them)."""
     return {key: _compare(key, current, earlier, current_days, earlier_days, EARLIER[against])

@@ -278,8 +278,8 @@ def activity_figures(activity: pl.DataFrame) -> dict[str, Any]:
 
 
 def outcomes_figures(outcomes: pl.DataFrame) -> dict[str, Any]:
-    """Per measure: the paired figures of docs/figures.md, and how complete the measure is (the mart has
-    a row per cohort patient and measure, so `patients_due` is the whole cohort)."""
+    """Per measure: the paired figures of docs/figures.md, and how complete the measure is (the
+    mart has a row per cohort patient and measure, so `patients_due` is the whole cohort)."""
 
     def figures(rows: pl.DataFrame) -> dict[str, Any]:
         paired = rows.filter(pl.col("paired"))

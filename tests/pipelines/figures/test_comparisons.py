@@ -7,7 +7,12 @@ import pytest
 from scipy.stats import beta
 
 from pipelines.figures.comparisons import (
-    Period, compare, exact_rate_ratio, newcombe_difference, previous_period, year_earlier,
+    Period,
+    compare,
+    exact_rate_ratio,
+    newcombe_difference,
+    previous_period,
+    year_earlier,
 )
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.figures.intervals import wilson_interval

@@ -54,7 +54,7 @@ def standard_status(
     ci_low: float | None,
     ci_high: float | None,
     standard: float,
-    direction: Direction = "below",
+    direction: Direction | str = "below",
     value: float | None = None,
 ) -> StandardStatus | None:
     """Judge a figure against a standard by its 95% interval (docs/figures.md §8), never by the

@@ -33,7 +33,7 @@ from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures
 from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
 from pipelines.show.display import (
-    day_text, delta_text, fmt, is_number, standards_of, verdict_text,
+    change_texts, day_text, fmt, is_number, standards_of, verdict_text,
 )
 from pipelines.report.formatting import label_of, name_label, unit_of
 from pipelines.report.model import (
@@ -282,11 +282,7 @@ class _Builder:
             days = (request.end - request.start).days + 1
             for key, c in compare(self.figures, then, keys, days, period.days, against).items():
                 unit = unit_of(key, c.current)
-                change, interval = delta_text(c.current, c.earlier, unit) or "", ""
-                if c.kind == "difference" and c.low is not None:
-                    interval = f"{c.low * 100:+.1f} to {c.high * 100:+.1f} pts"
-                elif c.kind == "ratio" and c.low is not None:
-                    change, interval = f"ratio {c.change:.2f}", f"{c.low:.2f} to {c.high:.2f}"
+                change, interval = change_texts(c, unit)
                 rows.append({"figure": label_of(key),
                              "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
                              "this period": fmt(c.current, unit), "then": fmt(c.earlier, unit),
@@ -309,13 +305,14 @@ class _Builder:
                 standard_label(name), measure,
                 *(Value(f"standards.{name}.{part}", s[part], unit)
                   for part in ("figure", "direction", "target", "status"))))
-        drawn = [row for row in rows
-                 if row.measure.value.unit == "percent" and is_number(row.measure.value.raw)]
+        drawn = [row for row in rows if row.measure.low and row.measure.high
+                 and row.measure.value.unit == "percent" and is_number(row.measure.value.raw)]
         blocks: list[Any] = [Standards(rows), Text(self.note("standards"))]
         if drawn:
             blocks.append(Chart(charts.intervals(
                 pd.DataFrame([{"figure": row.label, "value": row.measure.value.raw,
-                               "low": row.measure.low.raw, "high": row.measure.high.raw,
+                               "low": row.measure.low.raw if row.measure.low else None,
+                               "high": row.measure.high.raw if row.measure.high else None,
                                "standard": f"Target {row.target.raw:.0%}"} for row in drawn]),
                 category="figure", value="value", low="low", high="high",
                 title="Figures held against a standard, with 95% intervals", x_title="Percent",

@@ -95,13 +95,22 @@ def delta_text(current: Any, earlier: Any, unit: str) -> str | None:
     return f"{change:+,.1f}"
 
 
+def change_texts(c: Any, unit: str) -> tuple[str, str]:
+    """A pipelines.figures.comparisons.Comparison's change and its 95% interval as text:
+    ('+6.5 pts', '-20.1 to +33.0 pts'), ('ratio 1.25', '0.80 to 1.90'), or ('+3', '')."""
+    change = delta_text(c.current, c.earlier, unit) or ""
+    if c.low is None or c.high is None:
+        return change, ""
+    if c.kind == "difference":
+        return change, f"{c.low * 100:+.1f} to {c.high * 100:+.1f} pts"
+    return f"ratio {c.change:.2f}", f"{c.low:.2f} to {c.high:.2f}"
+
+
 def comparison_text(c: Any, unit: str, against: str) -> str:
-    """A pipelines.figures.comparisons.Comparison in words: the earlier figure, the change with
-    its 95% interval, and the verdict."""
+    """A Comparison in words: the earlier figure, the change with its 95% interval (where it has
+    one), and the verdict."""
+    change, interval = change_texts(c, unit)
     words = f"{against}: {fmt(c.earlier, unit)}"
-    if c.kind == "difference" and c.low is not None:
-        words += (f"; change {c.change * 100:+.1f} pts (95% CI {c.low * 100:+.1f} to "
-                  f"{c.high * 100:+.1f})")
-    elif c.kind == "ratio" and c.low is not None:
-        words += f"; ratio {c.change:.2f} (95% CI {c.low:.2f} to {c.high:.2f})"
+    if interval:
+        words += f"; {'' if c.kind == 'ratio' else 'change '}{change} (95% CI {interval})"
     return f"{words} — {c.verdict}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ from pipelines.figures import breakdowns
 from dashboard.filters import Filters
 from pipelines.config import Settings, load_settings
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
+from pipelines.figures.comparisons import EARLIER, compare, previous_period, year_earlier
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
+from pipelines.show.display import day_text
 from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
 from pipelines.access.roles import (Forbidden, Role, display_patient_id, require_patient_rows,
@@ -133,6 +136,28 @@ def kpis(filters: Filters, role: Role) -> dict[str, Any]:
     """The figures of `itb-audit kpis --json` for these filters, as this role may see them."""
     raw = _kpis(_stamp(), filters, settings())
     return suppress_kpis(raw, disclosure(role)) if suppresses_small_numbers(role) else raw
+
+
+def comparisons(filters: Filters, role: Role, keys: list[str]) -> dict[str, list]:
+    """key -> [(words, Comparison)] of each headline figure against the previous period of the
+    same length and, for a period shorter than a year, the same period a year earlier; from
+    the figures as this role sees them (a suppressed figure is not compared)."""
+    suppress = suppresses_small_numbers(role)
+    now = _kpis(_stamp(), filters, settings())
+    days = (filters.end - filters.start).days + 1
+    out: dict[str, list] = {key: [] for key in keys}
+    for against, period in (("previous", previous_period(filters.start, filters.end)),
+                            ("year_earlier", year_earlier(filters.start, filters.end))):
+        if period is None:
+            continue
+        earlier = replace(filters, start=period.start, end=period.end)
+        then = _kpis(_stamp(), earlier, settings())
+        shown = (kpis(filters, role), kpis(earlier, role)) if suppress else None
+        words = (f"{EARLIER[against].capitalize()} ({day_text(period.start)} to "
+                 f"{day_text(period.end)})")
+        for key, c in compare(now, then, keys, days, period.days, against, shown).items():
+            out[key].append((words, c))
+    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

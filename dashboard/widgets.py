@@ -21,9 +21,12 @@ from pipelines.show import charts
 from pipelines.show.definitions import FIGURES, NOTES, Figure
 from dashboard.filters import Filters, current
 from pipelines.show import exports
-from pipelines.show.display import fmt, is_number
+from pipelines.report.formatting import unit_of
+from pipelines.show.definitions import standard_label
+from pipelines.show.display import (
+    VERDICTS, comparison_text, delta_text, fmt, is_number, standards_of, target_text,
+)
 from pipelines.figures.disclosure import SUPPRESSED
-from pipelines.figures.intervals import standard_status
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
 from pipelines.figures.spc import SpcSummary
 
@@ -31,11 +34,13 @@ EMPTY = (
     "No data loaded yet in {db}. Load an extract with `itb-audit load EXTRACT --db PATH` "
     "(here: `itb-audit load EXTRACT --db {db}`), then reload this page."
 )
-STATUS_TEXT = {
-    "met": ("Standard met", "green"),
-    "not_met": ("Standard not met", "red"),
-    "not_shown": ("Not shown either way", "gray"),
-    None: ("No figure to judge", "gray"),
+# A standard's badge: its words (pipelines.show.display.VERDICTS) with an icon and a colour.
+STATUS_BADGE = {
+    "met": (":material/check_circle:", "green"),
+    "not_met": (":material/cancel:", "red"),
+    "not_shown": (":material/help:", "gray"),
+    SUPPRESSED: (":material/visibility_off:", "gray"),
+    None: (":material/remove:", "gray"),
 }
 VARIATION_TEXT = {
     "common_cause": ("Common cause variation", "gray"),
@@ -122,9 +127,12 @@ class _Blanks(string.Formatter):
         return super().format_field(value, format_spec)
 
 
-def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None) -> None:
+def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None,
+             comparisons: list | None = None) -> None:
     """A headline figure of `compute_kpis` (`figures`), its definition as the tooltip, and its
-    interval (if it has one) and detail beneath. `trend`: a monthly sparkline."""
+    interval (if it has one) and detail beneath. `trend`: a monthly sparkline. `comparisons`:
+    (words, pipelines.figures.comparisons.Comparison) with earlier periods, the first as the
+    metric's delta."""
     figure: Figure = FIGURES[key]
     parent, name = figure_group(figures, key)
     section = figures[key.split(".")[0]]
@@ -137,27 +145,34 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
         if trend is not None and trend.notna().sum() > 1:
             scale = 100 if figure.unit == "percent" else 1
             chart = [float(v) * scale for v in trend.dropna()]
+        comparisons = comparisons or []
+        delta = (delta_text(comparisons[0][1].current, comparisons[0][1].earlier, figure.unit)
+                 if comparisons else None)
         st.metric(figure.label, fmt(parent[name], figure.unit), help=text(figure.definition),
-                  chart_data=chart, chart_type="line")
+                  chart_data=chart, chart_type="line", delta=delta, delta_color="off")
         lines = [line for line in (detail, interval_text(parent, name, figure.unit),
                                    parent.get(f"{name}_note")) if line]
         if parent[name] is None:
             lines = ["Nothing to compute it from for these filters."]
         if hidden:
             lines.append("no monthly trend: some months are *")
+        lines += [comparison_text(c, figure.unit, words) for words, c in comparisons]
         if lines:
             st.caption(plain(" · ".join(lines)))
+        for name, _ in standards_of(figures, key):
+            standard_badge(figures, name)
 
 
 def headlines(figures: dict[str, Any], keys: list[str],
-              trends: dict[str, pd.Series] | None = None, per_row: int = 4) -> None:
-    """Headline figures in rows of `per_row`."""
-    trends = trends or {}
+              trends: dict[str, pd.Series] | None = None, per_row: int = 4,
+              comparisons: dict[str, list] | None = None) -> None:
+    """Headline figures in rows of `per_row`, each with its comparisons (see headline)."""
+    trends, comparisons = trends or {}, comparisons or {}
     for start in range(0, len(keys), per_row):
         columns = st.columns(per_row)
         for column, key in zip(columns, keys[start : start + per_row]):
             with column:
-                headline(figures, key, trend=trends.get(key))
+                headline(figures, key, trend=trends.get(key), comparisons=comparisons.get(key))
 
 
 def interval_rows(figures: dict[str, Any], keys: list[str]) -> pd.DataFrame:
@@ -171,26 +186,31 @@ def interval_rows(figures: dict[str, Any], keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def standard_badge(figures: dict[str, Any], key: str, standard: float) -> None:
-    """A headline proportion that should stay below `standard`, judged by its 95% interval."""
-    parent, name = figure_group(figures, key)
-    value, low, high = parent[name], parent[f"{name}_ci_low"], parent[f"{name}_ci_high"]
-    if value == SUPPRESSED:
-        st.badge(f"{FIGURES[key].label}: not judged", color="gray", help=text(NOTES["standards"]))
-        st.caption("Too few patients to show the figure, so it is not held against the "
-                   f"standard of under {standard:.0%} here.")
-        return
-    status = standard_status(low, high, standard)
-    words, colour = STATUS_TEXT[status]
-    st.badge(f"{FIGURES[key].label}: {words}", color=colour, help=text(NOTES["standards"]))
-    if status is None:
-        st.caption(f"No implanted patients in the period: nothing to hold against {standard:.0%}.")
-        return
-    side = {"met": "wholly below", "not_met": "wholly above"}.get(status, "includes")
-    st.caption(
-        f"{fmt(value, 'percent')} (95% CI {fmt(low, 'percent')} to {fmt(high, 'percent')}): "
-        f"the interval {side} the standard of under {standard:.0%}."
-    )
+def standard_badge(figures: dict[str, Any], name: str) -> None:
+    """A standard's judgement (the `standards` of compute_kpis, as the role sees them) as an
+    icon and words, with its target."""
+    standard = figures["standards"][name]
+    icon, colour = STATUS_BADGE[standard["status"]]
+    words = VERDICTS[standard["status"]][1]
+    unit = unit_of(standard["figure"])
+    st.badge(words, icon=icon, color=colour, help=text(NOTES["standards"]))
+    st.caption(f"{standard_label(name)} — standard: {target_text(standard, unit)}")
+
+
+def standards_table(figures: dict[str, Any]) -> None:
+    """Every standard: its figure with the 95% interval, its target and its judgement in words."""
+    rows = []
+    for name, standard in figures["standards"].items():
+        try:
+            parent, figure = figure_group(figures, standard["figure"])
+        except KeyError:  # a condition with no patient in the cohort: no figure
+            parent, figure = {}, ""
+        unit = unit_of(standard["figure"])
+        symbol, words = VERDICTS[standard["status"]]
+        rows.append({"standard": standard_label(name), "figure": fmt(parent.get(figure), unit),
+                     "95% interval": interval_text(parent, figure, unit) or "",
+                     "target": target_text(standard, unit), "judgement": f"{symbol} {words}"})
+    table(pd.DataFrame(rows), "standards")
 
 
 def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:

@@ -46,7 +46,7 @@ def _period_on_warehouse(db: Path, start: str, end: str, config: Path | None):
         raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
     try:
         return start_date, end_date, load_settings(config)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:  # a missing file, or a setting it cannot take
         raise typer.BadParameter(str(e), param_hint="--config")
 
 
@@ -91,8 +91,11 @@ def kpis(
     from pipelines.figures.kpis import compute_kpis
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
-    figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
-                           condition=condition)
+    try:
+        figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
+                               condition=condition)
+    except ValueError as e:  # a standard of the config that names no figure
+        raise typer.BadParameter(str(e), param_hint="--config") from None
     if suppressed:
         figures = suppress_kpis(figures, Disclosure.from_settings(settings))
     if as_json:
@@ -150,6 +153,8 @@ def report(
     except ChromiumMissing as e:
         typer.echo(f"report not written: {e}", err=True)
         raise typer.Exit(2)
+    except ValueError as e:  # a standard of the config that names no figure
+        raise typer.BadParameter(str(e), param_hint="--config") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     typer.echo(f"{out}: {role} pack, {start_date} to {end_date}, {len(content):,} bytes")

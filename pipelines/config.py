@@ -37,6 +37,20 @@ class AccessSettings:
     oidc_roles: tuple[tuple[str, str], ...] = ()
 
 
+DIRECTIONS = ("at_least", "below", "zero")
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A figure of `kpis --json` (its dotted path) held against a target: `at_least` (higher is
+    better), `below` (lower is better) or `zero` (a count that must be 0)."""
+
+    name: str
+    figure: str
+    direction: str
+    target: float
+
+
 @dataclass(frozen=True)
 class Settings:
     wait_target_days: int = 42
@@ -44,6 +58,10 @@ class Settings:
     max_refill_interval_days: int = 180
     residual_discrepancy_ml: float = 2.0
     weight_gain_standard: float = 0.01
+    wait_standard: float = 0.92
+    refill_standard: float = 0.95
+    # the service's own standards ([standards.NAME] in the config), after the four defaults
+    extra_standards: tuple[Standard, ...] = ()
     default_battery_months: int = 84
     # model_key(model name) -> nominal months to ERI; 0 = no battery
     battery_months: dict[str, int] = field(default_factory=dict)
@@ -52,6 +70,19 @@ class Settings:
     disclosure_rounding_base: int = 5
     disclosure_min_denominator: int = 20
     access: AccessSettings = field(default_factory=AccessSettings)
+
+    @property
+    def standards(self) -> tuple[Standard, ...]:
+        """docs/figures.md's default standards with their targets from these settings, then the
+        service's own."""
+        return (
+            Standard("seen_within_target", "waits.rate_within_target", "at_least",
+                     self.wait_standard),
+            Standard("refills_on_time", "refills.rate", "at_least", self.refill_standard),
+            Standard("weight_gain", "complications.by_category.weight_gain.patient_incidence",
+                     "below", self.weight_gain_standard),
+            Standard("no_pump_overdue", "refills.overdue_now", "zero", 0),
+        ) + self.extra_standards
 
 
 def model_key(pump_model: str) -> str:
@@ -93,6 +124,29 @@ def _access_settings(section: dict, folder: Path) -> AccessSettings:
     )
 
 
+def _extra_standards(section: dict) -> tuple[Standard, ...]:
+    """[standards.NAME] tables: figure (a dotted path of `kpis --json`), direction and target
+    (a `zero` standard needs none). A default's name is refused: its target is a [kpis] setting,
+    so that each target is set in one place."""
+    defaults = {s.name for s in Settings().standards}
+    out = []
+    for name, entry in section.items():
+        if name in defaults:
+            raise ValueError(f"[standards.{name}]: {name} is a default standard; set its target "
+                             "in [kpis] (wait_standard, refill_standard, weight_gain_standard)")
+        if not isinstance(entry, dict) or not isinstance(entry.get("figure"), str):
+            raise ValueError(f"[standards.{name}] needs figure = \"<section>.<figure>\"")
+        direction = entry.get("direction")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"[standards.{name}]: direction must be one of "
+                             f"{', '.join(DIRECTIONS)}, not {direction!r}")
+        target = entry.get("target", 0 if direction == "zero" else None)
+        if isinstance(target, bool) or not isinstance(target, int | float):
+            raise ValueError(f"[standards.{name}]: target must be a number")
+        out.append(Standard(name, entry["figure"], direction, target))
+    return tuple(out)
+
+
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """Read settings; a missing file or key keeps the spec's default."""
     p = config_path(path)
@@ -115,6 +169,9 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             kpis.get("residual_discrepancy_ml", defaults.residual_discrepancy_ml)
         ),
         weight_gain_standard=float(kpis.get("weight_gain_standard", defaults.weight_gain_standard)),
+        wait_standard=float(kpis.get("wait_standard", defaults.wait_standard)),
+        refill_standard=float(kpis.get("refill_standard", defaults.refill_standard)),
+        extra_standards=_extra_standards(data.get("standards", {})),
         default_battery_months=int(battery.get("default_months", defaults.default_battery_months)),
         battery_months={
             model_key(str(k)): int(v) for k, v in battery.get("models", {}).items()

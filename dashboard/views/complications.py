@@ -26,7 +26,6 @@ widgets.headlines(kpis, [
     "complications.events_outside_exposure", "complications.all.patient_incidence",
     "complications.all.rate_per_100_pump_years", WEIGHT_GAIN,
 ])
-widgets.standard_badge(kpis, WEIGHT_GAIN, settings.weight_gain_standard)
 
 st.subheader("By category")
 by_category = pd.DataFrame(

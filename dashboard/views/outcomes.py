@@ -1,6 +1,7 @@
 """Cohort outcomes: baseline against 12 months after a first implant, for clinicians to explore
 by condition, tone pattern, age band, sex and implant year (docs/figures.md §7)."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
@@ -14,7 +15,13 @@ EXPLORER = dict(zip(breakdowns.EXPLORER_COLUMNS, (  # column -> filter name
 
 filters, role = widgets.page("Cohort outcomes")
 kpis = data.kpis(filters, role)
-st.subheader("Mean change, baseline to 12 months")
+st.subheader("12-month outcomes reported in the period")
+widgets.caption("outcomes.cohort_12m")
+widgets.headlines(kpis, [f"outcomes_12m.{m}.mean_change" for m in MEASURES], per_row=5)
+widgets.table(pd.DataFrame([{"measure": MEASURE_NAMES[m], **kpis["outcomes_12m"][m]}
+                            for m in MEASURES]), "12-month outcomes completeness")
+
+st.subheader("Patients first implanted in the period: mean change, baseline to 12 months")
 widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES], per_row=5)
 st.caption("Only patients first implanted at least 9 months before the period's end can have a "
            "12-month value: for a fuller cohort choose a longer (custom) period in the sidebar.")

@@ -13,7 +13,6 @@ from dashboard.report_button import report_downloads
 
 filters, role = widgets.page("ITB service overview")
 figures = data.kpis(filters, role)
-settings = data.settings()
 
 for load in data.current_loads().itertuples():
     as_of, loaded = pd.Timestamp(load.as_of).date(), pd.Timestamp(load.finished_at)
@@ -29,30 +28,38 @@ refills_by_month = data.monthly("refills", filters, role)
 activity_by_month = data.monthly("activity", filters, role)
 complications_by_month = data.monthly("complications", filters, role)
 
+HEADLINES = {
+    "Access": ["activity.referrals_received", "waits.rate_within_target",
+               "waits.median_wait_days", "waits.open_over_target"],
+    "Treatment and safety": ["trials.rate", "activity.new_implants",
+                             "complications.all.rate_per_100_pump_years",
+                             "complications.by_category.weight_gain.patient_incidence"],
+    "Pumps": ["refills.rate", "refills.overdue_now", "battery.due_within_182_days",
+              "battery.overdue"],
+}
+# each headline beside the previous period (and a year earlier), with the change's interval
+compared = data.comparisons(filters, role, [k for keys in HEADLINES.values() for k in keys])
+
 st.subheader("Access")
 widgets.headlines(
-    figures,
-    ["activity.referrals_received", "waits.rate_within_target", "waits.median_wait_days",
-     "waits.open_over_target"],
+    figures, HEADLINES["Access"], comparisons=compared,
     trends={"activity.referrals_received": activity_by_month.get("referrals_received"),
             "waits.rate_within_target": waits_by_month.get("rate_within_target"),
             "waits.median_wait_days": waits_by_month.get("median_wait_days")},
 )
 st.subheader("Treatment and safety")
 widgets.headlines(
-    figures,
-    ["trials.rate", "activity.new_implants", "complications.all.rate_per_100_pump_years",
-     "complications.by_category.weight_gain.patient_incidence"],
+    figures, HEADLINES["Treatment and safety"], comparisons=compared,
     trends={"activity.new_implants": activity_by_month.get("new_implants"),
             "complications.all.rate_per_100_pump_years":
                 complications_by_month.get("all.rate_per_100_pump_years")},
 )
 st.subheader("Pumps")
 widgets.headlines(
-    figures,
-    ["refills.rate", "refills.overdue_now", "battery.due_within_182_days", "battery.overdue"],
+    figures, HEADLINES["Pumps"], comparisons=compared,
     trends={"refills.rate": refills_by_month.get("rate")},
 )
+widgets.note("comparisons")
 if figures["refills"]["overdue_now"] and sees_patient_rows(role):
     st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now.",
              icon=":material/warning:")
@@ -61,28 +68,24 @@ if figures["refills"]["overdue_now"] and sees_patient_rows(role):
 
 st.subheader("Standards")
 widgets.caption("standards")
-WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
-standards = widgets.interval_rows(figures,
-                                  ["waits.rate_within_target", "refills.rate", WEIGHT_GAIN])
-standards["standard"] = ["No standard set", "No standard set",
-                         f"Under {settings.weight_gain_standard:.0%}"]
-left, right = st.columns([3, 2])
-with left:
-    if widgets.drawable(standards["value"], "figure held against a standard",
-                        "No figure to hold against a standard in the period."):
-        widgets.chart(
-            charts.intervals(
-                standards.dropna(subset=["value"]), category="figure", value="value", low="low",
-                high="high", title="Figures held against a standard, with 95% intervals",
-                x_title="Percent", text="standard", codes=False,
-                standards={FIGURES[WEIGHT_GAIN].label: settings.weight_gain_standard},
-            ),
-            "standards",
-        )
-with right:
-    widgets.standard_badge(figures, WEIGHT_GAIN, settings.weight_gain_standard)
-    widgets.caption("waits.no_standard")
-    widgets.caption("refills.no_standard")
+widgets.standards_table(figures)
+# The proportions held against a target, drawn with their intervals and the target marked.
+drawn = {s["figure"]: s["target"] for s in figures["standards"].values()
+         if s["direction"] != "zero" and s["figure"] in FIGURES
+         and FIGURES[s["figure"]].unit == "percent"}
+standards = widgets.interval_rows(figures, list(drawn))
+standards["standard"] = [f"Target {target:.0%}" for target in drawn.values()]
+if widgets.drawable(standards["value"], "figure held against a standard",
+                    "No figure to hold against a standard in the period."):
+    widgets.chart(
+        charts.intervals(
+            standards.dropna(subset=["value"]), category="figure", value="value", low="low",
+            high="high", title="Figures held against a standard, with 95% intervals",
+            x_title="Percent", text="standard", codes=False,
+            standards={FIGURES[key].label: target for key, target in drawn.items()},
+        ),
+        "standards",
+    )
 
 # For a role whose figures are suppressed, the suppressed JSON, and the command that gives it.
 command = "itb-audit kpis --json" + (" --suppressed" if suppresses_small_numbers(role) else "")

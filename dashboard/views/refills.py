@@ -30,7 +30,7 @@ widgets.headlines(kpis, ["refills.rate", "refills.late", "refills.median_days_la
                          "refills.without_due_date", "refills.overdue_now",
                          "refills.booked_after_alarm", "refills.residual_discrepancies",
                          "activity.refills"])
-widgets.caption("refills.no_standard")
+widgets.caption("refills.standard")
 
 left, right = st.columns(2)
 with left:

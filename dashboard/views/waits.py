@@ -15,7 +15,7 @@ settings = data.settings()
 widgets.headlines(kpis, ["activity.referrals_received", "waits.seen", "waits.median_wait_days",
                          "waits.rate_within_target", "activity.new_assessments_attended",
                          "waits.open", "waits.open_over_target", "activity.dna_rate"])
-widgets.caption("waits.no_standard")
+widgets.caption("waits.standard")
 
 left, right = st.columns(2)
 with left:

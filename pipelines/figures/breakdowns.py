@@ -172,7 +172,8 @@ def paired_changes(outcomes: pd.DataFrame, measures,
     """Per measure: the figures of pipelines.figures.kpis.outcomes_figures over these rows, and a 95%
     t interval of the mean change (None with fewer than 2 paired patients)."""
     figures = outcomes_figures(pl.from_pandas(outcomes)) if len(outcomes) else {}
-    empty = {"patients_paired": 0, "baseline_mean": None, "followup_mean": None,
+    empty = {"patients_due": 0, "patients_with_baseline": 0, "patients_with_followup": 0,
+             "patients_paired": 0, "baseline_mean": None, "followup_mean": None,
              "mean_change": None}
     shown = suppress_section("outcomes", {m: figures.get(m, empty) for m in measures}, d)
     rows = []

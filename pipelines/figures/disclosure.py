@@ -16,8 +16,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.config import Standard
 from pipelines.figures.intervals import poisson_rate_interval, wilson_interval
-from pipelines.figures.kpis import rounded
+from pipelines.figures.kpis import rounded, standards_figures
 
 SUPPRESSED = "*"
 Value = int | float | str | None
@@ -197,14 +198,15 @@ def _outcomes(raw: dict, d: Disclosure) -> dict:
         group = dict(figures)
         for key in ("baseline_mean", "followup_mean", "mean_change"):
             group[key] = d.statistic(figures[key], figures["patients_paired"])
-        _counts(group, d, "patients_paired")
+        _counts(group, d, *(k for k in ("patients_due", "patients_with_baseline",
+                                        "patients_with_followup", "patients_paired") if k in group))
         out[measure] = group
     return out
 
 
 SECTIONS = {"waits": _waits, "trials": _trials, "complications": _complications,
             "refills": _refills, "battery": _battery, "activity": _activity,
-            "outcomes": _outcomes}
+            "outcomes": _outcomes, "outcomes_12m": _outcomes}
 
 
 def suppress_section(name: str, figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
@@ -218,6 +220,16 @@ def suppress_kpis(figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
     out = copy.deepcopy(figures)
     for name, suppress in SECTIONS.items():
         out[name] = suppress(figures[name], d)
+    # Each standard keeps the judgement of its exact interval (the shown one is rounded), as
+    # weight_gain_standard_status does, and only where its figure and interval are shown.
+    shown = standards_figures(
+        out, [Standard(name, s["figure"], s["direction"], s["target"])
+              for name, s in figures["standards"].items()], hidden=SUPPRESSED)
+    out["standards"] = {
+        name: {**s, "status": s["status"] if s["status"] == SUPPRESSED
+               else figures["standards"][name]["status"]}
+        for name, s in shown.items()
+    }
     return rounded(out)
 
 

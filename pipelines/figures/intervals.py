@@ -11,6 +11,7 @@ Z = 1.959964
 
 Interval = tuple[float, float] | tuple[None, None]
 StandardStatus = Literal["met", "not_met", "not_shown"]
+Direction = Literal["at_least", "below", "zero"]
 
 
 def wilson_interval(k: int, n: int) -> Interval:
@@ -50,17 +51,28 @@ def poisson_rate_interval(k: int, exposure: float, per: float = 100.0) -> Interv
 
 
 def standard_status(
-    ci_low: float | None, ci_high: float | None, standard: float
+    ci_low: float | None,
+    ci_high: float | None,
+    standard: float,
+    direction: Direction | str = "below",
+    value: float | None = None,
 ) -> StandardStatus | None:
-    """Judge a figure against a standard that it should stay below, by its interval.
+    """Judge a figure against a standard by its 95% interval (docs/figures.md §8), never by the
+    point value alone.
 
-    'met' when the whole interval is below the standard, 'not_met' when it is all above it,
+    below (lower is better): 'met' when ci_high < standard, 'not_met' when ci_low > standard;
+    at_least (higher is better): 'met' when ci_low >= standard, 'not_met' when ci_high < standard;
     otherwise 'not_shown' (the data cannot tell); None when the figure has no interval.
+    zero (a count that must be 0): judged on `value` itself, 'met' at 0, else 'not_met'.
     """
+    if direction == "zero":
+        return None if value is None else "met" if value == 0 else "not_met"
     if ci_low is None or ci_high is None:
         return None
-    if ci_high < standard:
-        return "met"
-    if ci_low > standard:
-        return "not_met"
-    return "not_shown"
+    if direction == "below":
+        met, not_met = ci_high < standard, ci_low > standard
+    elif direction == "at_least":
+        met, not_met = ci_low >= standard, ci_high < standard
+    else:
+        raise ValueError(f"unknown direction of a standard: {direction!r}")
+    return "met" if met else "not_met" if not_met else "not_shown"

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.config import Settings, load_settings
+from pipelines.config import Settings, Standard, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
 from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
 from pipelines.figures.queries import run_query
@@ -35,6 +35,10 @@ ACTIVITY_COUNTS = (
     "replacements",
     "refills",
 )
+# A mart read for another cohort: its SQL file and the parameters that differ (one definition).
+MART_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "outcomes_12m": ("outcomes", {"review_due": True}),
+}
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,14 @@ class Scope:
             "default_battery_months": s.default_battery_months,
             "battery_model_keys": list(s.battery_months),
             "battery_model_months": list(s.battery_months.values()),
+            "measures": list(MEASURES),
+            "review_due": False,
         }
 
     def run(self, con: duckdb.DuckDBPyConnection, mart: str) -> pl.DataFrame:
-        """The rows of queries/marts/<mart>.sql for this scope."""
-        return pl.from_arrow(run_query(con, f"marts/{mart}", **self.params()))
+        """The rows of queries/marts/<mart>.sql for this scope (or of a MART_VARIANTS name)."""
+        name, variant = MART_VARIANTS.get(mart, (mart, {}))
+        return pl.from_arrow(run_query(con, f"marts/{name}", **{**self.params(), **variant}))
 
 
 def compute_kpis(
@@ -107,7 +114,9 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
         # only when filtered, so the keys of an unfiltered result stay as docs/figures.md lists them
         **({"condition": scope.condition} if scope.condition is not None else {}),
     }
-    return rounded({"period": period, **section_figures(con, scope)})
+    figures = section_figures(con, scope)
+    return rounded({"period": period, **figures,
+                    "standards": standards_figures(figures, scope.settings.standards)})
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,7 @@ SECTIONS: dict[str, Section] = {
     "battery": Section(("active_pumps",), lambda pumps, scope: battery_figures(pumps, scope.as_of)),
     "activity": Section(("activity",), lambda activity, scope: activity_figures(activity)),
     "outcomes": Section(("outcomes",), lambda outcomes, scope: outcomes_figures(outcomes)),
+    "outcomes_12m": Section(("outcomes_12m",), lambda outcomes, scope: outcomes_figures(outcomes)),
 }
 
 
@@ -268,17 +278,66 @@ def activity_figures(activity: pl.DataFrame) -> dict[str, Any]:
 
 
 def outcomes_figures(outcomes: pl.DataFrame) -> dict[str, Any]:
-    paired = outcomes.filter(pl.col("paired"))
+    """Per measure: the paired figures of docs/figures.md, and how complete the measure is (the
+    mart has a row per cohort patient and measure, so `patients_due` is the whole cohort)."""
 
     def figures(rows: pl.DataFrame) -> dict[str, Any]:
+        paired = rows.filter(pl.col("paired"))
         return {
-            "patients_paired": rows.height,
-            "baseline_mean": rows["baseline_value"].mean(),
-            "followup_mean": rows["followup_value"].mean(),
-            "mean_change": rows["change"].mean(),
+            "patients_due": rows.height,
+            "patients_with_baseline": _count(rows, pl.col("baseline_value").is_not_null()),
+            "patients_with_followup": _count(rows, pl.col("followup_value").is_not_null()),
+            "patients_paired": paired.height,
+            "baseline_mean": paired["baseline_value"].mean(),
+            "followup_mean": paired["followup_value"].mean(),
+            "mean_change": paired["change"].mean(),
         }
 
-    return {measure: figures(paired.filter(pl.col("measure") == measure)) for measure in MEASURES}
+    return {measure: figures(outcomes.filter(pl.col("measure") == measure)) for measure in MEASURES}
+
+
+def standards_figures(
+    figures: dict[str, Any], standards: Iterable[Standard], hidden: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Each standard (docs/figures.md §8): its figure's path, direction, target and status, judged
+    from `figures` (as section_figures gives them). `hidden`: the mark of a suppressed figure; a
+    standard whose figure or interval carries it carries it too, for a judgement beside a
+    suppressed figure would hint at the count behind it."""
+    out = {}
+    for standard in standards:
+        shown = _standard_values(figures, standard)
+        if hidden is not None and hidden in shown:
+            status = hidden
+        else:
+            value, low, high = shown
+            status = standard_status(low, high, standard.target, standard.direction, value)
+        out[standard.name] = {"figure": standard.figure, "direction": standard.direction,
+                              "target": standard.target, "status": status}
+    return out
+
+
+def _standard_values(figures: dict[str, Any], standard: Standard) -> tuple[Any, Any, Any]:
+    """(value, ci_low, ci_high) of a standard's figure; None for a condition with no patient in
+    the cohort (by_condition lists only the conditions present)."""
+    *path, name = standard.figure.split(".")
+    group: Any = figures
+    for depth, part in enumerate(path):
+        absent = isinstance(group, dict) and part not in group
+        if absent and path[depth - 1 : depth] == ["by_condition"]:
+            return None, None, None
+        if not isinstance(group, dict) or part not in group:
+            group = None
+            break
+        group = group[part]
+    if not isinstance(group, dict) or name not in group or isinstance(group[name], dict):
+        raise ValueError(f"standard {standard.name}: {standard.figure} is not a figure of "
+                         "`itb-audit kpis --json`")
+    if standard.direction == "zero":
+        return group[name], None, None
+    if f"{name}_ci_low" not in group:
+        raise ValueError(f"standard {standard.name}: {standard.figure} has no 95% interval to "
+                         f"judge it by ({standard.direction} needs one)")
+    return group[name], group[f"{name}_ci_low"], group[f"{name}_ci_high"]
 
 
 def flatten(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -43,7 +43,8 @@ END = "<!-- end of catalogue -->"
 START, END_DATE = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 CI = ("_ci_low", "_ci_high")
 # A group's members are written as one row: the part after the group's name is a placeholder.
-GROUPS = {"by_condition": "<condition>", "by_category": "<category>", "by_quarter": "<quarter>"}
+GROUPS = {"by_condition": "<condition>", "by_category": "<category>", "by_quarter": "<quarter>",
+          "standards": "<standard>"}
 
 # Which columns of which query (queries/<name>.sql) a figure counts, by its catalogue key
 # (fnmatch pattern; the first match wins).
@@ -91,10 +92,15 @@ SQL_COLUMNS: list[tuple[str, list[tuple[str, str]]]] = [
     ("battery.due_within_365_days", [("marts/active_pumps", "eri_within_365_days")]),
     ("battery.by_quarter.*", [("marts/active_pumps", "eri_quarter")]),
     ("activity.*", [("marts/activity", "figure")]),
-    ("outcomes.*.patients_paired", [("marts/outcomes", "paired")]),
-    ("outcomes.*.baseline_mean", [("marts/outcomes", "baseline_value")]),
-    ("outcomes.*.followup_mean", [("marts/outcomes", "followup_value")]),
-    ("outcomes.*.mean_change", [("marts/outcomes", "change")]),
+    # outcomes and outcomes_12m: one mart, two cohorts
+    ("outcomes*.*.patients_due", [("marts/outcomes", "measure")]),
+    ("outcomes*.*.patients_with_baseline", [("marts/outcomes", "baseline_value")]),
+    ("outcomes*.*.patients_with_followup", [("marts/outcomes", "followup_value")]),
+    ("outcomes*.*.patients_paired", [("marts/outcomes", "paired")]),
+    ("outcomes*.*.baseline_mean", [("marts/outcomes", "baseline_value")]),
+    ("outcomes*.*.followup_mean", [("marts/outcomes", "followup_value")]),
+    ("outcomes*.*.mean_change", [("marts/outcomes", "change")]),
+    ("standards.*", []),  # a judgement of another figure (its row names the SQL)
     ("quality.sites_loaded", [("load_history/loads", "is_current")]),
     (
         "quality.rows_*",

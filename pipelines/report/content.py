@@ -22,18 +22,23 @@ import pyarrow as pa
 from pipelines.figures import breakdowns
 
 from pipelines.show import charts
-from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
+from pipelines.show.definitions import (
+    FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label, standard_label,
+)
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
-from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
+from pipelines.figures.disclosure import Disclosure, suppress_kpis
+from pipelines.figures.comparisons import compare, previous_period, year_earlier
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
 from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
-from pipelines.show.display import day_text, is_number
+from pipelines.show.display import (
+    change_texts, day_text, fmt, is_number, standards_of, verdict_text,
+)
 from pipelines.report.formatting import label_of, name_label, unit_of
 from pipelines.report.model import (
-    Chart, Definitions, FigureTable, GroupTable, Measure, Report, Section, Standard, Standards,
-    Table, Text, Value,
+    Chart, Definitions, FigureTable, GroupTable, Judgement, Measure, Report, Section, Standard,
+    Standards, Table, Text, Value,
 )
 from pipelines.access.roles import PAGES, Role, display_patient_id, sees_patient_rows, suppresses_small_numbers
 from pipelines.figures.spc import SpcSummary
@@ -95,11 +100,12 @@ class _Builder:
         self.con, self.request, self.role, self.settings = con, request, request.role, request.settings
         self.scope = Scope(request.start, request.end, request.site, request.settings,
                            request.condition)
-        raw = compute_kpis(con, request.start, request.end, request.site, request.settings,
-                           request.condition)
+        self.raw = compute_kpis(con, request.start, request.end, request.site, request.settings,
+                                request.condition)
         self.suppressed = suppresses_small_numbers(self.role)
         self.disclosure = Disclosure.from_settings(request.settings)
-        self.figures = suppress_kpis(raw, self.disclosure) if self.suppressed else raw
+        self.figures = (suppress_kpis(self.raw, self.disclosure) if self.suppressed
+                        else self.raw)
         self.patient_rows = sees_patient_rows(self.role)  # patient-level charts and lists
         self._rows: dict[str, pd.DataFrame] = {}
 
@@ -163,14 +169,19 @@ class _Builder:
         return Value(key, raw, unit_of(key, raw))
 
     def measure(self, key: str) -> Measure:
-        """A figure and its interval (the bounds in the figure's unit)."""
+        """A figure and its interval (the bounds in the figure's unit), with the judgement of
+        every standard that holds it."""
         value = self.value(key)
+        judgements = tuple(
+            Judgement(Value(f"standards.{name}.status", s["status"], "count"),
+                      verdict_text(s, value.unit))
+            for name, s in standards_of(self.figures, key))
         path, name = key.rsplit(".", 1)
         if f"{name}_ci_low" not in at(self.figures, path):
-            return Measure(value)
+            return Measure(value, judgements=judgements)
         low, high = (Value(k, at(self.figures, k), value.unit)
                      for k in (f"{key}_ci_low", f"{key}_ci_high"))
-        return Measure(value, low, high)
+        return Measure(value, low, high, judgements)
 
     def figure_table(self, keys: list[str], title: str | None = None,
                      labels: Callable[[str], str] = label_of) -> FigureTable:
@@ -200,7 +211,8 @@ class _Builder:
     # --- the pack -----------------------------------------------------------------------------
 
     def report(self) -> Report:
-        sections = [self.provenance(), self.summary(), self.standards(), self.waits(), self.trials(),
+        sections = [self.provenance(), self.summary(), self.comparisons(), self.standards(),
+                    self.waits(), self.trials(),
                     self.complications(), self.refills(), self.batteries(), self.activity(),
                     self.outcomes()]
         if "data_quality" in PAGES[self.role]:
@@ -261,38 +273,64 @@ class _Builder:
                                "under Refills.", "alert"))
         return Section("summary", "Summary", blocks)
 
+    def comparisons(self) -> Section:
+        """The Summary's figures beside the previous period of the same length (and a year
+        earlier, for a period shorter than a year), from the figures this role sees."""
+        request, keys = self.request, [key for keys in SUMMARY.values() for key in keys]
+        rows = []
+        for against, period in (("previous", previous_period(request.start, request.end)),
+                                ("year_earlier", year_earlier(request.start, request.end))):
+            if period is None:
+                continue
+            then = compute_kpis(self.con, period.start, period.end, request.site, self.settings,
+                                request.condition)
+            shown = ((self.figures, suppress_kpis(then, self.disclosure)) if self.suppressed
+                     else None)
+            days = (request.end - request.start).days + 1
+            for key, c in compare(self.raw, then, keys, days, period.days, against,
+                                  shown).items():
+                unit = unit_of(key, c.current)
+                change, interval = change_texts(c, unit)
+                rows.append({"figure": label_of(key),
+                             "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
+                             "this period": fmt(c.current, unit), "then": fmt(c.earlier, unit),
+                             "change": change, "change 95% CI": interval, "verdict": c.verdict})
+        return Section("comparisons", "Comparisons with earlier periods", [Table(
+            "Headline figures against earlier periods", "Comparisons", pd.DataFrame(rows),
+            self.note("comparisons"))])
+
     def standards(self) -> Section:
-        """The weight-gain standard judged by its interval; waits and refills, which have no
-        percentage standard, shown with their intervals and not judged (as the dashboard)."""
-        standard = self.settings.weight_gain_standard
-        weight_gain = self.measure(WEIGHT_GAIN)
-        # The figures' own judgement (for a commissioner, suppress_kpis keeps the exact one
-        # where the rate is shown, else "*").
-        status = self.figures["complications"]["weight_gain_standard_status"]
-        rows = [
-            Standard(label_of("waits.rate_within_target"), self.measure("waits.rate_within_target"),
-                     "No standard set", None, judged=False),
-            Standard(label_of("refills.rate"), self.measure("refills.rate"), "No standard set",
-                     None, judged=False),
-            Standard(label_of(WEIGHT_GAIN), weight_gain, f"Under {standard:.0%}",
-                     None if status == SUPPRESSED else status, judged=True,
-                     status_key=None if status == SUPPRESSED else "complications.weight_gain_standard_status"),
-        ]
-        chart_rows = [{"figure": row.label, "value": row.measure.value.raw,
-                       "low": row.measure.low.raw, "high": row.measure.high.raw,
-                       "standard": row.standard}
-                      for row in rows if is_number(row.measure.value.raw)]
+        """Every standard of the figures, judged by its interval (for a commissioner, the exact
+        interval's judgement where the figure is shown; "*" beside a suppressed figure)."""
+        rows = []
+        for name, s in self.figures["standards"].items():
+            try:
+                measure = replace(self.measure(s["figure"]), judgements=())
+            except KeyError:  # a condition with no patient in the cohort: no figure
+                measure = Measure(Value("", None, unit_of(s["figure"])))
+            unit = "count" if s["direction"] == "zero" else measure.value.unit
+            rows.append(Standard(
+                standard_label(name), measure,
+                *(Value(f"standards.{name}.{part}", s[part], unit)
+                  for part in ("figure", "direction", "target", "status"))))
+        drawn = [row for row in rows if row.measure.low and row.measure.high
+                 and row.measure.value.unit == "percent" and is_number(row.measure.value.raw)]
         blocks: list[Any] = [Standards(rows), Text(self.note("standards"))]
-        if chart_rows:
+        if drawn:
             blocks.append(Chart(charts.intervals(
-                pd.DataFrame(chart_rows), category="figure", value="value", low="low", high="high",
+                pd.DataFrame([{"figure": row.label, "value": row.measure.value.raw,
+                               "low": row.measure.low.raw if row.measure.low else None,
+                               "high": row.measure.high.raw if row.measure.high else None,
+                               "standard": f"Target {row.target.raw:.0%}"} for row in drawn]),
+                category="figure", value="value", low="low", high="high",
                 title="Figures held against a standard, with 95% intervals", x_title="Percent",
-                text="standard", codes=False, standards={label_of(WEIGHT_GAIN): standard},
-            ), " ".join([self.note("waits.no_standard"), self.note("refills.no_standard")])))
+                text="standard", codes=False,
+                standards={row.label: row.target.raw for row in drawn},
+            ), " ".join([self.note("waits.standard"), self.note("refills.standard")])))
         return Section("standards", "Standards", blocks)
 
     def waits(self) -> Section:
-        blocks: list[Any] = [self.section_table("waits"), Text(self.note("waits.no_standard"))]
+        blocks: list[Any] = [self.section_table("waits"), Text(self.note("waits.standard"))]
         if self.patient_rows:
             waits = self.rows("waits")
             seen = waits[waits["seen"].fillna(False).astype(bool)]
@@ -433,7 +471,7 @@ class _Builder:
         blocks: list[Any] = []
         if self.patient_rows:
             blocks.append(self.overdue_refills())
-        blocks += [self.section_table("refills"), Text(self.note("refills.no_standard"))]
+        blocks += [self.section_table("refills"), Text(self.note("refills.standard"))]
         if self.patient_rows:
             refills = self.rows("refills")
             late = refills[refills["adherence"] == "late"]
@@ -529,22 +567,33 @@ class _Builder:
         return Section("activity", "Activity", blocks)
 
     def outcomes(self) -> Section:
-        names = ["patients_paired", "baseline_mean", "followup_mean", "mean_change"]
-        blocks: list[Any] = [self.group_table(
-            "Baseline and 12 months after a first implant", "Measure",
-            [(label(m), f"outcomes.{m}") for m in MEASURES], names)]
-        if self.patient_rows:
-            rows = self.rows("outcomes")
-            changes = breakdowns.paired_changes(rows, MEASURES)
-            blocks += [
-                Chart(charts.paired_outcomes(rows, MEASURES, {m: label(m) for m in MEASURES},
-                                             title="Baseline and 12-month values of paired "
-                                                   "patients"), self.note("outcomes.cohort")),
-                Table("Mean change with its 95% t interval", "Outcome changes",
-                      changes.assign(measure=changes["measure"].map(label))[
-                          ["measure", "patients_paired", "mean_change", "mean_change_ci_low",
-                           "mean_change_ci_high"]]),
-            ]
+        """The cohort whose one-year review falls due in the period first (it can be complete),
+        then the cohort first implanted in the period (too recent, mostly, for a 12-month value)."""
+        names = ["patients_due", "patients_with_baseline", "patients_with_followup",
+                 "patients_paired", "baseline_mean", "followup_mean", "mean_change"]
+        blocks: list[Any] = []
+        for cohort, title, note in (
+                ("outcomes_12m", "12-month outcomes reported in the period (one-year review due "
+                                 "in the period)", "outcomes.cohort_12m"),
+                ("outcomes", "Patients first implanted in the period: baseline and 12 months",
+                 "outcomes.cohort")):
+            blocks.append(self.group_table(title, "Measure",
+                                           [(label(m), f"{cohort}.{m}") for m in MEASURES], names))
+            if not self.patient_rows:
+                blocks.append(Text(self.note(note)))
+            else:
+                rows = self.rows(cohort)
+                changes = breakdowns.paired_changes(rows, MEASURES)
+                blocks += [
+                    Chart(charts.paired_outcomes(rows, MEASURES, {m: label(m) for m in MEASURES},
+                                                 title=f"{title}: paired patients"),
+                          self.note(note)),
+                    Table(f"{title}: mean change with its 95% t interval",
+                          "Outcome changes" + (" 12m" if cohort == "outcomes_12m" else ""),
+                          changes.assign(measure=changes["measure"].map(label))[
+                              ["measure", "patients_paired", "mean_change", "mean_change_ci_low",
+                               "mean_change_ci_high"]]),
+                ]
         return Section("outcomes", "Cohort outcomes", blocks)
 
     def data_quality(self) -> Section:

@@ -10,12 +10,8 @@ from typing import Any, ClassVar
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.figures.disclosure import SUPPRESSED
-from pipelines.show.display import fmt
+from pipelines.show.display import DIRECTION_WORDS, VERDICTS, fmt
 from pipelines.report.formatting import UNIT_NAMES, cell, header
-
-VERDICTS = {"met": "Standard met", "not_met": "Standard not met",
-            "not_shown": "Not shown either way"}
 
 
 @dataclass(frozen=True)
@@ -41,12 +37,25 @@ class Value:
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """A standard's judgement, written beside the figure it holds."""
+
+    status: Value  # standards.<name>.status
+    text: str      # symbol, words and target: '✔ Standard met (standard: at least 92.0%)'
+
+    @property
+    def css(self) -> str:
+        return self.status.raw if self.status.raw in ("met", "not_met", "not_shown") else "none"
+
+
+@dataclass(frozen=True)
 class Measure:
-    """A figure and, where it has one, its 95% interval."""
+    """A figure and, where it has one, its 95% interval, and the standards that hold it."""
 
     value: Value
     low: Value | None = None
     high: Value | None = None
+    judgements: tuple[Judgement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,25 +81,28 @@ class GroupTable:
 
 @dataclass(frozen=True)
 class Standard:
-    """A figure held against a standard (judged by its interval), or shown unjudged."""
+    """A standard of `kpis --json`: its figure (with interval) and its entry, each part a Value
+    of standards.<name>.*."""
 
     label: str
     measure: Measure
-    standard: str
-    status: str | None
-    judged: bool
-    # the JSON key the status equals, when the pack shows the JSON's own judgement
-    status_key: str | None = None
+    figure: Value     # the figure's dotted path
+    direction: Value
+    target: Value     # in the figure's unit
+    status: Value
+
+    @property
+    def direction_words(self) -> str:
+        return DIRECTION_WORDS[self.direction.raw]
 
     @property
     def verdict(self) -> str:
-        if not self.judged:
-            return "Not judged: no standard set"
-        if self.status:
-            return VERDICTS[self.status]
-        if self.measure.value.raw == SUPPRESSED:
-            return "Not judged: the figure is suppressed"
-        return "No figure to judge"
+        symbol, words = VERDICTS[self.status.raw]
+        return f"{symbol} {words}"
+
+    @property
+    def css(self) -> str:
+        return self.status.raw if self.status.raw in ("met", "not_met", "not_shown") else "none"
 
 
 @dataclass(frozen=True)

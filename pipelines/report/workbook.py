@@ -57,6 +57,10 @@ def _row(m: Measure, text: str, group: str) -> list:
 
 def standards(block: Standards) -> pd.DataFrame:
     return pd.DataFrame(
-        [[row.label, row.measure.value.raw, row.measure.low.raw, row.measure.high.raw,
-          row.standard, row.verdict] for row in block.rows],
-        columns=["figure", "value", "95% CI low", "95% CI high", "standard", "judgement"])
+        [[row.label, row.figure.raw, row.measure.value.raw,
+          row.measure.low.raw if row.measure.low else None,
+          row.measure.high.raw if row.measure.high else None,
+          f"{row.direction_words} {row.target.text}", row.status.raw, row.verdict]
+         for row in block.rows],
+        columns=["standard", "figure", "value", "95% CI low", "95% CI high", "target", "status",
+                 "judgement"])

@@ -235,20 +235,41 @@ MEASURE_DESCRIPTIONS = {
     "gas_t_score": "Goal Attainment Scaling T-score (50 = goals met as expected)",
     "weight_kg": "weight in kg",
 }
-for _measure, _name in MEASURE_NAMES.items():
-    FIGURES[f"outcomes.{_measure}.mean_change"] = Figure(
-        _name,
-        f"Mean change, baseline to 12 months, in the {MEASURE_DESCRIPTIONS[_measure]}: the mean "
-        "of each patient's (12-month value − baseline), over patients first "
-        "implanted (new_implant) in the period who have both. Baseline: the latest value in the "
-        "180 days up to and including the implant date; 12-month value: the one closest to "
-        "implant date + 365 days within ±90 days and on or before the as-of date (ties: the "
-        "earlier).",
-        "change",
-        "{baseline_mean:.2f} → {followup_mean:.2f}; n = {patients_paired}",
-    )
+# The two outcome cohorts of docs/figures.md §7 (one SQL, queries/marts/outcomes.sql): the
+# label's suffix (labels are unique) and who is in it.
+_COHORTS = {
+    "outcomes": ("", "patients first implanted (new_implant) in the period"),
+    "outcomes_12m": (", review due", "patients whose one-year review falls due in the period "
+                                     "(first new_implant + 365 days in the period)"),
+}
+for _cohort, (_suffix, _who) in _COHORTS.items():
+    for _measure, _name in MEASURE_NAMES.items():
+        FIGURES[f"{_cohort}.{_measure}.mean_change"] = Figure(
+            _name + _suffix,
+            f"Mean change, baseline to 12 months, in the {MEASURE_DESCRIPTIONS[_measure]}: the "
+            f"mean of each patient's (12-month value − baseline), over {_who} who have both. "
+            "Baseline: the latest value in the 180 days up to and including the implant date; "
+            "12-month value: the one closest to implant date + 365 days within ±90 days and on "
+            "or before the as-of date (ties: the earlier).",
+            "change",
+            "{baseline_mean:.2f} → {followup_mean:.2f}; n = {patients_paired} of "
+            "{patients_due} due",
+        )
 
 # Texts beside charts and tables (not single figures).
+# The default standards' names in words (a service's own standard is named by its key).
+STANDARD_LABELS = {
+    "seen_within_target": "Seen within the wait target",
+    "refills_on_time": "Refills on time",
+    "weight_gain": "Weight gain (patients)",
+    "no_pump_overdue": "No pump overdue for a refill",
+}
+
+
+def standard_label(name: str) -> str:
+    return STANDARD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
 NOTES: dict[str, str] = {
     "freshness": "Each site's current load: when it finished and the extract's as-of date. "
     "Figures are as at the period's end; a period ending after a site's as-of date has no data "
@@ -256,11 +277,20 @@ NOTES: dict[str, str] = {
     "standards": "A standard is judged by the figure's 95% interval, never by the point alone: "
     "met when the whole interval is on the right side of the standard, not met when the whole "
     "interval is on the wrong side, otherwise not shown (the data cannot tell).",
-    "waits.no_standard": "No percentage standard is set for the {wait_target_days}-day wait (the "
-    "service's local KPI: referral received to first attended appointment; it is not the RTT "
-    "clock), so the rate is shown with its interval and not judged.",
-    "refills.no_standard": "No percentage standard is set for refills on time, so the rate is "
-    "shown with its interval and not judged.",
+    "comparisons": "Each headline figure beside the previous period of the same length (as many "
+    "calendar months when the period is whole months, else as many days) and, for a period "
+    "shorter than a year, the same dates a year earlier, each computed exactly as the headline. "
+    "A difference of two proportions has Newcombe's hybrid score 95% interval; a ratio of two "
+    "rates (per pump-year, or a count of activity per day) the exact conditional 95% interval. "
+    "Higher or lower when the interval excludes no change, otherwise no evidence of a change. "
+    "Medians and counts at the period's end are given with their change, untested.",
+    "waits.standard": "Held against the standard of at least {wait_standard:.0%} seen within "
+    "{wait_target_days} days (setting wait_standard: the national RTT standard's share, the "
+    "nearest published analogue; this local clock, referral received to first attended "
+    "appointment, is not the RTT clock), judged by the 95% interval.",
+    "refills.standard": "Held against the service's standards: at least {refill_standard:.0%} of "
+    "refills on time (setting refill_standard), judged by the 95% interval, and no pump overdue "
+    "for a refill at the as-of date.",
     "waits.distribution": "Waits of the referrals seen in the period (clock stop − clock start, "
     "days). The line marks the wait target of {wait_target_days} days.",
     "waits.spc": "Making Data Count p-chart of the monthly share of seen referrals seen within "
@@ -323,6 +353,13 @@ NOTES: dict[str, str] = {
     "frequent spelling. Median: the first time the curve is at or below 50% (where it stays at "
     "exactly 50%, the midpoint of that flat, as R's survfit); its 95% interval: where each "
     "bound of the band reaches 50% (blank: not reached).",
+    "outcomes.cohort_12m": "12-month outcomes reported in the period: patients whose first new "
+    "implant + 365 days falls in the period (their one-year review is due in it). Baseline: the "
+    "latest value in the 180 days up to and including the implant date; 12-month value: the "
+    "closest to implant + 365 days within ±90 days and on or before the period's end (of two "
+    "equally close, the earlier). Patients due is the whole cohort; with a baseline, with a "
+    "12-month value and paired (both) say how complete each measure is. Changes are follow-up − "
+    "baseline, with a 95% t interval of the mean change.",
     "outcomes.cohort": "Patients whose first new implant is in the period, with a baseline and a "
     "12-month value of a measure (as the headline figures). Changes are follow-up − baseline, "
     "with a 95% t interval of the mean change. MAS is an ordinal grade recorded as a number; "

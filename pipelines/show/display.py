@@ -53,3 +53,64 @@ def percent(value: float) -> str:
 
 def day_text(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
+
+
+# A standard's judgement: a symbol and words, so that it never rests on colour alone.
+VERDICTS: dict[str | None, tuple[str, str]] = {
+    "met": ("✔", "Standard met"),
+    "not_met": ("✘", "Standard not met"),
+    "not_shown": ("?", "Not shown either way"),
+    SUPPRESSED: ("*", "Not judged: the figure is suppressed"),
+    None: ("–", "No figure to judge"),
+}
+DIRECTION_WORDS = {"at_least": "at least", "below": "under", "zero": "must be"}
+
+
+def target_text(standard: dict[str, Any], unit: str) -> str:
+    """A standard of `kpis --json` ('standards' entry) as words: 'at least 92.0%', 'must be 0'."""
+    target = fmt(standard["target"], "count" if standard["direction"] == "zero" else unit)
+    return f"{DIRECTION_WORDS[standard['direction']]} {target}"
+
+
+def verdict_text(standard: dict[str, Any], unit: str) -> str:
+    """'✔ Standard met (standard: at least 92.0%)'."""
+    symbol, words = VERDICTS[standard["status"]]
+    return f"{symbol} {words} (standard: {target_text(standard, unit)})"
+
+
+def standards_of(figures: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The standards (name, entry) that hold the figure at the dotted path `key`."""
+    return [(name, s) for name, s in figures.get("standards", {}).items() if s["figure"] == key]
+
+
+def delta_text(current: Any, earlier: Any, unit: str) -> str | None:
+    """The change of a figure from an earlier period in its own unit ('+6.5 pts', '+3')."""
+    if not (is_number(current) and is_number(earlier)):
+        return None
+    change = current - earlier
+    if unit == "percent":
+        return f"{change * 100:+.1f} pts"
+    if unit == "count":
+        return f"{int(change):+,}"
+    return f"{change:+,.1f}"
+
+
+def change_texts(c: Any, unit: str) -> tuple[str, str]:
+    """A pipelines.figures.comparisons.Comparison's change and its 95% interval as text:
+    ('+6.5 pts', '-20.1 to +33.0 pts'), ('ratio 1.25', '0.80 to 1.90'), or ('+3', '')."""
+    change = delta_text(c.current, c.earlier, unit) or ""
+    if c.low is None or c.high is None:
+        return change, ""
+    if c.kind == "difference":
+        return change, f"{c.low * 100:+.1f} to {c.high * 100:+.1f} pts"
+    return f"ratio {c.change:.2f}", f"{c.low:.2f} to {c.high:.2f}"
+
+
+def comparison_text(c: Any, unit: str, against: str) -> str:
+    """A Comparison in words: the earlier figure, the change with its 95% interval (where it has
+    one), and the verdict."""
+    change, interval = change_texts(c, unit)
+    words = f"{against}: {fmt(c.earlier, unit)}"
+    if interval:
+        words += f"; {'' if c.kind == 'ratio' else 'change '}{change} (95% CI {interval})"
+    return f"{words} — {c.verdict}"

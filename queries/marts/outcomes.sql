@@ -1,9 +1,13 @@
 -- Outcomes after a first implant, for clinicians (docs/figures.md §7).
 --
--- Grain: one row per cohort patient and measure with a baseline or a follow-up value.
--- Cohort: patients whose first new_implant (ever) is dated in the period.
+-- Grain: one row per cohort patient and measure (every measure of $measures, with or without a
+-- value, so that the rows also say how complete the measures are).
+-- Cohort, by $review_due:
+--   false  `outcomes`: patients whose first new_implant (ever) is dated in the period;
+--   true   `outcomes_12m`: patients whose first new_implant + 365 days is in the period (their
+--          one-year review falls due in it).
 -- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
---             $condition (primary_condition; NULL = all).
+--             $condition (primary_condition; NULL = all), $review_due, $measures.
 --   baseline   the latest value dated implant_date - 180 .. implant_date (both inclusive)
 --   follow-up  the value dated closest to implant_date + 365, within +-90 days and on or before
 --              as_of; of two equally close, the earlier
@@ -16,7 +20,17 @@ with cohort as (
     from core.implants
     where in_scope(site, patient_id, $site, $condition) and procedure = 'new_implant'
     group by site, patient_id
-    having in_period(min(implant_date), $start, $end)
+    having in_period(min(implant_date) + if($review_due, 365, 0), $start, $end)
+),
+
+measures as (
+    select unnest($measures::varchar[]) as measure
+),
+
+cohort_measures as (
+    select c.site, c.patient_id, c.implant_date, m.measure
+    from cohort as c
+    cross join measures as m
 ),
 
 measurements as (
@@ -63,8 +77,9 @@ final as (
         f.followup_value,
         b.baseline_value is not null and f.followup_value is not null as paired,
         f.followup_value - b.baseline_value as change
-    from baselines as b
-    full join followups as f using (site, patient_id, implant_date, measure)
+    from cohort_measures
+    left join baselines as b using (site, patient_id, implant_date, measure)
+    left join followups as f using (site, patient_id, implant_date, measure)
     join core.patients as p using (site, patient_id)
 )
 

@@ -210,3 +210,34 @@ def test_the_menu_holds_only_the_roles_pages_and_a_url_outside_it_is_refused(
     allowed = "Data quality" in menu
     expect(page.get_by_text("may not see this page")).to_have_count(0 if allowed else 1)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.GOVERNANCE, Role.COMMISSIONER],
+                         ids=lambda r: r.value)
+def test_the_overview_shows_standards_and_changes_for_each_role(server, page, accounts, role):
+    """Each standard beside its headline (icon and words) and listed; each headline's change
+    from the previous period as the metric's delta, with its verdict in words. The sample has
+    1 pump overdue at its as-of date: a commissioner sees * and no judgement."""
+    from playwright.sync_api import expect
+
+    open_page(page, server, "", accounts[role])
+    overdue = page.locator('[data-testid="stMetric"]', has_text="Overdue for a refill now")
+    card = page.locator('[data-testid="stVerticalBlock"]', has=overdue).last
+    if role is Role.COMMISSIONER:
+        words = "Not judged: the figure is suppressed"
+    else:
+        words = "Standard not met"
+    badge = card.locator(".stMarkdownBadge", has_text=words).first
+    expect(badge).to_be_visible()
+    assert badge.get_by_role("img").count() == 1       # an icon with the words, not colour alone
+    expect(card.get_by_text("No pump overdue for a refill — standard: must be 0").first
+           ).to_be_visible()
+    # refills on time rests on hundreds of refills: compared for every role
+    refills = page.locator('[data-testid="stMetric"]', has_text="Refills on time")
+    expect(refills.locator('[data-testid="stMetricDelta"]')).to_contain_text("pts")
+    refills_card = page.locator('[data-testid="stVerticalBlock"]', has=refills).last
+    expect(refills_card.get_by_text("Last period (2 Nov 2024 to 1 Nov 2025): ").first
+           ).to_be_visible()
+    assert page.get_by_text("Standards", exact=True).count() >= 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"overview-standards-{role.value}")

@@ -37,8 +37,17 @@ SPEC_KEYS = {
 }
 
 
+OUTCOME_FIGURES = {"patients_paired", "baseline_mean", "followup_mean", "mean_change"}
+DEFAULT_STANDARDS = {  # docs/figures.md §8: name -> (figure, direction, target)
+    "seen_within_target": ("waits.rate_within_target", "at_least", 0.92),
+    "refills_on_time": ("refills.rate", "at_least", 0.95),
+    "weight_gain": ("complications.by_category.weight_gain.patient_incidence", "below", 0.01),
+    "no_pump_overdue": ("refills.overdue_now", "zero", 0),
+}
+
+
 def assert_spec_keys(result):
-    assert set(result) >= set(SPEC_KEYS) | {"outcomes"}
+    assert set(result) >= set(SPEC_KEYS) | {"outcomes", "outcomes_12m", "standards"}
     for section, keys in SPEC_KEYS.items():
         assert set(result[section]) >= keys, section
     complications = result["complications"]
@@ -47,9 +56,16 @@ def assert_spec_keys(result):
     for figures in complications["by_category"].values():
         assert set(figures) >= COMPLICATION_FIGURES
     assert len(result["battery"]["by_quarter"]) == 8
-    assert list(result["outcomes"]) == list(MEASURES)
-    for figures in result["outcomes"].values():
-        assert set(figures) >= {"patients_paired", "baseline_mean", "followup_mean", "mean_change"}
+    for outcomes in ("outcomes", "outcomes_12m"):
+        assert list(result[outcomes]) == list(MEASURES), outcomes
+        for figures in result[outcomes].values():
+            assert set(figures) >= OUTCOME_FIGURES, outcomes
+    for name, (figure, direction, target) in DEFAULT_STANDARDS.items():
+        standard = result["standards"][name]
+        assert set(standard) == {"figure", "direction", "target", "status"}
+        assert (standard["figure"], standard["direction"], standard["target"]) == (
+            figure, direction, target)
+        assert standard["status"] in {"met", "not_met", "not_shown", "*", None}
     for condition in result["trials"]["by_condition"].values():
         assert set(condition) >= {"responders", "non_responders", "inconclusive"} | _ci("rate")
 
@@ -101,7 +117,11 @@ def test_empty_warehouse(tmp_path):
     w.close()
     assert_spec_keys(result)
     assert result["trials"]["by_condition"] == {}
-    values = flatten(result)
+    # Nothing to judge but the overdue count, which is 0: docs/figures.md's zero standard is met.
+    assert {name: s["status"] for name, s in result["standards"].items()} == {
+        "seen_within_target": None, "refills_on_time": None, "weight_gain": None,
+        "no_pump_overdue": "met"}
+    values = flatten({k: v for k, v in result.items() if k != "standards"})
     del values["complications.weight_gain_standard"]   # the setting, shown beside its status
     undefined = re.compile(r"(^|_)(rate|mean|median|incidence|ci|status)(_|$)")
     for key, value in values.items():
@@ -182,8 +202,11 @@ def test_changing_a_setting_changes_only_its_figures(two_sites, tmp_path):
     # 10- and 20-day waits are within 42 days but not within 5; south's R2 has waited 30 days
     assert differing == {"waits.within_target", "waits.rate_within_target",
                          "waits.rate_within_target_ci_low", "waits.rate_within_target_ci_high",
-                         "waits.open_over_target"}
+                         "waits.open_over_target", "standards.seen_within_target.status"}
     assert (default["waits.within_target"], changed["waits.within_target"]) == (2, 0)
+    # 2 of 2 (Wilson 34.2%..100%) cannot show 92% either way; 0 of 2 (0%..65.8%) falls short
+    assert (default["standards.seen_within_target.status"],
+            changed["standards.seen_within_target.status"]) == ("not_shown", "not_met")
     assert (default["waits.open_over_target"], changed["waits.open_over_target"]) == (0, 1)
 
 

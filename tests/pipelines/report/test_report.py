@@ -25,8 +25,10 @@ from pipelines.figures.kpis import Scope
 from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
 from pipelines.figures.kpis import flatten
-from pipelines.report.content import build
-from pipelines.show.display import fmt
+from pipelines.figures.comparisons import compare
+from pipelines.figures.kpis import compute_kpis
+from pipelines.report.content import SUMMARY, build
+from pipelines.show.display import VERDICTS, fmt
 from pipelines.report.formatting import cell
 from pipelines.access.roles import Role, display_patient_id
 from pipelines.warehouse import connect_readonly
@@ -36,7 +38,8 @@ from tests.fixtures.kpi_fixtures import END as END_2024, START as START_2024, Wa
 START, END = "2025-11-02", SAMPLE_AS_OF
 ROLES = ["clinician", "governance", "commissioner"]
 LOCAL_ID = re.compile(r"\bP\d{6}\b")  # the sample's local patient ids
-SECTION_TITLES = ["Period and data provenance", "Summary", "Standards", "Referrals and waits",
+SECTION_TITLES = ["Period and data provenance", "Summary", "Comparisons with earlier periods",
+                  "Standards", "Referrals and waits",
                   "Trial response", "Complications", "Refills", "Pump batteries", "Activity",
                   "Cohort outcomes", "Definitions"]
 
@@ -124,9 +127,12 @@ def test_every_figure_of_the_pack_is_the_json_s(packs, json_figures, role):
     for key, value in shown:
         assert key in figures and value == figures[key], (key, value, figures.get(key))
     missing = set(figures) - {key for key, _ in shown}
-    # Only a suppressed ("*") judgement is not shown as such (the verdict says why).
-    assert missing == ({"complications.weight_gain_standard_status"}
-                       if figures.get("complications.weight_gain_standard_status") == "*" else set())
+    # The weight-gain standard's older keys are shown as the standard's own (the same values).
+    assert missing == {"complications.weight_gain_standard_status",
+                       "complications.weight_gain_standard"}
+    assert (figures["complications.weight_gain_standard"],
+            figures["complications.weight_gain_standard_status"]) == (
+        figures["standards.weight_gain.target"], figures["standards.weight_gain.status"])
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -346,3 +352,68 @@ def test_table_cells(value, column, shown):
 ])
 def test_figures_as_shown(value, unit, shown):
     assert fmt(value, unit) == shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ROLES)
+def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, json_figures,
+                                                                           role):
+    """In the Standards section and beside the figure wherever the pack shows it (the Summary
+    and the figure's own section): the JSON's status, with a symbol and words, not colour alone."""
+    figures = expected(role, json_figures)
+    html = packs[role]
+    for name in json_figures["standards"]:
+        status = figures[f"standards.{name}.status"]
+        symbol, words = VERDICTS[status]
+        cells = re.findall(rf'<(?:span|td) class="verdict [a-z_]+" '
+                           rf'data-kpi="standards\.{name}\.status" data-value="([^"]*)">([^<]*)<',
+                           html)
+        # the Standards table, and beside the figure in the Summary and its section at least
+        assert len(cells) >= 3, (name, cells)
+        for value, text in cells:
+            assert json.loads(value.replace("&#34;", '"').replace("&quot;", '"')) == status
+            assert text.startswith(f"{symbol} {words}"), text
+    if role == "commissioner":   # the sample's 1 overdue pump is *: its standard is not judged
+        assert figures["standards.no_pump_overdue.status"] == SUPPRESSED
+
+
+@pytest.mark.slow
+def test_the_pack_shows_the_outcomes_due_for_review_first(packs, json_figures):
+    titles = re.findall(r"<caption>([^<]*)</caption>", packs["governance"])
+    twelve = titles.index("12-month outcomes reported in the period (one-year review due in "
+                          "the period)")
+    assert twelve < titles.index("Patients first implanted in the period: baseline and 12 months")
+    shown = dict(Page(packs["governance"]).figures)
+    assert shown["outcomes_12m.mas.patients_due"] == json_figures["outcomes_12m"]["mas"][
+        "patients_due"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", [Role.GOVERNANCE, Role.COMMISSIONER])
+def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, role):
+    """A quarter: the quarter before and the same quarter a year earlier, each verdict the one
+    of pipelines.figures.comparisons on the figures this role sees."""
+    start, end = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
+    settings = load_settings()
+    report = build(Request(sample_db, start, end, role=role, settings=settings))
+    (section,) = [s for s in report.sections if s.id == "comparisons"]
+    frame = section.blocks[0].frame
+    keys = [key for keys in SUMMARY.values() for key in keys]
+    assert list(frame["compared with"]) == (["1 Apr 2026 to 30 Jun 2026"] * len(keys)
+                                            + ["1 Jul 2025 to 30 Sep 2025"] * len(keys))
+
+    def shown(a, b):
+        figures = compute_kpis(sample_db, a, b, settings=settings)
+        if role is Role.COMMISSIONER:
+            figures = suppress_kpis(figures, Disclosure.from_settings(settings))
+        return figures
+
+    now = shown(start, end)
+    expected = [c.verdict for a, b, against in [(dt.date(2026, 4, 1), dt.date(2026, 6, 30),
+                                                 "previous"),
+                                                (dt.date(2025, 7, 1), dt.date(2025, 9, 30),
+                                                 "year_earlier")]
+                for c in compare(now, shown(a, b), keys, 92, (b - a).days + 1, against).values()]
+    assert list(frame["verdict"]) == expected
+    if role is Role.COMMISSIONER:
+        assert "not compared: a figure is suppressed" in expected

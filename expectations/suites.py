@@ -29,6 +29,8 @@ from pipelines.contract import (
     Column,
     Table,
 )
+from pipelines.load.normalise import HAS_VALUES
+from pipelines.load.read import CELL_ERRORS
 
 # Parent tables a reference column points to whose patient must match the row's patient.
 SAME_PATIENT_REFERENCES = ("referral_id", "implant_id")
@@ -116,7 +118,14 @@ def _range_text(c: Column) -> str:
 
 
 def row_suite(spec: Table) -> ExpectationSuite:
-    rules: list = []
+    rules: list = [
+        gxe.ExpectColumnValuesToBeInSet(
+            column=HAS_VALUES, value_set=[True],
+            meta=_meta("no_values", HAS_VALUES, "no values in any contract column")),
+        gxe.ExpectColumnValuesToBeNull(
+            column=CELL_ERRORS,
+            meta=_meta("error_cell", CELL_ERRORS, "spreadsheet error cells, not values: {value}")),
+    ]
     for c in spec.columns:
         rules += _value_rules(c)
     key = ", ".join(spec.key)

@@ -7,6 +7,8 @@ For each contract column `c` the checked frame has:
   c__date / c__num / c__bool   the typed value where it could be read, else null.
 NHS numbers are replaced by their keyed pseudonym before anything else sees them, with a
 c__valid flag for the Modulus 11 check; postcodes keep only their outward code.
+Two columns describe the row: HAS_VALUES (any contract column given) and the reader's
+CELL_ERRORS (a workbook's error cells).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import polars as pl
 
 from pipelines.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Table
 from pipelines.load.pseudonym import pseudonymise
+from pipelines.load.read import CELL_ERRORS
 
 # The contract allows spaces in an NHS number and nothing else (the library also takes hyphens).
 TEN_DIGITS = re.compile(r"^\d{10}$")
@@ -27,6 +30,8 @@ PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
 # UK postcode: outward code (area, district) then optionally the inward code.
 POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?)( ?[0-9][A-Z]{2})?$"
 REDACTED_POSTCODE = "[not a UK postcode: redacted]"
+# False for a row read only for the text in its extra columns (pipelines/load/read.py).
+HAS_VALUES = "has_values"
 
 
 def _trimmed(name: str) -> pl.Expr:
@@ -118,4 +123,5 @@ def normalise(protected: pl.DataFrame, spec: Table) -> pl.DataFrame:
             ]
         else:
             exprs += EXPRESSIONS[c.kind](c)
-    return protected.select(exprs)
+    given = pl.any_horizontal(_trimmed(c.name).is_not_null() for c in spec.columns)
+    return protected.select(*exprs, given.alias(HAS_VALUES), pl.col(CELL_ERRORS))

@@ -42,7 +42,8 @@ def resolve_key(key_file: str | os.PathLike | None = None) -> bytes:
         if path.exists():
             key = path.read_bytes().strip()
             if len(key) < MIN_KEY_LENGTH:
-                raise KeyUnusable(f"pseudonym key file {path} is too short ({len(key)} characters): {VALID_KEY}")
+                raise KeyUnusable(f"pseudonym key file {path} is too short "
+                                  f"({len(key)} characters): {VALID_KEY}")
             return key
         if key_file:
             raise KeyUnusable(f"pseudonym key file {path} does not exist: {VALID_KEY}")
@@ -53,7 +54,8 @@ def resolve_key(key_file: str | os.PathLike | None = None) -> bytes:
             f.write(key)
         return key
     except OSError as e:  # unreadable file, a folder, no permission to make the default
-        raise KeyUnusable(f"pseudonym key file {path} cannot be used ({e.strerror or e}): {VALID_KEY}")
+        raise KeyUnusable(
+            f"pseudonym key file {path} cannot be used ({e.strerror or e}): {VALID_KEY}") from None
 
 
 def pseudonymise(values: list[str | None], key: bytes) -> list[str | None]:

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ CELL_ERRORS = "cell_errors"
 EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!",
                 "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "GettingData": "#GETTING_DATA"}
 CALAMINE_ERROR = re.compile(r"Error\((\w+)\)")
-# Column types that are not cell values (Parquet): ignored when extra, refused when a contract column.
+# Column types that are not cell values (Parquet): ignored when extra, refused in a contract column.
 NOT_VALUES = {pl.List: "lists", pl.Array: "lists", pl.Struct: "structs", pl.Binary: "binary data",
               pl.Object: "objects"}
 # A workbook date cell (or a Parquet datetime) read as text carries a midnight time; in a date
@@ -44,7 +45,7 @@ class LoadRefused(Exception):
 class TableRead:
     table: str
     source_file: str          # file name (and sheet, for a workbook) the rows came from
-    frame: pl.DataFrame       # source_row, contract columns as text, CELL_ERRORS; blank rows removed
+    frame: pl.DataFrame       # source_row, contract columns as text, CELL_ERRORS; no blank rows
     ignored_columns: list[str] = field(default_factory=list)
 
 
@@ -156,13 +157,23 @@ def _read_csv(name: str, data: bytes) -> tuple[pl.DataFrame, int]:
         raise LoadRefused(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02X} at offset {e.start}); save it as UTF-8")
     body = text.lstrip("\r\n")
     blank_lines = text[: len(text) - len(body)].count("\n")
-    _refuse_repeated(name, next(csv.reader(io.StringIO(body)), []))
+    _refuse_repeated(name, next(csv.reader(_lines(body)), []))
     try:
         frame = pl.read_csv(data, infer_schema=False, quote_char='"', raise_if_empty=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as e:
         first = str(e).strip().splitlines()[0]
         raise LoadRefused(f"{name}: cannot be parsed as a CSV table ({first})")
     return frame, FIRST_DATA_ROW + blank_lines
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, one at a time (the header may span lines in quotes; copying a large
+    file into a StringIO to read its header costs more than parsing it)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def _read_parquet(name: str, data: bytes) -> pl.DataFrame:
@@ -175,7 +186,8 @@ def _read_parquet(name: str, data: bytes) -> pl.DataFrame:
     except LoadRefused:
         raise
     except Exception as e:  # pyarrow and polars raise several error types for a damaged file
-        raise LoadRefused(f"{name}: cannot be read as Parquet ({str(e).strip().splitlines()[0]})")
+        first = str(e).strip().splitlines()[0]
+        raise LoadRefused(f"{name}: cannot be read as Parquet ({first})") from None
 
 
 def _as_text(source: str, column: str, dtype: pl.DataType) -> pl.Expr:
@@ -212,8 +224,10 @@ def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
             batch, errors = reader.load_sheet(sheet, header_row=None, skip_rows=0,
                                               dtypes="string").to_arrow_with_errors()
         except Exception as e:
-            raise LoadRefused(f"{source}: cannot be read as a table ({str(e).strip().splitlines()[0]})")
-        tables[table] = _sheet_table(table, source, pl.from_arrow(batch), errors.errors if errors else [])
+            first = str(e).strip().splitlines()[0]
+            raise LoadRefused(f"{source}: cannot be read as a table ({first})") from None
+        cells = pl.from_arrow(batch)
+        tables[table] = _sheet_table(table, source, cells, errors.errors if errors else [])
     return tables
 
 
@@ -231,20 +245,22 @@ def _sheet_table(table: str, source: str, cells: pl.DataFrame, errors: list) -> 
         if at:
             series = cells.get_column(column).clone()
             cells = cells.with_columns(series.scatter([i for i, _ in at], [t for _, t in at]))
-    filled = cells.select(pl.any_horizontal(_given(c, pl.String) for c in cells.columns)).to_series()
-    header_at = filled.arg_true()[0] if filled.any() else cells.height
-    header = list(cells.row(header_at)) if header_at < cells.height else []
+    given = [_given(c, pl.String) for c in cells.columns]
+    filled = cells.select(pl.any_horizontal(given)).to_series() if given else pl.Series([False])
+    if not filled.any():  # no header: every required column is missing
+        return _conform(table, source, pl.DataFrame())
+    header_at = filled.arg_true()[0]
+    header = list(cells.row(header_at))
     _refuse_repeated(source, header)
     names = [h.strip() if h and h.strip() else f"__UNNAMED__{j}" for j, h in enumerate(header)]
-    data = cells.slice(header_at + 1).rename(dict(zip(cells.columns, names)))
+    data = cells.slice(header_at + 1).rename(dict(zip(cells.columns, names, strict=True)))
     contract = TABLES[table].column_names
     by_row: dict[int, list[str]] = {}
     for (i, j), text in sorted(texts.items()):
         if i > header_at and names[j].lower() in contract:
             by_row.setdefault(i - header_at - 1, []).append(f"{names[j].lower()} {text}")
-    cell_errors = pl.Series(CELL_ERRORS, [", ".join(by_row[i]) if i in by_row else None
-                                          for i in range(data.height)] if by_row else
-                            [None] * data.height, dtype=pl.String)
+    listed = [", ".join(by_row[i]) if i in by_row else None for i in range(data.height)]
+    cell_errors = pl.Series(CELL_ERRORS, listed, dtype=pl.String)
     return _conform(table, source, data, first_row=header_at + 2, typed_cells=True,
                     cell_errors=cell_errors)
 
@@ -252,7 +268,9 @@ def _sheet_table(table: str, source: str, cells: pl.DataFrame, errors: list) -> 
 def _given(column: str, dtype: pl.DataType) -> pl.Expr:
     """Whether a cell holds anything: not null and, if text, not only spaces."""
     value = pl.col(column)
-    return value.is_not_null() & (value.str.strip_chars() != "") if dtype == pl.String else value.is_not_null()
+    if dtype == pl.String:
+        return value.is_not_null() & (value.str.strip_chars() != "")
+    return value.is_not_null()
 
 
 def _conform(table: str, source: str, frame: pl.DataFrame, *, first_row: int = FIRST_DATA_ROW,
@@ -288,7 +306,8 @@ def _conform(table: str, source: str, frame: pl.DataFrame, *, first_row: int = F
     # spreadsheet rows). A row with text in an extra column only is one: it is kept, and
     # quarantined for having no values (normalise: HAS_VALUES).
     blank = ~pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
-    kept = frame.with_row_index("source_row", offset=first_row).with_columns(cell_errors).filter(~blank)
+    numbered = frame.with_row_index("source_row", offset=first_row).with_columns(cell_errors)
+    kept = numbered.filter(~blank)
     return TableRead(table, source, kept.select(
         pl.col("source_row").cast(pl.Int32), *(text(c) for c in spec.column_names), CELL_ERRORS,
     ), ignored)

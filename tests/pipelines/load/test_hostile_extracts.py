@@ -177,13 +177,16 @@ def test_killing_a_load_at_random_moments_never_damages_the_warehouse(tmp_path, 
 
 # --- issue 11: headers, typed columns, error cells, row numbers, rows with values only in extras
 
+TWICE = "column 'refill_date' appears more than once"
+
 def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path, gx_runner):
     extract = write_csv_extract(tmp_path / "x", base_extract())
     text = (extract / "refills.csv").read_text()
     header, rest = text.split("\n", 1)
     # polars would rename the second copy refill_date_duplicated_0 and read on.
-    (extract / "refills.csv").write_text(header + ",refill_date\n" + rest.replace("\n", ",2020-08-02\n", 1))
-    with pytest.raises(LoadRefused, match=r"^refills\.csv: column 'refill_date' appears more than once$"):
+    rest = rest.replace("\n", ",2020-08-02\n", 1)
+    (extract / "refills.csv").write_text(header + ",refill_date\n" + rest)
+    with pytest.raises(LoadRefused, match=rf"^refills\.csv: {TWICE}$"):
         _load(extract, tmp_path, gx_runner)
 
 
@@ -193,7 +196,7 @@ def test_a_sheet_header_naming_a_column_twice_is_refused(tmp_path, gx_runner):
     sheet = wb["refills"]
     sheet.cell(1, sheet.max_column + 1, "refill_date")
     wb.save(book)
-    with pytest.raises(LoadRefused, match=r"^extract\.xlsx\[refills\]: column 'refill_date' appears more than once$"):
+    with pytest.raises(LoadRefused, match=rf"^extract\.xlsx\[refills\]: {TWICE}$"):
         _load(book, tmp_path, gx_runner)
 
 
@@ -206,7 +209,7 @@ def test_a_parquet_file_naming_a_column_twice_is_refused(tmp_path, gx_runner):
     table = table.append_column("refill_date", table.column("refill_date"))
     pq.write_table(table, folder / "refills.parquet")
     assert isinstance(table, pa.Table) and table.column_names.count("refill_date") == 2
-    with pytest.raises(LoadRefused, match=r"^refills\.parquet: column 'refill_date' appears more than once$"):
+    with pytest.raises(LoadRefused, match=rf"^refills\.parquet: {TWICE}$"):
         _load(folder, tmp_path, gx_runner)
 
 
@@ -234,14 +237,16 @@ def test_a_parquet_contract_column_of_lists_is_refused_naming_it(tmp_path, gx_ru
     at = table.column_names.index("fill_volume_ml")
     table = table.set_column(at, "fill_volume_ml", pa.array([[20.0]]))
     pq.write_table(table, folder / "refills.parquet")
-    with pytest.raises(LoadRefused, match=r"^refills\.parquet: column 'fill_volume_ml' holds lists"):
+    lists = r"^refills\.parquet: column 'fill_volume_ml' holds lists, not text, numbers or dates$"
+    with pytest.raises(LoadRefused, match=lists):
         _load(folder, tmp_path, gx_runner)
 
 
 def _reasons(tmp_path) -> dict[tuple[str, int], tuple[list[str], list[str], dict]]:
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        return {(t, r): (codes, reasons, json.loads(record)) for t, r, codes, reasons, record in con.execute(
-            "select table_name, source_row, reason_codes, reasons, record from audit.quarantine").fetchall()}
+        rows = con.execute("select table_name, source_row, reason_codes, reasons, record "
+                           "from audit.quarantine").fetchall()
+    return {(t, r): (codes, reasons, json.loads(record)) for t, r, codes, reasons, record in rows}
 
 
 def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx_runner):
@@ -269,14 +274,16 @@ def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx
         ("complications", 5): {"error_cell", "bad_code"},
     }
     assert "spreadsheet error cells, not values: description #N/A" in got[("complications", 2)][1]
-    assert "spreadsheet error cells, not values: subtype #NAME?, severity #VALUE!" in got[("complications", 5)][1]
+    assert ("spreadsheet error cells, not values: subtype #NAME?, severity #VALUE!"
+            in got[("complications", 5)][1])
     assert got[("complications", 3)][2]["event_date"] == "#DIV/0!"
     assert result.tables["complications"].rows_accepted == 1
 
 
 def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
-    tables["complications"].append({**tables["complications"][0], "complication_id": "C2", "category": "x"})
+    tables["complications"].append(
+        {**tables["complications"][0], "complication_id": "C2", "category": "x"})
     extract = write_csv_extract(tmp_path / "x", tables)
     path = extract / "complications.csv"
     path.write_bytes(b"\xef\xbb\xbf\r\n\n" + path.read_bytes())
@@ -287,7 +294,8 @@ def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, g
 
 def test_blank_rows_above_a_sheet_header_keep_the_spreadsheet_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
-    tables["complications"].append({**tables["complications"][0], "complication_id": "C2", "category": "x"})
+    tables["complications"].append(
+        {**tables["complications"][0], "complication_id": "C2", "category": "x"})
     book = _write_xlsx(tmp_path / "extract.xlsx", tables)
     wb = openpyxl.load_workbook(book)
     wb["complications"].insert_rows(1, 2)

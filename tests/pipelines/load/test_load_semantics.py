@@ -337,7 +337,8 @@ def test_column_names_match_case_insensitively_and_extra_columns_are_reported(tm
 
 # --- the pseudonym key ---------------------------------------------------------------------------
 
-VALID_KEY = "a valid key is at least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"
+VALID_KEY = ("a valid key is at least 16 characters; best, 64 random hex digits "
+             "(openssl rand -hex 32)")
 
 
 @pytest.mark.parametrize("case", ["short-variable", "short-file", "missing-file"])
@@ -356,7 +357,8 @@ def test_cli_unusable_pseudonym_key_is_one_line_with_exit_code_2(tmp_path, loade
     config.write_text(f'[load]\npseudonym_key_file = "{key_file}"\n')
     before = _sha(loaded_db)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "load", str(write_csv_extract(tmp_path / "x", base_extract())),
+        [sys.executable, "-m", "pipelines.cli", "load",
+         str(write_csv_extract(tmp_path / "x", base_extract())),
          "--db", str(loaded_db), "--as-of", AS_OF, "--config", str(config)],
         capture_output=True, text=True, env=env,
     )

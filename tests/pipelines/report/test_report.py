@@ -351,14 +351,13 @@ def test_figures_as_shown(value, unit, shown):
 def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_path, monkeypatch):
     monkeypatch.setenv("ITB_AUDIT_PSEUDONYM_KEY", "short")
     out = tmp_path / "pack.html"
-    result = cli("report", "--db", str(sample_db), "--start", START, "--end", END, "--out", str(out),
-                 "--role", "governance")
+    period = ("--db", str(sample_db), "--start", START, "--end", END, "--out", str(out))
+    result = cli("report", *period, "--role", "governance")
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
-        "report not written: ITB_AUDIT_PSEUDONYM_KEY is too short (5 characters): a valid key is at "
-        "least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"]
+        "report not written: ITB_AUDIT_PSEUDONYM_KEY is too short (5 characters): a valid key "
+        "is at least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"]
     assert not out.exists()
     # A clinician's pack shows local ids and needs no key.
-    result = cli("report", "--db", str(sample_db), "--start", START, "--end", END, "--out", str(out),
-                 "--role", "clinician")
+    result = cli("report", *period, "--role", "clinician")
     assert result.exit_code == 0, result.output

@@ -23,14 +23,14 @@ from great_expectations.expectations.row_conditions import Column as Col
 from pipelines.contract import (
     BOOLEAN_FALSE,
     BOOLEAN_TRUE,
+    CELL_ERRORS,
     DATE_ORDERS,
+    HAS_VALUES,
     MEASURE_RANGES,
     TABLES,
     Column,
     Table,
 )
-from pipelines.load.normalise import HAS_VALUES
-from pipelines.load.read import CELL_ERRORS
 
 # Parent tables a reference column points to whose patient must match the row's patient.
 SAME_PATIENT_REFERENCES = ("referral_id", "implant_id")

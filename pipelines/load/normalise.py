@@ -18,9 +18,8 @@ import re
 import nhs_number
 import polars as pl
 
-from pipelines.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Table
+from pipelines.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, CELL_ERRORS, HAS_VALUES, Column, Table
 from pipelines.load.pseudonym import pseudonymise
-from pipelines.load.read import CELL_ERRORS
 
 # The contract allows spaces in an NHS number and nothing else (the library also takes hyphens).
 TEN_DIGITS = re.compile(r"^\d{10}$")
@@ -30,8 +29,6 @@ PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
 # UK postcode: outward code (area, district) then optionally the inward code.
 POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?)( ?[0-9][A-Z]{2})?$"
 REDACTED_POSTCODE = "[not a UK postcode: redacted]"
-# False for a row read only for the text in its extra columns (pipelines/load/read.py).
-HAS_VALUES = "has_values"
 
 
 def _trimmed(name: str) -> pl.Expr:

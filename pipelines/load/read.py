@@ -17,14 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import TABLE_ORDER, TABLES
+from pipelines.contract import CELL_ERRORS, TABLE_ORDER, TABLES
 
 # The first data row is row 2: row 1 is the header, as a spreadsheet shows it (rows above the
 # header that are blank push both down: the numbers stay those the clinic's editor shows).
 FIRST_DATA_ROW = 2
-# A column of every read frame: a workbook row's error cells in contract columns, as
-# "event_date #DIV/0!, subtype #N/A" (null when none, and always for CSV and Parquet).
-CELL_ERRORS = "cell_errors"
 # Excel's text for each error calamine (fastexcel's reader) reports, e.g. 'Error(Div0)'.
 EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!",
                 "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "GettingData": "#GETTING_DATA"}
@@ -305,9 +302,9 @@ def _conform(table: str, source: str, frame: pl.DataFrame, *, first_row: int = F
     # A wholly empty line is not a record (CSV blank lines and rows of commas, trailing empty
     # spreadsheet rows). A row with text in an extra column only is one: it is kept, and
     # quarantined for having no values (normalise: HAS_VALUES).
-    blank = ~pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
+    written = pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
     numbered = frame.with_row_index("source_row", offset=first_row).with_columns(cell_errors)
-    kept = numbered.filter(~blank)
+    kept = numbered.filter(written)
     return TableRead(table, source, kept.select(
         pl.col("source_row").cast(pl.Int32), *(text(c) for c in spec.column_names), CELL_ERRORS,
     ), ignored)

@@ -213,6 +213,7 @@ def test_a_parquet_file_naming_a_column_twice_is_refused(tmp_path, gx_runner):
         _load(folder, tmp_path, gx_runner)
 
 
+@pytest.mark.slow
 def test_parquet_extra_list_struct_and_binary_columns_are_ignored(tmp_path, gx_runner):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -249,6 +250,7 @@ def _reasons(tmp_path) -> dict[tuple[str, int], tuple[list[str], list[str], dict
     return {(t, r): (codes, reasons, json.loads(record)) for t, r, codes, reasons, record in rows}
 
 
+@pytest.mark.slow
 def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx_runner):
     tables = base_extract()
     first = tables["complications"][0]
@@ -280,6 +282,7 @@ def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx
     assert result.tables["complications"].rows_accepted == 1
 
 
+@pytest.mark.slow
 def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
     tables["complications"].append(
@@ -292,6 +295,7 @@ def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, g
     assert _quarantine(tmp_path) == {("complications", 5): ["bad_code"]}
 
 
+@pytest.mark.slow
 def test_blank_rows_above_a_sheet_header_keep_the_spreadsheet_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
     tables["complications"].append(
@@ -304,6 +308,7 @@ def test_blank_rows_above_a_sheet_header_keep_the_spreadsheet_row_numbers(tmp_pa
     assert _quarantine(tmp_path) == {("complications", 5): ["bad_code"]}
 
 
+@pytest.mark.slow
 def test_a_row_with_values_only_in_extra_columns_is_counted_and_quarantined(tmp_path, gx_runner):
     extract = write_csv_extract(tmp_path / "x", base_extract())
     path = extract / "complications.csv"

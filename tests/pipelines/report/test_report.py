@@ -348,6 +348,7 @@ def test_figures_as_shown(value, unit, shown):
     assert fmt(value, unit) == shown
 
 
+@pytest.mark.slow
 def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_path, monkeypatch):
     monkeypatch.setenv("ITB_AUDIT_PSEUDONYM_KEY", "short")
     out = tmp_path / "pack.html"

@@ -37,7 +37,7 @@ from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kp
 from pipelines.figures.comparisons import EARLIER, compare, previous_period, year_earlier
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
 from pipelines.show.display import day_text
-from pipelines.load.pseudonym import resolve_key
+from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.figures.queries import run_query
 from pipelines.access.roles import (Forbidden, Role, display_patient_id, require_patient_rows,
                              sees_quarantine_contents, suppresses_small_numbers)
@@ -175,11 +175,20 @@ def _rows(name: str, stamp: tuple[int, int], filters: Filters, settings: Setting
 PATIENT_ID = "patient_id"  # the one patient id column of the marts (with "site")
 
 
+def pseudonym_key(settings: Settings) -> bytes | None:
+    """The deployment's pseudonym key, or None after saying in one line on the page why it
+    cannot be used (the command line exits 2 with the same line)."""
+    try:
+        return resolve_key(settings.pseudonym_key_file)
+    except KeyUnusable as e:
+        st.error(f"Pseudonymous patient ids cannot be shown: {e}.", icon=":material/key_off:")
+        return None
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def _pseudonymised(name: str, stamp: tuple[int, int], filters: Filters,
-                   settings: Settings) -> pd.DataFrame:
+                   settings: Settings, key: bytes) -> pd.DataFrame:
     rows = _rows(name, stamp, filters, settings).copy()
-    key = resolve_key(settings.pseudonym_key_file)
     rows[PATIENT_ID] = [display_patient_id(Role.GOVERNANCE, site, patient, key)
                         for site, patient in zip(rows["site"], rows[PATIENT_ID])]
     return rows
@@ -190,7 +199,9 @@ def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
     see them (else Forbidden), each patient shown by the id the role sees."""
     require_patient_rows(role)
     if role is Role.GOVERNANCE:
-        return _pseudonymised(name, _stamp(), filters, settings())
+        if (key := pseudonym_key(settings())) is None:
+            st.stop()
+        return _pseudonymised(name, _stamp(), filters, settings(), key)
     return _rows(name, _stamp(), filters, settings())
 
 

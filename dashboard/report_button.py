@@ -20,6 +20,8 @@ def report_downloads(role: Role) -> None:
     another role's pack)."""
     if role not in report_roles():
         return
+    if role is Role.GOVERNANCE and data.pseudonym_key(data.settings()) is None:
+        return  # its pack lists patients by pseudonym: the page already says why there is none
     filters = current()
     request = Request(data.db_path(), filters.start, filters.end, filters.site, filters.condition,
                       role, data.settings())

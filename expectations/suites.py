@@ -4,7 +4,9 @@ Two suites per table:
   <table>        row rules on the checked frame (pipelines/load/normalise.py): required values,
                  readable dates/numbers/booleans/codes, ranges, keys, NHS number, in-row date orders;
   <table>_cross  rules across tables on the frame joined in DuckDB by the views in
-                 queries/checks/: references, pumps, and the birth and death date rules.
+                 queries/checks/: references, pumps, and the birth and death date rules;
+plus, for implants, <table>_siblings: rules comparing a row with its sibling rows (pump
+overlap), run once the other two suites have said which rows are quarantined.
 Every expectation carries meta: `reason_code` (the quarantine reason), `column` (the column the
 reason names) and `message` (a template filled from the offending row's raw values).
 `expectations/README.md` lists every expectation (`python -m expectations.suites` writes it;
@@ -21,7 +23,9 @@ from great_expectations.expectations.row_conditions import Column as Col
 from pipelines.contract import (
     BOOLEAN_FALSE,
     BOOLEAN_TRUE,
+    CELL_ERRORS,
     DATE_ORDERS,
+    HAS_VALUES,
     MEASURE_RANGES,
     TABLES,
     Column,
@@ -114,7 +118,14 @@ def _range_text(c: Column) -> str:
 
 
 def row_suite(spec: Table) -> ExpectationSuite:
-    rules: list = []
+    rules: list = [
+        gxe.ExpectColumnValuesToBeInSet(
+            column=HAS_VALUES, value_set=[True],
+            meta=_meta("no_values", HAS_VALUES, "no values in any contract column")),
+        gxe.ExpectColumnValuesToBeNull(
+            column=CELL_ERRORS,
+            meta=_meta("error_cell", CELL_ERRORS, "spreadsheet error cells, not values: {value}")),
+    ]
     for c in spec.columns:
         rules += _value_rules(c)
     key = ", ".join(spec.key)
@@ -197,13 +208,22 @@ def cross_suite(spec: Table) -> ExpectationSuite:
                 meta=_meta("exceeds_reservoir", "fill_volume_ml",
                            "fill_volume_ml {value} is more than the pump's reservoir_ml")),
         ]
-    if spec.name == "implants":
-        rules.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+    return ExpectationSuite(name=f"{spec.name}_cross", expectations=rules)
+
+
+def sibling_suite(spec: Table) -> ExpectationSuite | None:
+    """Rules that compare a row with the table's other rows (queries/checks/siblings_<table>.sql),
+    judged only among the rows that passed every other rule: a quarantined row is not a pump.
+    (Duplicate keys are row rules: every row sharing a key is quarantined, bad or not.)"""
+    if spec.name != "implants":
+        return None
+    return ExpectationSuite(name=f"{spec.name}_siblings", expectations=[
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="implant_date__date", column_B="previous_pump_end", or_equal=True,
             ignore_row_if="either_value_is_missing",
             meta=_meta("pump_overlap", "implant_date",
-                       "implant_date {value} is before the patient's previous pump was explanted")))
-    return ExpectationSuite(name=f"{spec.name}_cross", expectations=rules)
+                       "implant_date {value} is before the patient's previous pump was explanted")),
+    ])
 
 
 def catalogue() -> str:
@@ -219,6 +239,7 @@ def catalogue() -> str:
     ]
     for spec in TABLES.values():
         suites = [row_suite(spec)] + ([cross_suite(spec)] if spec.event_date else [])
+        suites += [s for s in (sibling_suite(spec),) if s is not None]
         for suite in suites:
             for e in suite.expectations:
                 message = e.meta["message"].replace("|", "\\|")

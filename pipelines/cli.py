@@ -135,9 +135,10 @@ def report(
 
     Every figure with its interval and definition, the standards, the dashboard's charts, and
     the action lists the role may see. Exit code 2 when the pack cannot be made (bad
-    arguments, or no chromium for a PDF)."""
-    from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
+    arguments, no chromium for a PDF, or an unusable pseudonym key for a governance pack)."""
     from pipelines.access.roles import Role
+    from pipelines.load.pseudonym import KeyUnusable
+    from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     roles = [r.value for r in report_roles()]
@@ -150,7 +151,7 @@ def report(
     request = Request(db, start_date, end_date, site, condition, Role(role), settings)
     try:
         content = report_bytes(request, fmt)
-    except ChromiumMissing as e:
+    except (ChromiumMissing, KeyUnusable) as e:
         typer.echo(f"report not written: {e}", err=True)
         raise typer.Exit(2)
     except ValueError as e:  # a standard of the config that names no figure
@@ -171,12 +172,14 @@ def load(
 ) -> None:
     """Validate an extract and replace the site's data with it, all at once or not at all.
 
-    Exit code 2 when the extract is refused (nothing is changed)."""
+    Exit code 2 when the extract is refused, or the pseudonym key is unusable (nothing is
+    changed)."""
     import json
 
     from rich.console import Console
 
     from pipelines.config import load_settings
+    from pipelines.load.pseudonym import KeyUnusable
     from pipelines.load.read import LoadRefused
     from pipelines.load.snapshot import load_extract
 
@@ -189,7 +192,7 @@ def load(
         else:
             with err.status(f"Loading {extract} into site {site!r}: reading, validating, writing…"):
                 result = load_extract(extract, db, site=site, as_of=as_of_date, settings=settings)
-    except LoadRefused as refusal:
+    except (LoadRefused, KeyUnusable) as refusal:
         typer.echo(f"load refused: {refusal}", err=True)
         raise typer.Exit(2)
     if json_out:

@@ -247,3 +247,10 @@ DATE_ORDERS: tuple[tuple[str, str, str, bool], ...] = (
     ("implants", "implant_date", "explant_date", False),
     ("refills", "refill_date", "next_due_date", True),
 )
+
+# Columns the loader adds to every checked frame beside the contract's, for the row rules: a
+# workbook row's error cells in contract columns, as "event_date #DIV/0!, subtype #N/A" (null
+# when none; pipelines/load/read.py), and whether any contract column holds a value (a row
+# may hold text only in extra columns; pipelines/load/normalise.py).
+CELL_ERRORS = "cell_errors"
+HAS_VALUES = "has_values"

@@ -7,6 +7,8 @@ For each contract column `c` the checked frame has:
   c__date / c__num / c__bool   the typed value where it could be read, else null.
 NHS numbers are replaced by their keyed pseudonym before anything else sees them, with a
 c__valid flag for the Modulus 11 check; postcodes keep only their outward code.
+Two columns describe the row: HAS_VALUES (any contract column given) and the reader's
+CELL_ERRORS (a workbook's error cells).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import nhs_number
 import polars as pl
 
-from pipelines.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Table
+from pipelines.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, CELL_ERRORS, HAS_VALUES, Column, Table
 from pipelines.load.pseudonym import pseudonymise
 
 # The contract allows spaces in an NHS number and nothing else (the library also takes hyphens).
@@ -118,4 +120,5 @@ def normalise(protected: pl.DataFrame, spec: Table) -> pl.DataFrame:
             ]
         else:
             exprs += EXPRESSIONS[c.kind](c)
-    return protected.select(exprs)
+    given = pl.any_horizontal(_trimmed(c.name).is_not_null() for c in spec.columns)
+    return protected.select(*exprs, given.alias(HAS_VALUES), pl.col(CELL_ERRORS))

@@ -15,6 +15,14 @@ import secrets
 from pathlib import Path
 
 ENV_KEY = "ITB_AUDIT_PSEUDONYM_KEY"
+MIN_KEY_LENGTH = 16
+VALID_KEY = (f"a valid key is at least {MIN_KEY_LENGTH} characters; best, 64 random hex digits "
+             "(openssl rand -hex 32)")
+
+
+class KeyUnusable(Exception):
+    """The deployment's key cannot be used. str() is one line that says what a valid key is;
+    commands print it and exit 2, the dashboard shows it."""
 
 
 def default_key_file() -> Path:
@@ -23,25 +31,31 @@ def default_key_file() -> Path:
 
 
 def resolve_key(key_file: str | os.PathLike | None = None) -> bytes:
+    """The key; KeyUnusable when the one given is too short or cannot be read or made."""
     env = os.environ.get(ENV_KEY)
     if env:
-        if len(env) < 16:
-            raise ValueError(f"{ENV_KEY} is too short: use at least 16 characters (32 random bytes is best)")
+        if len(env) < MIN_KEY_LENGTH:
+            raise KeyUnusable(f"{ENV_KEY} is too short ({len(env)} characters): {VALID_KEY}")
         return env.encode()
     path = Path(key_file) if key_file else default_key_file()
-    if path.exists():
-        key = path.read_bytes().strip()
-        if len(key) < 16:
-            raise ValueError(f"pseudonym key file {path} is too short (at least 16 characters)")
+    try:
+        if path.exists():
+            key = path.read_bytes().strip()
+            if len(key) < MIN_KEY_LENGTH:
+                raise KeyUnusable(f"pseudonym key file {path} is too short "
+                                  f"({len(key)} characters): {VALID_KEY}")
+            return key
+        if key_file:
+            raise KeyUnusable(f"pseudonym key file {path} does not exist: {VALID_KEY}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
         return key
-    if key_file:
-        raise FileNotFoundError(f"pseudonym key file {path} does not exist")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+    except OSError as e:  # unreadable file, a folder, no permission to make the default
+        raise KeyUnusable(
+            f"pseudonym key file {path} cannot be used ({e.strerror or e}): {VALID_KEY}") from None
 
 
 def pseudonymise(values: list[str | None], key: bytes) -> list[str | None]:

@@ -7,16 +7,28 @@ an unreadable file) raise LoadRefused: the contract says such a load changes not
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import TABLE_ORDER, TABLES
+from pipelines.contract import CELL_ERRORS, TABLE_ORDER, TABLES
 
-# The first data row is row 2: row 1 is the header, as a spreadsheet shows it.
+# The first data row is row 2: row 1 is the header, as a spreadsheet shows it (rows above the
+# header that are blank push both down: the numbers stay those the clinic's editor shows).
 FIRST_DATA_ROW = 2
+# Excel's text for each error calamine (fastexcel's reader) reports, e.g. 'Error(Div0)'.
+EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!",
+                "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "GettingData": "#GETTING_DATA"}
+CALAMINE_ERROR = re.compile(r"Error\((\w+)\)")
+# Column types that are not cell values (Parquet): ignored when extra, refused in a contract column.
+NOT_VALUES = {pl.List: "lists", pl.Array: "lists", pl.Struct: "structs", pl.Binary: "binary data",
+              pl.Object: "objects"}
 # A workbook date cell (or a Parquet datetime) read as text carries a midnight time; in a date
 # column that is the date. In CSV text it is a bad value, as the contract says.
 MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
@@ -30,7 +42,7 @@ class LoadRefused(Exception):
 class TableRead:
     table: str
     source_file: str          # file name (and sheet, for a workbook) the rows came from
-    frame: pl.DataFrame       # contract columns as text, plus source_row; blank rows removed
+    frame: pl.DataFrame       # source_row, contract columns as text, CELL_ERRORS; no blank rows
     ignored_columns: list[str] = field(default_factory=list)
 
 
@@ -73,9 +85,13 @@ def parse_extract(files: ExtractFiles) -> Extract:
     if files.workbook is not None:
         tables = _read_workbook(files.path.name, files.workbook)
     else:
-        read = _read_csv if files.fmt == "csv" else _read_parquet
-        tables = {table: _conform(table, name, read(name, data), typed_cells=files.fmt == "parquet")
-                  for table, (name, data) in files.files.items()}
+        tables = {}
+        for table, (name, data) in files.files.items():
+            if files.fmt == "csv":
+                frame, first_row = _read_csv(name, data)
+                tables[table] = _conform(table, name, frame, first_row=first_row)
+            else:
+                tables[table] = _conform(table, name, _read_parquet(name, data), typed_cells=True)
     if all(t.frame.height == 0 for t in tables.values()):
         raise LoadRefused(f"{files.path.name}: the extract is empty (no data rows in any table)")
     return Extract(files.path, files.fmt, files.sha256, tables)
@@ -113,30 +129,68 @@ def _folder_files(folder: Path) -> ExtractFiles:
     return ExtractFiles(folder, fmt, digest.hexdigest(), files)
 
 
-def _read_csv(name: str, data: bytes) -> pl.DataFrame:
+def _refuse_repeated(source: str, names: list[str]) -> None:
+    """A header naming a column twice (exactly, or in another case) cannot be read: which copy
+    holds the values cannot be told. Readers check the names as the file holds them, before a
+    library renames a second copy (polars: x_duplicated_0, fastexcel: x_1). Blank header cells
+    are not names (their columns are ignored)."""
+    seen: set[str] = set()
+    for raw in names:
+        name = (raw or "").strip().lower()
+        if name in seen:
+            raise LoadRefused(f"{source}: column '{name}' appears more than once")
+        if name:
+            seen.add(name)
+
+
+def _read_csv(name: str, data: bytes) -> tuple[pl.DataFrame, int]:
+    """The table and the line number of its first data row: polars skips empty lines above the
+    header, which an editor still numbers."""
     if not data.strip():
         raise LoadRefused(f"{name}: the file is empty (no header row)")
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         raise LoadRefused(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02X} at offset {e.start}); save it as UTF-8")
+    body = text.lstrip("\r\n")
+    blank_lines = text[: len(text) - len(body)].count("\n")
+    _refuse_repeated(name, next(csv.reader(_lines(body)), []))
     try:
-        return pl.read_csv(data, infer_schema=False, quote_char='"', raise_if_empty=True)
+        frame = pl.read_csv(data, infer_schema=False, quote_char='"', raise_if_empty=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as e:
         first = str(e).strip().splitlines()[0]
         raise LoadRefused(f"{name}: cannot be parsed as a CSV table ({first})")
+    return frame, FIRST_DATA_ROW + blank_lines
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, one at a time (the header may span lines in quotes; copying a large
+    file into a StringIO to read its header costs more than parsing it)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def _read_parquet(name: str, data: bytes) -> pl.DataFrame:
+    """The file's columns as stored (typed); _conform turns only the contract's into text."""
+    import pyarrow.parquet as pq
+
     try:
-        frame = pl.read_parquet(data)
-    except Exception as e:  # polars raises several error types for a damaged file
-        raise LoadRefused(f"{name}: cannot be read as Parquet ({str(e).strip().splitlines()[0]})")
-    return frame.with_columns(_as_text(name, dtype) for name, dtype in frame.schema.items())
+        _refuse_repeated(name, pq.read_schema(io.BytesIO(data)).names)
+        return pl.read_parquet(data)
+    except LoadRefused:
+        raise
+    except Exception as e:  # pyarrow and polars raise several error types for a damaged file
+        first = str(e).strip().splitlines()[0]
+        raise LoadRefused(f"{name}: cannot be read as Parquet ({first})") from None
 
 
-def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+def _as_text(source: str, column: str, dtype: pl.DataType) -> pl.Expr:
     # Typed Parquet columns become the text a clinic would have written.
+    if (kind := NOT_VALUES.get(dtype.base_type())) is not None:
+        raise LoadRefused(f"{source}: column '{column}' holds {kind}, not text, numbers or dates")
     col = pl.col(column)
     if dtype == pl.Date:
         return col.dt.strftime("%Y-%m-%d")
@@ -162,24 +216,71 @@ def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
                 raise LoadRefused(f"{source}: required sheet '{table}' is missing from {name}")
             continue
         try:
-            frame = reader.load_sheet(sheet, dtypes="string").to_polars()
+            # Every row from the sheet's row 1 (no header row, no leading rows skipped), so that
+            # frame row i is spreadsheet row i + 1 however many blank rows precede the header.
+            batch, errors = reader.load_sheet(sheet, header_row=None, skip_rows=0,
+                                              dtypes="string").to_arrow_with_errors()
         except Exception as e:
-            raise LoadRefused(f"{source}: cannot be read as a table ({str(e).strip().splitlines()[0]})")
-        tables[table] = _conform(table, source, frame, typed_cells=True)
+            first = str(e).strip().splitlines()[0]
+            raise LoadRefused(f"{source}: cannot be read as a table ({first})") from None
+        cells = pl.from_arrow(batch)
+        tables[table] = _sheet_table(table, source, cells, errors.errors if errors else [])
     return tables
 
 
-def _conform(table: str, source: str, frame: pl.DataFrame, *, typed_cells: bool = False) -> TableRead:
-    """Match the contract's columns (case-insensitive, trimmed), keep them as text, number rows.
-    typed_cells: the file held typed values (workbook, Parquet), so a date column's midnight
-    datetimes are dates."""
+def _sheet_table(table: str, source: str, cells: pl.DataFrame, errors: list) -> TableRead:
+    """A sheet read without a header: its first non-blank row is the header. Error cells
+    (#DIV/0!, #N/A, ...) are read as null; they get their Excel text back, and the row's
+    contract columns that hold one are listed in CELL_ERRORS."""
+    texts: dict[tuple[int, int], str] = {}
+    for error in errors:  # only error cells fail to read as text
+        found = CALAMINE_ERROR.search(error.detail)
+        name = found and found.group(1)
+        texts[error.offset_position] = EXCEL_ERRORS.get(name, f"#{name or 'ERROR'}")
+    for j, column in enumerate(cells.columns):
+        at = sorted((i, text) for (i, c), text in texts.items() if c == j)
+        if at:
+            series = cells.get_column(column).clone()
+            cells = cells.with_columns(series.scatter([i for i, _ in at], [t for _, t in at]))
+    given = [_given(c, pl.String) for c in cells.columns]
+    filled = cells.select(pl.any_horizontal(given)).to_series() if given else pl.Series([False])
+    if not filled.any():  # no header: every required column is missing
+        return _conform(table, source, pl.DataFrame())
+    header_at = filled.arg_true()[0]
+    header = list(cells.row(header_at))
+    _refuse_repeated(source, header)
+    names = [h.strip() if h and h.strip() else f"__UNNAMED__{j}" for j, h in enumerate(header)]
+    data = cells.slice(header_at + 1).rename(dict(zip(cells.columns, names, strict=True)))
+    contract = TABLES[table].column_names
+    by_row: dict[int, list[str]] = {}
+    for (i, j), text in sorted(texts.items()):
+        if i > header_at and names[j].lower() in contract:
+            by_row.setdefault(i - header_at - 1, []).append(f"{names[j].lower()} {text}")
+    listed = [", ".join(by_row[i]) if i in by_row else None for i in range(data.height)]
+    cell_errors = pl.Series(CELL_ERRORS, listed, dtype=pl.String)
+    return _conform(table, source, data, first_row=header_at + 2, typed_cells=True,
+                    cell_errors=cell_errors)
+
+
+def _given(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Whether a cell holds anything: not null and, if text, not only spaces."""
+    value = pl.col(column)
+    if dtype == pl.String:
+        return value.is_not_null() & (value.str.strip_chars() != "")
+    return value.is_not_null()
+
+
+def _conform(table: str, source: str, frame: pl.DataFrame, *, first_row: int = FIRST_DATA_ROW,
+             typed_cells: bool = False, cell_errors: pl.Series | None = None) -> TableRead:
+    """Match the contract's columns (case-insensitive, trimmed), keep them as text, number rows
+    from first_row. Repeated names were refused by the reader. typed_cells: the file held typed
+    values (workbook, Parquet), so a date column's midnight datetimes are dates; other columns
+    are never cast (an extra Parquet column may hold lists)."""
     spec = TABLES[table]
     found: dict[str, str] = {}
     ignored: list[str] = []
     for raw in frame.columns:
         name = raw.strip().lower()
-        if name in found:
-            raise LoadRefused(f"{source}: column '{name}' appears more than once")
         if name in spec.column_names:
             found[name] = raw
         else:
@@ -187,19 +288,23 @@ def _conform(table: str, source: str, frame: pl.DataFrame, *, typed_cells: bool 
     for column in spec.required_columns:
         if column not in found:
             raise LoadRefused(f"{source}: required column '{column}' is missing")
+
     def text(c: str) -> pl.Expr:
         if c not in found:
             return pl.lit(None, pl.String).alias(c)
-        value = pl.col(found[c]).cast(pl.String)
+        value = _as_text(source, found[c], frame.schema[found[c]])
         if typed_cells and spec.column(c).kind == "date":
             value = value.str.replace(MIDNIGHT, "${1}")
         return value.alias(c)
 
-    frame = frame.with_row_index("source_row", offset=FIRST_DATA_ROW).select(
-        pl.col("source_row").cast(pl.Int32), *(text(c) for c in spec.column_names)
-    )
-    # A wholly empty line is not a record (CSV blank lines, trailing empty spreadsheet rows).
-    values = [pl.col(c) for c in spec.column_names if c in found]
-    blank = pl.all_horizontal(v.is_null() | (v.str.strip_chars() == "") for v in values)
-    kept = frame.filter(~blank)
-    return TableRead(table, source, kept, ignored)
+    if cell_errors is None:
+        cell_errors = pl.Series(CELL_ERRORS, [None] * frame.height, dtype=pl.String)
+    # A wholly empty line is not a record (CSV blank lines and rows of commas, trailing empty
+    # spreadsheet rows). A row with text in an extra column only is one: it is kept, and
+    # quarantined for having no values (normalise: HAS_VALUES).
+    written = pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
+    numbered = frame.with_row_index("source_row", offset=first_row).with_columns(cell_errors)
+    kept = numbered.filter(written)
+    return TableRead(table, source, kept.select(
+        pl.col("source_row").cast(pl.Int32), *(text(c) for c in spec.column_names), CELL_ERRORS,
+    ), ignored)

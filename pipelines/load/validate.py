@@ -2,7 +2,8 @@
 
 Tables are checked parents first (contract.TABLE_ORDER) so that a child row can see whether its
 parent was accepted: a quarantined parent takes its dependants with it. Cross-table frames are
-joined in DuckDB (queries/checks/) and validated by GX like the row frames.
+joined in DuckDB (queries/checks/) and validated by GX like the row frames. Rules comparing a
+row with its siblings (pump overlap) run last, among the rows that passed every other rule.
 
 GX runs each suite once with BOOLEAN_ONLY results (cheapest: pass or fail) and again, with
 COMPLETE results (counts and the offending source rows), only for the expectations that failed.
@@ -207,7 +208,7 @@ def validate_extract(
             protected = protect(extract.tables[table].frame, TABLES[table], key)
             prepared[table] = protected, normalise(protected, TABLES[table])
         runner = runner or starting.result()
-    from expectations.suites import AS_OF_COLUMN, cross_suite, row_suite
+    from expectations.suites import AS_OF_COLUMN, cross_suite, row_suite, sibling_suite
 
     gx_before = runner.seconds
     con = duckdb.connect()
@@ -220,6 +221,14 @@ def validate_extract(
         con.register("checked_rows", checked.to_arrow())
         if spec.event_date:
             found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
+        if (siblings := sibling_suite(spec)) is not None:
+            # A row quarantined for its own reasons is not compared with its siblings.
+            failed = list({row for o in found for row in o.unexpected_rows})
+            passed = ~pl.col("source_row").is_in(failed)
+            judged = checked.with_columns(passed.alias("passed_other_rules"))
+            con.register("checked_rows", judged.to_arrow())
+            sql = (CHECKS_DIR / f"siblings_{table}.sql").read_text()
+            found += runner.run(con.sql(sql).pl(), siblings)
         outcomes += found
         issues = _issues(found, protected, as_of)
         on_table(TableValidation(table, read.source_file, protected, checked, issues))

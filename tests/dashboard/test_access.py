@@ -332,3 +332,15 @@ def test_an_audit_pack_download_is_the_signed_in_roles_and_is_logged(app, sample
     events = access_log.read(load_settings().access.access_log)
     pack = events[(events["event"] == "download") & (events["role"] == "commissioner")]
     assert pack["detail"].astype(str).str.contains("audit pack").any()
+
+
+def test_an_unusable_key_is_one_line_on_governance_pages(app, sample_db, monkeypatch):
+    monkeypatch.setenv("ITB_AUDIT_PSEUDONYM_KEY", "short")
+    at = app(sample_db, role=Role.GOVERNANCE)
+    for page in ("refills", "overview"):
+        visit(at, page)
+        assert ("Pseudonymous patient ids cannot be shown: ITB_AUDIT_PSEUDONYM_KEY is too short "
+                "(5 characters): a valid key is at least 16 characters; best, 64 random hex digits "
+                "(openssl rand -hex 32).") in [e.value for e in at.error], page
+        assert not patient_ids(at), page
+    assert not [b for b in at.get("download_button") if b.key.startswith("report-")]  # no pack

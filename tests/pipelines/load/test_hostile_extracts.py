@@ -6,6 +6,7 @@ bytes, duplicate columns and impossible dates are in test_load_semantics / test_
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import signal
@@ -172,3 +173,151 @@ def test_killing_a_load_at_random_moments_never_damages_the_warehouse(tmp_path, 
         seen.add(snapshots[state])
         load_extract(old, db, as_of=AS_OF_DATE, runner=gx_runner)  # back to the old snapshot
     assert not list(tmp_path.glob(".w.duckdb.loading-*.wal"))
+
+
+# --- issue 11: headers, typed columns, error cells, row numbers, rows with values only in extras
+
+TWICE = "column 'refill_date' appears more than once"
+
+def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path, gx_runner):
+    extract = write_csv_extract(tmp_path / "x", base_extract())
+    text = (extract / "refills.csv").read_text()
+    header, rest = text.split("\n", 1)
+    # polars would rename the second copy refill_date_duplicated_0 and read on.
+    rest = rest.replace("\n", ",2020-08-02\n", 1)
+    (extract / "refills.csv").write_text(header + ",refill_date\n" + rest)
+    with pytest.raises(LoadRefused, match=rf"^refills\.csv: {TWICE}$"):
+        _load(extract, tmp_path, gx_runner)
+
+
+def test_a_sheet_header_naming_a_column_twice_is_refused(tmp_path, gx_runner):
+    book = _write_xlsx(tmp_path / "extract.xlsx", base_extract())
+    wb = openpyxl.load_workbook(book)
+    sheet = wb["refills"]
+    sheet.cell(1, sheet.max_column + 1, "refill_date")
+    wb.save(book)
+    with pytest.raises(LoadRefused, match=rf"^extract\.xlsx\[refills\]: {TWICE}$"):
+        _load(book, tmp_path, gx_runner)
+
+
+def test_a_parquet_file_naming_a_column_twice_is_refused(tmp_path, gx_runner):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = _write_parquet(tmp_path / "parquet", base_extract())
+    table = pq.read_table(folder / "refills.parquet")
+    table = table.append_column("refill_date", table.column("refill_date"))
+    pq.write_table(table, folder / "refills.parquet")
+    assert isinstance(table, pa.Table) and table.column_names.count("refill_date") == 2
+    with pytest.raises(LoadRefused, match=rf"^refills\.parquet: {TWICE}$"):
+        _load(folder, tmp_path, gx_runner)
+
+
+@pytest.mark.slow
+def test_parquet_extra_list_struct_and_binary_columns_are_ignored(tmp_path, gx_runner):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = _write_parquet(tmp_path / "parquet", base_extract())
+    table = pq.read_table(folder / "refills.parquet")
+    table = (table.append_column("tags", pa.array([["a", "b"]]))
+             .append_column("meta", pa.array([{"x": 1}]))
+             .append_column("blob", pa.array([b"\x00\xff"], pa.binary())))
+    pq.write_table(table, folder / "refills.parquet")
+    result = _load(folder, tmp_path, gx_runner)
+    assert result.tables["refills"].rows_accepted == 1
+    assert result.ignored_columns == {"refills": ["tags", "meta", "blob"]}
+
+
+def test_a_parquet_contract_column_of_lists_is_refused_naming_it(tmp_path, gx_runner):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = _write_parquet(tmp_path / "parquet", base_extract())
+    table = pq.read_table(folder / "refills.parquet")
+    at = table.column_names.index("fill_volume_ml")
+    table = table.set_column(at, "fill_volume_ml", pa.array([[20.0]]))
+    pq.write_table(table, folder / "refills.parquet")
+    lists = r"^refills\.parquet: column 'fill_volume_ml' holds lists, not text, numbers or dates$"
+    with pytest.raises(LoadRefused, match=lists):
+        _load(folder, tmp_path, gx_runner)
+
+
+def _reasons(tmp_path) -> dict[tuple[str, int], tuple[list[str], list[str], dict]]:
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        rows = con.execute("select table_name, source_row, reason_codes, reasons, record "
+                           "from audit.quarantine").fetchall()
+    return {(t, r): (codes, reasons, json.loads(record)) for t, r, codes, reasons, record in rows}
+
+
+@pytest.mark.slow
+def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx_runner):
+    tables = base_extract()
+    first = tables["complications"][0]
+    tables["complications"] += [{**first, "complication_id": f"C{n}"} for n in (2, 3, 4, 5)]
+    book = _write_xlsx(tmp_path / "extract.xlsx", tables)
+    wb = openpyxl.load_workbook(book)
+    sheet = wb["complications"]
+    columns = {c.value: c.column for c in sheet[1]}
+    # openpyxl stores these strings as error cells (t="e"), as Excel saves a failed formula.
+    sheet.cell(2, columns["description"], "#N/A")        # optional text
+    sheet.cell(3, columns["event_date"], "#DIV/0!")      # required date
+    sheet.cell(4, columns["required_surgery"], "#REF!")  # boolean
+    sheet.cell(5, columns["subtype"], "#NAME?")          # optional text
+    sheet.cell(5, columns["severity"], "#VALUE!")        # code
+    assert sheet.cell(3, columns["event_date"]).data_type == "e"
+    wb.save(book)
+    result = _load(book, tmp_path, gx_runner)
+    got = _reasons(tmp_path)
+    assert {k: set(v[0]) for k, v in got.items()} == {
+        ("complications", 2): {"error_cell"},
+        ("complications", 3): {"error_cell", "bad_date"},
+        ("complications", 4): {"error_cell", "bad_boolean"},
+        ("complications", 5): {"error_cell", "bad_code"},
+    }
+    assert "spreadsheet error cells, not values: description #N/A" in got[("complications", 2)][1]
+    assert ("spreadsheet error cells, not values: subtype #NAME?, severity #VALUE!"
+            in got[("complications", 5)][1])
+    assert got[("complications", 3)][2]["event_date"] == "#DIV/0!"
+    assert result.tables["complications"].rows_accepted == 1
+
+
+@pytest.mark.slow
+def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, gx_runner):
+    tables = base_extract()
+    tables["complications"].append(
+        {**tables["complications"][0], "complication_id": "C2", "category": "x"})
+    extract = write_csv_extract(tmp_path / "x", tables)
+    path = extract / "complications.csv"
+    path.write_bytes(b"\xef\xbb\xbf\r\n\n" + path.read_bytes())
+    _load(extract, tmp_path, gx_runner)
+    # Lines 1-2 blank, the header on line 3, the first record line 4, the bad one line 5.
+    assert _quarantine(tmp_path) == {("complications", 5): ["bad_code"]}
+
+
+@pytest.mark.slow
+def test_blank_rows_above_a_sheet_header_keep_the_spreadsheet_row_numbers(tmp_path, gx_runner):
+    tables = base_extract()
+    tables["complications"].append(
+        {**tables["complications"][0], "complication_id": "C2", "category": "x"})
+    book = _write_xlsx(tmp_path / "extract.xlsx", tables)
+    wb = openpyxl.load_workbook(book)
+    wb["complications"].insert_rows(1, 2)
+    wb.save(book)
+    _load(book, tmp_path, gx_runner)
+    assert _quarantine(tmp_path) == {("complications", 5): ["bad_code"]}
+
+
+@pytest.mark.slow
+def test_a_row_with_values_only_in_extra_columns_is_counted_and_quarantined(tmp_path, gx_runner):
+    extract = write_csv_extract(tmp_path / "x", base_extract())
+    path = extract / "complications.csv"
+    header, row = path.read_text().splitlines()
+    blank = "," * header.count(",")
+    # Row 3 has text only in the extra column; row 4 is commas only (not a record: skipped).
+    path.write_text(f"{header},note\n{row},\n{blank},see the paper notes\n{blank},\n")
+    result = _load(extract, tmp_path, gx_runner)
+    assert result.tables["complications"].rows_read == 2
+    assert result.tables["complications"].rows_quarantined == 1
+    codes, reasons, _ = _reasons(tmp_path)[("complications", 3)]
+    assert "no_values" in codes and "no values in any contract column" in reasons

@@ -212,6 +212,34 @@ CASES: list[tuple[str, Callable[[Tables], None], Expected]] = [
      extra("implants", implant_id="I2-second-pump", implant_date="2023-01-09", procedure="replacement",
            first_refill_due_date=""),
      {("implants", 1): {"pump_overlap"}}),
+    # A quarantined implant row is not a pump: the overlap rule compares only the rows that pass
+    # every other rule, so the patient's valid pump (2020-05-04, in situ) and its refill and
+    # complication stay accepted, and the bad row keeps its own reasons only.
+    ("bad-earlier-pump-reservoir",
+     extra("implants", implant_id="I0-bad-earlier-pump-reservoir", implant_date="2019-01-07",
+           reservoir_ml="30", first_refill_due_date=""),
+     {("implants", 1): {"out_of_range"}}),
+    ("bad-earlier-pump-date-order",
+     extra("implants", implant_id="I0-bad-earlier-pump-date-order", implant_date="2019-01-07",
+           first_refill_due_date="2019-01-07"),
+     {("implants", 1): {"date_order"}}),
+    ("bad-earlier-pump-no-explant-reason",
+     extra("implants", implant_id="I0-bad-earlier-pump-no-explant-reason",
+           implant_date="2019-01-07", first_refill_due_date="", explant_date="2021-01-04"),
+     {("implants", 1): {"missing_required"}}),
+    ("bad-earlier-pump-before-birth",
+     extra("implants", implant_id="I0-bad-earlier-pump-before-birth", implant_date="1979-01-08",
+           first_refill_due_date=""),
+     {("implants", 1): {"before_birth"}}),
+    ("bad-later-pump-keeps-its-own-reason",
+     extra("implants", implant_id="I2-bad-later-pump", implant_date="2023-01-09", reservoir_ml="30",
+           procedure="replacement", first_refill_due_date=""),
+     {("implants", 1): {"out_of_range"}}),
+    # A duplicate key still quarantines every row that shares it (and their dependants); neither
+    # row is a pump, so the later one is not also an overlap.
+    ("duplicate-implant", extra("implants", implant_date="2021-01-04", first_refill_due_date=""),
+     {("implants", 0): {"duplicate_key"}, ("implants", 1): {"duplicate_key"},
+      ("refills", 0): {"quarantined_parent"}, ("complications", 0): {"quarantined_parent"}}),
     # --- birth, death and as-of rules for events
     ("event-on-birth-day", setter("outcomes", assessment_date="1980-05-17"), ACCEPTED),
     ("event-before-birth", setter("outcomes", assessment_date="1980-05-16"), {("outcomes", 0): {"before_birth"}}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -332,3 +333,35 @@ def test_column_names_match_case_insensitively_and_extra_columns_are_reported(tm
     result = _load(extract, tmp_path / "w.duckdb", gx_runner)
     assert result.tables["patients"].rows_accepted == 1
     assert result.ignored_columns == {"patients": ["ward"]}
+
+
+# --- the pseudonym key ---------------------------------------------------------------------------
+
+VALID_KEY = ("a valid key is at least 16 characters; best, 64 random hex digits "
+             "(openssl rand -hex 32)")
+
+
+@pytest.mark.parametrize("case", ["short-variable", "short-file", "missing-file"])
+def test_cli_unusable_pseudonym_key_is_one_line_with_exit_code_2(tmp_path, loaded_db, case):
+    env = {k: v for k, v in os.environ.items() if k != "ITB_AUDIT_PSEUDONYM_KEY"}
+    config = tmp_path / "itb-audit.toml"
+    key_file = tmp_path / "pseudonym.key"
+    if case == "short-variable":
+        env["ITB_AUDIT_PSEUDONYM_KEY"] = "only-15-letters"
+        expected = f"ITB_AUDIT_PSEUDONYM_KEY is too short (15 characters): {VALID_KEY}"
+    elif case == "short-file":
+        key_file.write_text("short\n")
+        expected = f"pseudonym key file {key_file} is too short (5 characters): {VALID_KEY}"
+    else:
+        expected = f"pseudonym key file {key_file} does not exist: {VALID_KEY}"
+    config.write_text(f'[load]\npseudonym_key_file = "{key_file}"\n')
+    before = _sha(loaded_db)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "load",
+         str(write_csv_extract(tmp_path / "x", base_extract())),
+         "--db", str(loaded_db), "--as-of", AS_OF, "--config", str(config)],
+        capture_output=True, text=True, env=env,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"load refused: {expected}"]
+    assert _sha(loaded_db) == before

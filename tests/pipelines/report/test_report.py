@@ -402,18 +402,36 @@ def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, r
     assert list(frame["compared with"]) == (["1 Apr 2026 to 30 Jun 2026"] * len(keys)
                                             + ["1 Jul 2025 to 30 Sep 2025"] * len(keys))
 
-    def shown(a, b):
-        figures = compute_kpis(sample_db, a, b, settings=settings)
-        if role is Role.COMMISSIONER:
-            figures = suppress_kpis(figures, Disclosure.from_settings(settings))
-        return figures
+    def exact(a, b):
+        return compute_kpis(sample_db, a, b, settings=settings)
 
-    now = shown(start, end)
+    def shown(figures):
+        return (suppress_kpis(figures, Disclosure.from_settings(settings))
+                if role is Role.COMMISSIONER else figures)
+
+    now = exact(start, end)
     expected = [c.verdict for a, b, against in [(dt.date(2026, 4, 1), dt.date(2026, 6, 30),
                                                  "previous"),
                                                 (dt.date(2025, 7, 1), dt.date(2025, 9, 30),
                                                  "year_earlier")]
-                for c in compare(now, shown(a, b), keys, 92, (b - a).days + 1, against).values()]
+                for c in compare(now, exact(a, b), keys, 92, (b - a).days + 1, against,
+                                 (shown(now), shown(exact(a, b)))
+                                 if role is Role.COMMISSIONER else None).values()]
     assert list(frame["verdict"]) == expected
     if role is Role.COMMISSIONER:
         assert "not compared: a figure is suppressed" in expected
+
+
+def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("ITB_AUDIT_PSEUDONYM_KEY", "short")
+    out = tmp_path / "pack.html"
+    period = ("--db", str(sample_db), "--start", START, "--end", END, "--out", str(out))
+    result = cli("report", *period, "--role", "governance")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        "report not written: ITB_AUDIT_PSEUDONYM_KEY is too short (5 characters): a valid key "
+        "is at least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"]
+    assert not out.exists()
+    # A clinician's pack shows local ids and needs no key.
+    result = cli("report", *period, "--role", "clinician")
+    assert result.exit_code == 0, result.output

@@ -64,7 +64,10 @@ con.close()
 ANCHOR_KPIS = """
 import datetime as dt, json, sys, duckdb
 db, macros, params, *marts = sys.argv[1:]
-params = {k: dt.date.fromisoformat(v) if k in ("start", "end", "as_of") else v for k, v in json.loads(params).items()}
+DAYS = ("start", "end", "as_of", "period_starts", "period_ends")
+def day(v):
+    return [day(d) for d in v] if isinstance(v, list) else dt.date.fromisoformat(v)
+params = {k: day(v) if k in DAYS else v for k, v in json.loads(params).items()}
 con = duckdb.connect(db, read_only=True)
 con.execute(open(macros).read())
 for mart in marts:
@@ -122,8 +125,14 @@ def bare_kpi_process(db: Path) -> float:
     from pipelines.config import QUERIES_DIR
 
     scope, marts = kpi_scope()
-    params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in scope.params().items()}
-    return measure([sys.executable, "-c", ANCHOR_KPIS, str(db), str(QUERIES_DIR / "core" / "macros.sql"),
+    def text(v):
+        if isinstance(v, list):
+            return [text(d) for d in v]
+        return v.isoformat() if isinstance(v, dt.date) else v
+
+    params = {k: text(v) for k, v in scope.params().items()}
+    macros = QUERIES_DIR / "macros" / "shared.sql"
+    return measure([sys.executable, "-c", ANCHOR_KPIS, str(db), str(macros),
                     json.dumps(params), *(str(QUERIES_DIR / "marts" / f"{m}.sql") for m in marts)])["seconds"]
 
 

@@ -9,7 +9,7 @@ Four kinds of result, each computed the one way the rest of the project computes
 - `mart`: the patient-level rows behind them, `Scope.run` on queries/marts/<name>.sql;
 - `summary`: an aggregate of a mart's rows (one of pipelines.figures.breakdowns.AGGREGATES);
 - `monthly`: a section's figures for each month of the period, by the same mart and figure
-  function as `compute_kpis`, run for that month as its period.
+  function as `compute_kpis`, each mart run once for every month (a list of periods).
 
 Each takes the signed-in role and applies pipelines.access.roles below the pages, so that a page bug
 cannot show a role more than it may see: `mart` refuses a role that may not see patient rows
@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import replace
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from dashboard.filters import Filters
 from pipelines.config import Settings, load_settings
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
 from pipelines.figures.comparisons import EARLIER, compare, previous_period, year_earlier
-from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
+from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
 from pipelines.show.display import day_text
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.figures.queries import run_query
@@ -43,7 +42,6 @@ from pipelines.access.roles import (Forbidden, Role, display_patient_id, require
                              sees_quarantine_contents, suppresses_small_numbers)
 from pipelines.warehouse import connect_readonly
 
-MONTH_WORKERS = 4
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
 
 
@@ -218,13 +216,10 @@ def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> An
 @st.cache_data(show_spinner=False, max_entries=128)
 def _monthly(section: str, stamp: tuple[int, int], filters: Filters,
              settings: Settings) -> list[tuple[pd.Timestamp, dict[str, Any]]]:
-    def month(span: tuple[dt.date, dt.date]) -> tuple[pd.Timestamp, dict[str, Any]]:
-        scope = Scope(span[0], span[1], filters.site, settings, filters.condition)
-        return pd.Timestamp(span[0]), section_figures(con, scope, [section])[section]
-
-    # The months run at once: DuckDB works outside the GIL, and each query has its own cursor.
-    with connect_readonly(db_path()) as con, ThreadPoolExecutor(MONTH_WORKERS) as pool:
-        return list(pool.map(month, whole_months(filters.start, filters.end)))
+    scope = Scope(filters.start, filters.end, filters.site, settings, filters.condition)
+    with connect_readonly(db_path()) as con:
+        return [(pd.Timestamp(first), figures)
+                for first, figures in monthly_figures(con, scope, section)]
 
 
 def monthly(section: str, filters: Filters, role: Role) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -22,11 +22,13 @@ from pipelines.config import Settings, Standard, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
 from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
 from pipelines.figures.queries import run_query
-from pipelines.warehouse import connect_readonly
+from pipelines.warehouse import connect_readonly, sql_text
 
 DECIMALS = 6
 QUARTERS_AHEAD = 8
 PATIENT = ["site", "patient_id"]  # a patient is identified within a site
+PERIOD_START = "period_start"  # the column of a mart that takes a list of periods
+Periods = list[tuple[dt.date, dt.date]]  # (first day, last day) of each period
 ACTIVITY_COUNTS = (
     "referrals_received",
     "new_assessments_attended",
@@ -60,12 +62,17 @@ class Scope:
     def as_of(self) -> dt.date:
         return self.end
 
-    def params(self) -> dict[str, Any]:
+    def params(self, periods: Periods | None = None) -> dict[str, Any]:
+        """The marts' parameters; `periods` ((start, end) pairs) for the marts that take a list
+        of periods, by default this scope's one period."""
         s = self.settings
+        periods = periods or [(self.start, self.end)]
         return {
             "start": self.start,
             "end": self.end,
             "as_of": self.as_of,
+            "period_starts": [first for first, _ in periods],
+            "period_ends": [last for _, last in periods],
             "site": self.site,
             "condition": self.condition,
             "wait_target_days": s.wait_target_days,
@@ -80,9 +87,24 @@ class Scope:
         }
 
     def run(self, con: duckdb.DuckDBPyConnection, mart: str) -> pl.DataFrame:
-        """The rows of queries/marts/<mart>.sql for this scope (or of a MART_VARIANTS name)."""
+        """The rows of queries/marts/<mart>.sql for this scope (or of a MART_VARIANTS name),
+        without the period column of a mart that takes a list of periods (here it is always this
+        scope's)."""
         name, variant = MART_VARIANTS.get(mart, (mart, {}))
-        return pl.from_arrow(run_query(con, f"marts/{name}", **{**self.params(), **variant}))
+        rows = pl.from_arrow(run_query(con, f"marts/{name}", **{**self.params(), **variant}))
+        return rows.drop(PERIOD_START, strict=False)
+
+    def run_periods(self, con: duckdb.DuckDBPyConnection, mart: str,
+                    periods: Periods) -> dict[dt.date, pl.DataFrame]:
+        """The rows of a mart that takes a list of periods, run once for all of `periods`, split
+        by period (the key: its first day): each period's rows are the rows `run` gives for a
+        scope of that period."""
+        if "$period_starts" not in sql_text(f"marts/{mart}"):
+            raise ValueError(f"mart {mart!r} does not take a list of periods")
+        rows = pl.from_arrow(run_query(con, f"marts/{mart}", **self.params(periods)))
+        split = rows.partition_by(PERIOD_START, as_dict=True, include_key=False)
+        empty = rows.clear().drop(PERIOD_START)
+        return {first: split.get((first,), empty) for first, _ in periods}
 
 
 def compute_kpis(
@@ -154,6 +176,27 @@ def section_figures(
     with ThreadPoolExecutor(len(marts)) as pool:
         rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts)))
     return {name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope) for name in sections}
+
+
+def monthly_figures(
+    con: duckdb.DuckDBPyConnection, scope: Scope, section: str
+) -> list[tuple[dt.date, dict[str, Any]]]:
+    """(first day, figures) of a section for each calendar month wholly inside the scope's
+    period (whole_months): for each month the figures section_figures gives for a scope of that
+    month, unrounded. Each of the section's marts runs once, for every month at once, so a
+    10-year series costs a handful of queries, not a thousand."""
+    months = whole_months(scope.start, scope.end)
+    if not months:
+        return []
+    marts = SECTIONS[section].marts
+    with ThreadPoolExecutor(len(marts)) as pool:
+        runs = pool.map(lambda mart: scope.run_periods(con, mart, months), marts)
+        rows = dict(zip(marts, runs, strict=True))
+    return [
+        (first, SECTIONS[section].figures(*(rows[m][first] for m in marts),
+                                          replace(scope, start=first, end=last)))
+        for first, last in months
+    ]
 
 
 # --- sections: each takes the rows of its marts and returns its figures --------------------

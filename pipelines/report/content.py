@@ -29,7 +29,7 @@ from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures.disclosure import Disclosure, suppress_kpis
 from pipelines.figures.comparisons import compare, previous_period, year_earlier
-from pipelines.figures.kpis import Scope, compute_kpis, flatten, section_figures, whole_months
+from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures, section_figures
 from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
 from pipelines.show.display import (
@@ -135,10 +135,8 @@ class _Builder:
     def monthly(self, section: str) -> pd.DataFrame:
         """The section's figures for each calendar month wholly inside the period, each computed
         as the headline is for a period of that month (as the dashboard's monthly charts)."""
-        rows = [{"month": pd.Timestamp(first),
-                 **flatten(section_figures(self.con, replace(self.scope, start=first, end=last),
-                                           [section])[section])}
-                for first, last in whole_months(self.scope.start, self.scope.end)]
+        rows = [{"month": pd.Timestamp(first), **flatten(figures)}
+                for first, figures in monthly_figures(self.con, self.scope, section)]
         return pd.DataFrame(rows)
 
     def text(self, template: str) -> str:

@@ -4,6 +4,11 @@
 -- rule is written once here and the marts call it by name. Macros cannot see prepared
 -- parameters, so the marts pass $site, $as_of and the settings in as arguments.
 
+-- DuckDB runs an as-of join as a nested loop when it expects the probe side to be small, and it
+-- expects a list of periods (unnest) to be one row: for active_pumps' pumps x periods that loop
+-- took 20x longer than the as-of join. This cursor always uses the as-of join.
+set asof_loop_join_threshold = 0;
+
 -- A row is in scope: it belongs to the selected site, and its patient's primary_condition is the
 -- selected condition. A NULL selection means every site (or every condition). Every mart filters
 -- its rows through this macro, so the site and condition filters are written once.
@@ -15,9 +20,20 @@ create or replace temp macro in_scope(row_site, row_patient_id, selected_site, s
         select site, patient_id from core.patients where primary_condition = selected_condition
     ));
 
--- "In the period": start <= d <= end, both inclusive. A missing date is never in the period.
+-- "In the period": start <= d <= end, both inclusive. A missing date is never in the period
+-- (NULL, which a filter or join treats as false; coalesce it where the flag is a column). A plain
+-- range, so that joining rows to a list of periods (below) is a range join, not a loop.
 create or replace temp macro in_period(d, period_start, period_end) as
-    coalesce(d between period_start and period_end, false);
+    d between period_start and period_end;
+
+-- The periods a mart computes for: period i runs from period_starts[i] to period_ends[i], both
+-- inclusive, and its as_of is its last day. The figures of one period pass one of each; a
+-- monthly series passes every month, so each mart runs once for the whole series (the rows of
+-- each period are exactly the rows of that period run alone).
+create or replace temp macro periods(period_starts, period_ends) as table
+    select
+        unnest(period_starts::date[]) as period_start,
+        unnest(period_ends::date[]) as period_end;
 
 -- The patient is alive at as_of: no date of death, or death after as_of.
 create or replace temp macro alive_at(date_of_death, as_of) as

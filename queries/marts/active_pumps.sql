@@ -1,8 +1,10 @@
 -- Active pumps at as_of: refill due dates and battery forecast (docs/figures.md §4 and §5).
 --
--- Grain: one row per active pump at as_of: implant_date <= as_of, no explant_date or
--- explant_date > as_of, and the patient alive at as_of.
--- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
+-- Grain: one row per period and pump active at its as_of (the period's last day):
+-- implant_date <= as_of, no explant_date or explant_date > as_of, and the patient alive at as_of.
+-- Parameters: $period_starts, $period_ends (the periods: see the periods macro in
+--             queries/macros/shared.sql), $site (NULL = all sites), $condition
+--             (primary_condition; NULL = all),
 --             $alarm_volume_ml, $max_refill_interval_days, and the settings' battery months:
 --             $battery_model_keys, $battery_model_months, $default_battery_months (see the
 --             battery_months macro in queries/macros/shared.sql).
@@ -19,6 +21,8 @@
 
 with pumps as (
     select
+        p.period_start,
+        p.period_end as as_of,
         i.site,
         i.implant_id,
         i.patient_id,
@@ -30,34 +34,41 @@ with pumps as (
             i.pump_model, $battery_model_keys, $battery_model_months, $default_battery_months
         ) as battery_months
     from implants_in_scope($site, $condition) as i
-    where i.implant_date <= $as_of
-      and (i.explant_date is null or i.explant_date > $as_of)
-      and alive_at(i.date_of_death, $as_of)
+    join periods($period_starts, $period_ends) as p
+      on i.implant_date <= p.period_end
+     and (i.explant_date is null or i.explant_date > p.period_end)
+     and alive_at(i.date_of_death, p.period_end)
 ),
 
-refills_to_as_of as (
-    select site, implant_id, refill_id, refill_date, next_refill_due_date, reported_eri_date
-    from refills_in_scope($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
-    where refill_date <= $as_of
-),
-
--- Per implant, from its latest refill (refill_date, then refill_id): the due date it set; and
--- the latest reported ERI date (arg_max skips the refills without one; arg_max_null does not).
-latest_refill as (
+-- Per implant and refill day, from that day's last refill (by refill_id): the due date it set;
+-- and the latest reported ERI date up to that day (arg_max skips the refills without one,
+-- arg_max_null does not; the window carries the latest one forward over days without one).
+-- The refill in force at as_of is the last refill day <= as_of: an as-of join finds it for
+-- each pump and period without sorting the history once per period.
+refill_days as (
     select
-        site,
-        implant_id,
-        max(refill_date) as latest_refill_date,
-        arg_max_null(next_refill_due_date, (refill_date, refill_id)) as next_refill_due_date,
-        arg_max(reported_eri_date, (refill_date, refill_id)) as reported_eri_date
-    from refills_to_as_of
-    group by site, implant_id
+        *,
+        last_value(day_reported_eri_date ignore nulls) over (
+            partition by site, implant_id order by refill_date
+            rows between unbounded preceding and current row
+        ) as reported_eri_date
+    from (
+        select
+            site,
+            implant_id,
+            refill_date,
+            arg_max_null(next_refill_due_date, refill_id) as next_refill_due_date,
+            arg_max(reported_eri_date, refill_id) as day_reported_eri_date
+        from refills_in_scope($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
+        where refill_date <= list_max($period_ends::date[])
+        group by site, implant_id, refill_date
+    )
 ),
 
 forecast as (
     select
         p.*,
-        r.latest_refill_date,
+        r.refill_date as latest_refill_date,
         -- a refill always sets a next due date, so a NULL here means the pump has no refill yet
         coalesce(r.next_refill_due_date, p.first_refill_due_date) as current_due_date,
         p.battery_months > 0 as has_battery,
@@ -67,15 +78,16 @@ forecast as (
             then coalesce(r.reported_eri_date, (p.implant_date + to_months(p.battery_months))::date)
         end as forecast_eri_date
     from pumps as p
-    left join latest_refill as r on r.site = p.site and r.implant_id = p.implant_id
+    asof left join refill_days as r
+      on r.site = p.site and r.implant_id = p.implant_id and p.as_of >= r.refill_date
 ),
 
 final as (
     select
         *,
-        coalesce(current_due_date < $as_of, false) as overdue_now,
-        case when overdue_now then $as_of - current_due_date end as days_overdue,
-        forecast_eri_date - $as_of as days_to_eri,
+        coalesce(current_due_date < as_of, false) as overdue_now,
+        case when overdue_now then as_of - current_due_date end as days_overdue,
+        forecast_eri_date - as_of as days_to_eri,
         coalesce(days_to_eri <= 0, false) as eri_overdue,
         coalesce(days_to_eri between 1 and 182, false) as eri_within_182_days,
         coalesce(days_to_eri between 1 and 365, false) as eri_within_365_days,
@@ -83,5 +95,5 @@ final as (
     from forecast
 )
 
-select * from final
-order by site, patient_id, implant_id
+select * exclude (as_of) from final
+order by period_start, site, patient_id, implant_id

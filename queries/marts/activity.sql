@@ -1,9 +1,10 @@
 -- Activity in the period, for commissioners (docs/figures.md §6).
 --
--- Grain: one row per record counted by an activity figure; `figure` names the figure, so a
--- figure is count(*) over its rows (an attended new assessment is a row of both
--- new_assessments_attended and appointments_attended).
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+-- Grain: one row per period and record counted by an activity figure in that period; `figure`
+-- names the figure, so a figure is count(*) over its rows (an attended new assessment is a row
+-- of both new_assessments_attended and appointments_attended).
+-- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
+--             queries/macros/shared.sql), $site (NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 --   referrals_received        referrals received, whatever their triage outcome
 --   new_assessments_attended  attended appointments of type new_assessment
@@ -14,52 +15,60 @@
 --                             every appointment type, for dna_rate = dna / (attended + dna);
 --                             cancelled appointments are in neither
 
-with referrals as (
-    select 'referrals_received' as figure, site, referral_id as record_id, patient_id,
-           received_date as activity_date
-    from core.referrals
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(received_date, $start, $end)
+with periods as (
+    select * from periods($period_starts, $period_ends)
+),
+
+referrals as (
+    select p.period_start, 'referrals_received' as figure, r.site, r.referral_id as record_id,
+           r.patient_id, r.received_date as activity_date
+    from core.referrals as r
+    join periods as p on in_period(r.received_date, p.period_start, p.period_end)
+    where in_scope(r.site, r.patient_id, $site, $condition)
 ),
 
 appointments as (
-    select site, appointment_id, patient_id, appointment_date, type, status
-    from core.appointments
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(appointment_date, $start, $end)
+    select p.period_start, a.site, a.appointment_id, a.patient_id, a.appointment_date, a.type,
+           a.status
+    from core.appointments as a
+    join periods as p on in_period(a.appointment_date, p.period_start, p.period_end)
+    where in_scope(a.site, a.patient_id, $site, $condition)
 ),
 
 appointment_figures as (
-    select 'new_assessments_attended' as figure, site, appointment_id, patient_id, appointment_date
+    select period_start, 'new_assessments_attended' as figure, site, appointment_id, patient_id,
+           appointment_date
     from appointments
     where type = 'new_assessment' and status = 'attended'
     union all
-    select 'appointments_' || status, site, appointment_id, patient_id, appointment_date
+    select period_start, 'appointments_' || status, site, appointment_id, patient_id,
+           appointment_date
     from appointments
     where status in ('attended', 'dna')
 ),
 
 trials as (
-    select 'trials' as figure, site, trial_id, patient_id, trial_date
-    from core.trials
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(trial_date, $start, $end)
+    select p.period_start, 'trials' as figure, t.site, t.trial_id, t.patient_id, t.trial_date
+    from core.trials as t
+    join periods as p on in_period(t.trial_date, p.period_start, p.period_end)
+    where in_scope(t.site, t.patient_id, $site, $condition)
 ),
 
 implants as (
     select
-        case procedure when 'new_implant' then 'new_implants' else 'replacements' end as figure,
-        site, implant_id, patient_id, implant_date
-    from core.implants
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(implant_date, $start, $end)
+        p.period_start,
+        case i.procedure when 'new_implant' then 'new_implants' else 'replacements' end as figure,
+        i.site, i.implant_id, i.patient_id, i.implant_date
+    from core.implants as i
+    join periods as p on in_period(i.implant_date, p.period_start, p.period_end)
+    where in_scope(i.site, i.patient_id, $site, $condition)
 ),
 
 refills as (
-    select 'refills' as figure, site, refill_id, patient_id, refill_date
-    from core.refills
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(refill_date, $start, $end)
+    select p.period_start, 'refills' as figure, r.site, r.refill_id, r.patient_id, r.refill_date
+    from core.refills as r
+    join periods as p on in_period(r.refill_date, p.period_start, p.period_end)
+    where in_scope(r.site, r.patient_id, $site, $condition)
 ),
 
 final as (
@@ -71,4 +80,4 @@ final as (
 )
 
 select * from final
-order by figure, site, activity_date, record_id
+order by period_start, figure, site, activity_date, record_id

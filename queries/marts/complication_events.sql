@@ -1,7 +1,8 @@
 -- Complications: events in the period (docs/figures.md §3).
 --
--- Grain: one row per complication whose event_date is in the period.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+-- Grain: one row per period and complication whose event_date is in that period.
+-- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
+--             queries/macros/shared.sql), $site (NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 -- counted: the patient had a pump in situ on event_date (any of the patient's implants with
 --          implant_date <= event_date <= explant_date, or no explant). Events that are not
@@ -9,19 +10,21 @@
 
 with events as (
     select
-        site,
-        complication_id,
-        patient_id,
-        implant_id,
-        event_date,
-        category,
-        subtype,
-        related_to,
-        severity,
-        required_surgery
-    from core.complications
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(event_date, $start, $end)
+        p.period_start,
+        c.site,
+        c.complication_id,
+        c.patient_id,
+        c.implant_id,
+        c.event_date,
+        c.category,
+        c.subtype,
+        c.related_to,
+        c.severity,
+        c.required_surgery
+    from core.complications as c
+    join periods($period_starts, $period_ends) as p
+      on in_period(c.event_date, p.period_start, p.period_end)
+    where in_scope(c.site, c.patient_id, $site, $condition)
 ),
 
 final as (
@@ -39,4 +42,4 @@ final as (
 )
 
 select * from final
-order by site, event_date, complication_id
+order by period_start, site, event_date, complication_id

@@ -1,8 +1,9 @@
 -- Complications: pump exposure in the period (docs/figures.md §3).
 --
--- Grain: one row per implant with exposure in the period (exposure_days > 0). The patients in
--- this mart are the period's implanted patients; sum(exposure_days) / 365.25 is pump_years.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+-- Grain: one row per period and implant with exposure in that period (exposure_days > 0). The
+-- patients of a period are its implanted patients; sum(exposure_days) / 365.25 is pump_years.
+-- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
+--             queries/macros/shared.sql), $site (NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 -- entry = max(implant_date, start); exit = the earliest of explant_date, the patient's
 -- date_of_death and end + 1 day; exposure_days = exit - entry. So a pump explanted on the
@@ -17,11 +18,13 @@ with implants as (
 
 exposure as (
     select
-        *,
-        greatest(implant_date, $start) as entry_date,
+        p.period_start,
+        i.*,
+        greatest(i.implant_date, p.period_start) as entry_date,
         -- least() skips NULLs: a missing explant or death date does not end exposure
-        least(explant_date, date_of_death, $end + 1) as exit_date
-    from implants
+        least(i.explant_date, i.date_of_death, p.period_end + 1) as exit_date
+    from implants as i
+    cross join periods($period_starts, $period_ends) as p
 ),
 
 final as (
@@ -31,4 +34,4 @@ final as (
 )
 
 select * from final
-order by site, patient_id, implant_date, implant_id
+order by period_start, site, patient_id, implant_date, implant_id

@@ -1,10 +1,13 @@
 -- Refill adherence and safety flags (docs/figures.md §4).
 --
--- Grain: one row per refill dated in the period.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+-- Grain: one row per period and refill dated in that period.
+-- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
+--             queries/macros/shared.sql), $site (NULL = all sites),
 --             $condition (primary_condition; NULL = all), $alarm_volume_ml,
 --             $max_refill_interval_days, $residual_discrepancy_ml.
--- due_date and alarm_date come from refill_chain() (queries/macros/shared.sql).
+-- due_date and alarm_date come from refill_chain() (queries/macros/shared.sql), run once from the
+-- first period's start to the last one's end: a refill's due date depends only on the refills
+-- before it, so a refill has the same due date in every period it falls in.
 --   adherence              'on_time' (refill_date <= due_date), 'late', or 'no_due_date'
 --   days_late              refill_date - due_date, for late refills
 --   booked_after_alarm     next_due_date is after this refill's computed alarm date
@@ -14,12 +17,18 @@
 --                          to a few decimals and 3.1 - 1.1 must be 2.0, not 2.0000000000000004)
 
 with refills as (
-    select *
-    from refill_chain($site, $condition, $alarm_volume_ml, $max_refill_interval_days, $start, $end)
+    select p.period_start, r.*
+    from refill_chain(
+        $site, $condition, $alarm_volume_ml, $max_refill_interval_days,
+        list_min($period_starts::date[]), list_max($period_ends::date[])
+    ) as r
+    join periods($period_starts, $period_ends) as p
+      on in_period(r.refill_date, p.period_start, p.period_end)
 ),
 
 final as (
     select
+        period_start,
         site,
         refill_id,
         patient_id,
@@ -48,4 +57,4 @@ final as (
 )
 
 select * from final
-order by site, refill_date, refill_id
+order by period_start, site, refill_date, refill_id

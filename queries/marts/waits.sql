@@ -1,8 +1,10 @@
 -- Waits: referral received to first attended new assessment (docs/figures.md §1).
 --
--- Grain: one row per referral in scope that is seen in the period or open at as_of.
--- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
---             $condition (primary_condition; NULL = all), $wait_target_days.
+-- Grain: one row per period and referral in scope that is seen in the period or open at its
+-- as_of (the period's last day).
+-- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
+--             queries/macros/shared.sql), $site (NULL = all sites), $condition
+--             (primary_condition; NULL = all), $wait_target_days.
 -- In scope: triage_outcome not 'declined' or 'redirected' (pending and accepted count).
 -- Clock start: received_date. Clock stop: the earliest attended new_assessment appointment of
 -- the referral dated on or after received_date (a DNA does not stop the clock; an appointment
@@ -34,6 +36,7 @@ clock_stops as (
 
 clocks as (
     select
+        p.period_start,
         r.site,
         r.referral_id,
         r.patient_id,
@@ -42,24 +45,26 @@ clocks as (
         r.received_date as clock_start,
         s.clock_stop,
         s.clock_stop - r.received_date as wait_days,
-        in_period(s.clock_stop, $start, $end) as seen,
-        r.received_date <= $as_of
-            and (s.clock_stop is null or s.clock_stop > $as_of)
-            and alive_at(p.date_of_death, $as_of) as is_open
+        coalesce(in_period(s.clock_stop, p.period_start, p.period_end), false) as seen,
+        r.received_date <= p.period_end
+            and (s.clock_stop is null or s.clock_stop > p.period_end)
+            and alive_at(pt.date_of_death, p.period_end) as is_open,
+        p.period_end as as_of
     from referrals as r
-    join core.patients as p on p.site = r.site and p.patient_id = r.patient_id
+    join core.patients as pt on pt.site = r.site and pt.patient_id = r.patient_id
     left join clock_stops as s on s.site = r.site and s.referral_id = r.referral_id
+    cross join periods($period_starts, $period_ends) as p
 ),
 
 final as (
     select
         *,
         seen and wait_days <= $wait_target_days as within_target,
-        case when is_open then $as_of - clock_start end as days_waiting,
+        case when is_open then as_of - clock_start end as days_waiting,
         is_open and days_waiting > $wait_target_days as over_target
     from clocks
     where seen or is_open
 )
 
-select * from final
-order by site, clock_start, referral_id
+select * exclude (as_of) from final
+order by period_start, site, clock_start, referral_id

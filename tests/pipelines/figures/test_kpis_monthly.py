@@ -1,0 +1,150 @@
+"""Monthly series: each mart runs once for every month of the series (a list of periods), and
+each month's figures equal the figures of a period of that month alone, on edge days and on the
+sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipelines.config import Settings
+from pipelines.figures import queries
+from pipelines.figures.kpis import (
+    SECTIONS,
+    Scope,
+    compute_kpis,
+    monthly_figures,
+    rounded,
+    section_figures,
+    whole_months,
+)
+from pipelines.warehouse import connect_readonly
+from tests.fixtures.kpi_fixtures import Warehouse
+
+D = dt.date.fromisoformat
+# The sections drawn by month (Overview sparklines, p-charts), and battery, whose mart is shared.
+SERIES = ("waits", "refills", "activity", "complications", "battery")
+SETTINGS = Settings(battery_months={"test six": 6})
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    """Records on the first and last days of months, so that a row in the wrong month shows."""
+    w = Warehouse(tmp_path_factory.mktemp("monthly") / "w.duckdb")
+    # Waits: seen on a month's last day, on the next month's first day; one open across months;
+    # one whose patient dies on 2024-02-29 (open at January's end, not at February's).
+    w.add("referrals", referral_id="R1", patient_id="P1", received_date="2023-12-20")
+    w.add("appointments", appointment_id="A1", referral_id="R1", patient_id="P1",
+          appointment_date="2024-01-31")
+    w.add("referrals", referral_id="R2", patient_id="P2", received_date="2024-01-31")
+    w.add("appointments", appointment_id="A2", referral_id="R2", patient_id="P2",
+          appointment_date="2024-03-01", status="dna")
+    w.add("appointments", appointment_id="A3", referral_id="R2", patient_id="P2",
+          appointment_date="2024-04-01")
+    w.add("patients", patient_id="P3", date_of_death="2024-02-29")
+    w.add("referrals", referral_id="R3", patient_id="P3", received_date="2023-11-01")
+    # Pumps: one explanted on 2024-03-01 (exposure ends then), one implanted on 2024-02-29 with
+    # a 6-month battery (ERI 2024-08-29 falls due inside the series), one with a reported ERI
+    # from a refill on 2024-03-31.
+    w.add("implants", implant_id="I1", patient_id="P1", implant_date="2022-05-01",
+          explant_date="2024-03-01", explant_reason="battery_end_of_life",
+          first_refill_due_date="2022-08-01")
+    w.add("implants", implant_id="I2", patient_id="P2", implant_date="2024-02-29",
+          pump_model="Test Six", first_refill_due_date="2024-03-31")
+    w.add("implants", implant_id="I3", patient_id="P4", implant_date="2023-06-01",
+          first_refill_due_date="2023-09-01")
+    # Refills: two on one day (the later refill_id sets the due date), one on a month's last day.
+    w.add("refills", refill_id="F1", implant_id="I1", patient_id="P1", refill_date="2024-01-31",
+          next_due_date="2024-02-15")
+    w.add("refills", refill_id="F2", implant_id="I3", patient_id="P4", refill_date="2024-02-01",
+          next_due_date="2024-02-20")
+    w.add("refills", refill_id="F3", implant_id="I3", patient_id="P4", refill_date="2024-02-01",
+          next_due_date="2024-05-01")
+    w.add("refills", refill_id="F4", implant_id="I3", patient_id="P4", refill_date="2024-03-31",
+          next_due_date="2024-04-30", reported_eri_date="2024-06-30")
+    w.add("refills", refill_id="F5", implant_id="I2", patient_id="P2", refill_date="2024-04-01")
+    # Complications: one on an explant day (counted), one the day after (outside exposure).
+    w.add("complications", complication_id="C1", patient_id="P1", implant_id="I1",
+          event_date="2024-03-01", category="infection")
+    w.add("complications", complication_id="C2", patient_id="P1", event_date="2024-03-02")
+    w.add("trials", trial_id="T1", patient_id="P4", trial_date="2024-01-01")
+    # Another site, and another condition.
+    w.add("patients", site="south", patient_id="S1", primary_condition="cerebral_palsy")
+    w.add("referrals", site="south", referral_id="R1", patient_id="S1", received_date="2024-02-01")
+    yield w
+    w.close()
+
+
+def assert_series_equals_each_month(con, scope: Scope, sections=SERIES) -> int:
+    months = whole_months(scope.start, scope.end)
+    for section in sections:
+        series = monthly_figures(con, scope, section)
+        assert [first for first, _ in series] == [first for first, _ in months]
+        for (first, last), (_, figures) in zip(months, series, strict=True):
+            month = Scope(first, last, scope.site, scope.settings, scope.condition)
+            alone = section_figures(con, month, [section])[section]
+            assert rounded(figures) == rounded(alone), (section, first)
+    return len(months)
+
+
+def test_each_month_of_the_series_is_that_month_alone(wh):
+    scope = Scope(D("2023-12-15"), D("2024-09-30"), None, SETTINGS)
+    assert assert_series_equals_each_month(wh.con, scope) == 9  # January to September 2024
+    series = dict(monthly_figures(wh.con, scope, "waits"))
+    assert series[D("2024-01-01")]["seen"] == 1 and series[D("2024-01-01")]["open"] == 2
+    assert series[D("2024-02-01")]["open"] == 2  # R2, south's R1; R3's patient died 2024-02-29
+    refills = dict(monthly_figures(wh.con, scope, "refills"))
+    assert refills[D("2024-02-01")]["overdue_now"] == 1  # I1: F1's due date 2024-02-15
+    assert refills[D("2024-03-01")]["overdue_now"] == 0  # I1 explanted; I3 due 2024-04-30
+    battery = dict(monthly_figures(wh.con, scope, "battery"))
+    assert battery[D("2024-03-01")]["active_pumps"] == 2
+    assert battery[D("2024-07-01")]["overdue"] == 1  # I3's reported ERI 2024-06-30
+    assert battery[D("2024-08-01")]["overdue"] == 2  # and I2's 6-month battery, 2024-08-29
+
+
+def test_the_series_equals_compute_kpis_for_each_month(wh):
+    scope = Scope(D("2024-01-01"), D("2024-04-30"), None, SETTINGS)
+    for section in SERIES:
+        for first, figures in monthly_figures(wh.con, scope, section):
+            last = whole_months(first, scope.end)[0][1]
+            assert rounded(figures) == compute_kpis(wh.con, first, last, settings=SETTINGS)[section]
+
+
+def test_the_series_by_site_and_condition(wh):
+    for site, condition in (("south", None), ("main", None), (None, "cerebral_palsy")):
+        scope = Scope(D("2024-01-01"), D("2024-04-30"), site, SETTINGS, condition)
+        assert_series_equals_each_month(wh.con, scope)
+
+
+def test_each_mart_runs_once_for_the_whole_series(wh, monkeypatch):
+    ran = []
+    real = queries.run_query
+
+    def counting(con, name, **params):
+        ran.append(name)
+        return real(con, name, **params)
+
+    monkeypatch.setattr("pipelines.figures.kpis.run_query", counting)
+    scope = Scope(D("2014-01-01"), D("2024-12-31"), None, SETTINGS)  # 132 months
+    for section in ("waits", "refills", "activity", "complications"):
+        ran.clear()
+        assert len(monthly_figures(wh.con, scope, section)) == 132
+        assert sorted(ran) == sorted(f"marts/{m}" for m in SECTIONS[section].marts)
+
+
+def test_a_mart_without_a_list_of_periods_is_refused(wh):
+    scope = Scope(D("2024-01-01"), D("2024-04-30"), None, SETTINGS)
+    with pytest.raises(ValueError, match="trials"):
+        monthly_figures(wh.con, scope, "trials")
+
+
+def test_no_whole_month_no_series(wh):
+    assert monthly_figures(wh.con, Scope(D("2024-01-02"), D("2024-01-31"), None, SETTINGS),
+                           "waits") == []
+
+
+def test_every_month_of_the_sample(sample_db):
+    with connect_readonly(sample_db) as con:
+        scope = Scope(D("2016-01-01"), D("2026-10-31"), None, Settings())
+        assert assert_series_equals_each_month(con, scope) == 130

@@ -9,6 +9,9 @@ plus, for implants, <table>_siblings: rules comparing a row with its sibling row
 overlap), run once the other two suites have said which rows are quarantined.
 Every expectation carries meta: `reason_code` (the quarantine reason), `column` (the column the
 reason names) and `message` (a template filled from the offending row's raw values).
+Warning suites (<table>_warnings) count rows a person should check but that are kept: they run
+after the load has written its rows, on the rows of a mart (so that "open" means what the
+figures mean by it), and quarantine nothing.
 `expectations/README.md` lists every expectation (`python -m expectations.suites` writes it;
 tests/expectations/test_catalogue.py keeps it true).
 """
@@ -226,6 +229,22 @@ def sibling_suite(spec: Table) -> ExpectationSuite | None:
     ])
 
 
+WARNINGS = "_warnings"  # the suffix of a warning suite's name (queries/load_history reads it)
+STALE_DEFAULT = 365  # the catalogue's stale_referral_days: the setting's default
+
+
+def warning_suites(stale_referral_days: int = STALE_DEFAULT) -> list[ExpectationSuite]:
+    """Counted, never quarantined: referrals still open at the as-of date (queries/marts/waits.sql
+    at as_of, one row each) whose wait is longer than stale_referral_days are "to validate"."""
+    return [ExpectationSuite(name=f"referrals{WARNINGS}", expectations=[
+        gxe.ExpectColumnValuesToBeBetween(
+            column="days_waiting", max_value=stale_referral_days,
+            meta=_meta("open_to_validate", "received_date",
+                       f"referral open {{value}} days at the as-of date, longer than "
+                       f"{stale_referral_days}: to validate (the row is kept)")),
+    ])]
+
+
 def catalogue() -> str:
     """Every expectation of every suite as a Markdown table (expectations/README.md)."""
     lines = [
@@ -245,6 +264,21 @@ def catalogue() -> str:
                 message = e.meta["message"].replace("|", "\\|")
                 lines.append(f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
                              f"{e.meta['reason_code']} | {message} |")
+    lines += [
+        "",
+        "## Warnings: counted, nothing quarantined",
+        "",
+        "Run after the rows are written, on the rows of a mart at the as-of date (the referrals",
+        "open at as_of, as the waits figures count them); the numbers are the setting's default",
+        f"(stale_referral_days = {STALE_DEFAULT}). `{{value}}` is the days the referral has been open.",
+        "",
+        "| suite | expectation | column | reason code | message |",
+        "|---|---|---|---|---|",
+    ]
+    for suite in warning_suites():
+        for e in suite.expectations:
+            lines.append(f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
+                         f"{e.meta['reason_code']} | {e.meta['message']} |")
     return "\n".join(lines) + "\n"
 
 

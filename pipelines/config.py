@@ -62,9 +62,13 @@ class Settings:
     refill_standard: float = 0.95
     # the service's own standards ([standards.NAME] in the config), after the four defaults
     extra_standards: tuple[Standard, ...] = ()
+    # an open referral older than this (days at as_of) is flagged "to validate"
+    stale_referral_days: int = 365
     default_battery_months: int = 84
     # model_key(model name) -> nominal months to ERI; 0 = no battery
     battery_months: dict[str, int] = field(default_factory=dict)
+    # battery_end_of_life explants a pump model needs before its observed service life forecasts
+    min_battery_explants: int = 20
     pseudonym_key_file: str | None = None
     disclosure_max_suppressed: int = 7
     disclosure_rounding_base: int = 5
@@ -172,10 +176,14 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         wait_standard=float(kpis.get("wait_standard", defaults.wait_standard)),
         refill_standard=float(kpis.get("refill_standard", defaults.refill_standard)),
         extra_standards=_extra_standards(data.get("standards", {})),
+        stale_referral_days=int(kpis.get("stale_referral_days", defaults.stale_referral_days)),
         default_battery_months=int(battery.get("default_months", defaults.default_battery_months)),
         battery_months={
             model_key(str(k)): int(v) for k, v in battery.get("models", {}).items()
         },
+        min_battery_explants=int(
+            battery.get("min_battery_explants", defaults.min_battery_explants)
+        ),
         pseudonym_key_file=data.get("load", {}).get("pseudonym_key_file"),
         disclosure_max_suppressed=int(
             data.get("disclosure", {}).get("max_suppressed", defaults.disclosure_max_suppressed)

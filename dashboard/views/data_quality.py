@@ -39,11 +39,20 @@ threshold = st.number_input(
 )
 flagged = expectations.assign(below_threshold=expectations["pass_rate"] * 100 < threshold)
 st.caption(f"{int(flagged['below_threshold'].sum())} of {len(flagged)} expectations below "
-           f"{threshold:g}%.")
+           f"{threshold:g}%. A failed row of a `quarantine` expectation was quarantined; a "
+           "`warning` expectation only counts rows for the service to check (they are kept and "
+           "counted in every figure).")
+for warning in flagged[(flagged["on_failure"] == "warning")
+                       & (flagged["rows_failed"] > 0)].itertuples():
+    st.warning(f"Site {warning.site}: {warning.rows_failed} of {warning.rows_checked} "
+               f"{warning.table_name.removesuffix('_warnings')} to validate ({warning.reason_code}"
+               "): see the list on Referrals & waits. Nothing was quarantined.",
+               icon=":material/rule:")
 widgets.table(
     flagged.sort_values(["below_threshold", "pass_rate"], ascending=[False, True])[
-        ["site", "table_name", "column_name", "reason_code", "rows_checked", "rows_passed",
-         "rows_failed", "pass_rate", "below_threshold", "description", "expectation"]],
+        ["site", "table_name", "column_name", "reason_code", "on_failure", "rows_checked",
+         "rows_passed", "rows_failed", "pass_rate", "below_threshold", "description",
+         "expectation"]],
     "expectation results", note_key="quality.expectations", as_text=("pass_rate",),
 )
 

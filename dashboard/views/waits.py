@@ -58,12 +58,14 @@ else:
 st.subheader(f"Open waiting list at {day_text(filters.as_of)}")
 if widgets.patient_level(role, "the waiting list"):
     waits = data.mart("waits", filters, role)
-    open_list = (waits[waits["is_open"].fillna(False).astype(bool)]
+    open_rows = (waits[waits["is_open"].fillna(False).astype(bool)]
                  .sort_values("days_waiting", ascending=False)
-                 [["site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
-                   "days_waiting", "over_target"]]
                  .assign(source=lambda r: r["source"].map(label)))
-    if open_list.empty:
+    stale = open_rows["to_validate"].fillna(False).astype(bool)
+    columns = ["site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
+               "days_waiting", "over_target"]
+    open_list = open_rows.loc[~stale, columns]
+    if open_rows.empty:
         st.success("No referral is waiting.", icon=":material/check_circle:")
     longest = max([settings.wait_target_days, *open_list["days_waiting"].astype(int)])
     widgets.table(open_list, "open waiting list", note_key="waits.open_list", column_config={
@@ -71,6 +73,18 @@ if widgets.patient_level(role, "the waiting list"):
         "days_waiting": st.column_config.ProgressColumn("days waiting", format="%d", min_value=0,
                                                         max_value=longest),
     })
+    if stale.any():
+        st.markdown(f"**To validate: open longer than {settings.stale_referral_days} days "
+                    f"({int(stale.sum())})**")
+        st.caption("Referrals with no first appointment after more than "
+                   f"{settings.stale_referral_days} days are often closed in reality but not in "
+                   "the extract: check each with the service. They still count in the open and "
+                   "open-over-target figures above (the figures' definition is unchanged), and "
+                   "the Data quality page counts them.")
+        widgets.table(open_rows.loc[stale, columns], "referrals to validate", column_config={
+            "clock_start": st.column_config.DateColumn("received", format="D MMM YYYY"),
+            "days_waiting": st.column_config.NumberColumn("days open", format="%d"),
+        })
 
 st.subheader("Did not attend")
 activity = data.monthly("activity", filters, role)

@@ -76,6 +76,7 @@ class Scope:
             "site": self.site,
             "condition": self.condition,
             "wait_target_days": s.wait_target_days,
+            "stale_referral_days": s.stale_referral_days,
             "alarm_volume_ml": s.alarm_volume_ml,
             "max_refill_interval_days": s.max_refill_interval_days,
             "residual_discrepancy_ml": s.residual_discrepancy_ml,

@@ -26,5 +26,11 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Ta
     a parameter it names but is not given is an error.
     """
     with con.cursor() as cur:
-        cur.execute(sql_text(MACROS))
-        return run_sql(cur, name, **params).to_arrow_table()
+        return run_on(cur, name, **params)
+
+
+def run_on(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Table:
+    """Run queries/<name>.sql on this very connection (run_query's work without a cursor of its
+    own): for a load, whose rows are visible only inside its transaction."""
+    con.execute(sql_text(MACROS))
+    return run_sql(con, name, **params).to_arrow_table()

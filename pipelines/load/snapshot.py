@@ -26,7 +26,13 @@ from pipelines.config import PROJECT_ROOT, QUERIES_DIR, Settings, load_settings
 from pipelines.contract import TABLE_ORDER, TABLES, Table
 from pipelines.load.read import LoadRefused, open_extract, parse_extract
 from pipelines.load.pseudonym import resolve_key
-from pipelines.load.validate import ExpectationOutcome, GxRunner, TableValidation, validate_extract
+from pipelines.load.validate import (
+    ExpectationOutcome,
+    GxRunner,
+    TableValidation,
+    validate_extract,
+    warning_outcomes,
+)
 from pipelines.warehouse import connect_readonly, run_sql, swap_write
 
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
@@ -38,6 +44,9 @@ RULE_SOURCES = (
     *(PROJECT_ROOT / "pipelines" / "load" / f for f in ("read.py", "normalise.py", "validate.py")),
     PROJECT_ROOT / "expectations" / "suites.py",
     *sorted((QUERIES_DIR / "checks").glob("*.sql")),
+    # the warning suites run the waits mart
+    QUERIES_DIR / "marts" / "waits.sql",
+    QUERIES_DIR / "macros" / "shared.sql",
 )
 
 
@@ -190,12 +199,16 @@ class SnapshotWriter:
         started_at: dt.datetime,
         fingerprint: str,
         before_commit: Callable[[], None] | None = None,
+        warnings: Callable[[duckdb.DuckDBPyConnection], list[ExpectationOutcome]] | None = None,
     ) -> LoadResult:
-        """Wait for the tables' writes, record the load and commit it."""
+        """Wait for the tables' writes, run the warning suites on the rows written (`warnings`),
+        record the load and commit it."""
         self._thread.shutdown(wait=True)
         for write in self._writes:
             write.result()  # the first failure, if any, abandons the load
         con, site, load_id = self.con, self.site, self.load_id
+        if warnings:
+            outcomes = [*outcomes, *warnings(con)]
         for table in TABLE_ORDER:
             if table not in self.counts:  # not in the extract: the site no longer has such rows
                 con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
@@ -224,13 +237,15 @@ class SnapshotWriter:
                           reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id)
 
 
-def fingerprint_of(extract_sha256: str, as_of: dt.date, key: bytes) -> str:
+def fingerprint_of(extract_sha256: str, as_of: dt.date, key: bytes,
+                   stale_referral_days: int = Settings.stale_referral_days) -> str:
     """Everything that decides a load's outcome: the files' bytes, the as-of date, the
-    pseudonymisation key (through a keyed digest, never the key) and the validation rules."""
+    pseudonymisation key (through a keyed digest, never the key), the validation rules and the
+    warning suites' setting."""
     digest = hashlib.sha256()
     for source in RULE_SOURCES:
         digest.update(source.read_bytes())
-    digest.update(f"{extract_sha256}|{as_of.isoformat()}|".encode())
+    digest.update(f"{extract_sha256}|{as_of.isoformat()}|{stale_referral_days}|".encode())
     digest.update(hmac.new(key, b"itb-audit load fingerprint", hashlib.sha256).digest())
     return digest.hexdigest()
 
@@ -300,7 +315,7 @@ def load_extract(
     files = open_extract(extract_path)
     timings["read"] = time.perf_counter() - t0  # the files' bytes; parsing is added below
     key = resolve_key(settings.pseudonym_key_file)
-    fingerprint = fingerprint_of(files.sha256, as_of, key)
+    fingerprint = fingerprint_of(files.sha256, as_of, key, settings.stale_referral_days)
     if _unchanged_snapshot(Path(db_path), site, fingerprint):
         t1 = time.perf_counter()
         try:
@@ -324,6 +339,7 @@ def load_extract(
             as_of=as_of, source_path=Path(extract_path), source_format=extract.fmt,
             ignored_columns=extract.ignored_columns, outcomes=validation.outcomes, started_at=started,
             fingerprint=fingerprint, before_commit=before_commit,
+            warnings=lambda con: warning_outcomes(con, site, as_of, settings, validation.runner),
         )
     # The tables are written while validation runs: "write" is what is left after it.
     timings["validate"] = t3 - t2

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipelines.config import QUERIES_DIR
+from pipelines.config import QUERIES_DIR, Settings
 from pipelines.contract import TABLE_ORDER, TABLES
 from pipelines.load.read import Extract
 from pipelines.load.normalise import normalise, protect
@@ -66,6 +66,7 @@ class Validation:
 
     outcomes: list[ExpectationOutcome]
     gx_seconds: float  # time spent in GX, for benchmarks
+    runner: GxRunner  # for the warning suites, once the rows are written
 
 
 class GxRunner:
@@ -237,7 +238,25 @@ def validate_extract(
         for view in AFTER_TABLE.get(table, ()):
             _run_sql_file(con, f"{view}.sql")
     con.close()
-    return Validation(outcomes, runner.seconds - gx_before)
+    return Validation(outcomes, runner.seconds - gx_before, runner)
+
+
+def warning_outcomes(con: duckdb.DuckDBPyConnection, site: str, as_of: dt.date,
+                     settings: Settings, runner: GxRunner) -> list[ExpectationOutcome]:
+    """The warning suites over the site's rows as written (in the load's transaction, on `con`):
+    the referrals open at as_of, from the waits mart itself, so that "open" is the figures'
+    own definition. Their outcomes are recorded; no row is quarantined."""
+    from expectations.suites import warning_suites
+    from pipelines.figures.kpis import Scope
+    from pipelines.figures.queries import run_on
+
+    waits = pl.from_arrow(run_on(con, "marts/waits", **Scope(as_of, as_of, site, settings).params()))
+    rows = con.execute("select referral_id, source_row from core.referrals where site = ?",
+                       [site]).pl()
+    open_now = (waits.filter(pl.col("is_open")).select("referral_id", "days_waiting")
+                .join(rows, on="referral_id", how="left"))
+    return [o for suite in warning_suites(settings.stale_referral_days)
+            for o in runner.run(open_now, suite)]
 
 
 def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame, as_of: dt.date) -> dict[int, list[Issue]]:

@@ -302,7 +302,8 @@ NOTES: dict[str, str] = {
     "the first 12 months.",
     "waits.by_source": "Referrals seen in the period by referral source: the same figures as "
     "the headline, per source.",
-    "waits.open_list": "Referrals open at the as-of date (the period's end), longest wait first.",
+    "waits.open_list": "Referrals open at the as-of date (the period's end), longest wait first. "
+                       "Those open longer than stale_referral_days are listed apart, to validate.",
     "waits.dna": "Appointments of every type with status dna, per calendar month wholly inside "
     "the period; the headline DNA rate is dna ÷ (attended + dna) over the whole period.",
     "trials.by_condition": "Trial response rate of patients first trialled in the period, by "

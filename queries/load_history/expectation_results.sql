@@ -1,7 +1,8 @@
 -- Grain: one row per expectation of each site's current load.
 -- Parameters: $site (NULL = every site). Meaning: each expectation's denominator (rows checked)
 -- and numerator (rows that passed), so the Data quality page can hold a pass rate against any
--- threshold without re-running the validation.
+-- threshold without re-running the validation. on_failure: 'quarantine' (the failing rows were
+-- quarantined) or 'warning' (a warning suite, name ending '_warnings': counted, rows kept).
 with current_loads as (
     select * from current_loads($site)
 ),
@@ -14,6 +15,8 @@ final as (
         r.reason_code,
         r.description,
         r.expectation,
+        case when r.suite like '%\_warnings' escape '\' then 'warning' else 'quarantine' end
+            as on_failure,
         r.element_count as rows_checked,
         r.element_count - r.unexpected_count as rows_passed,
         r.unexpected_count as rows_failed,

@@ -4,7 +4,7 @@
 -- as_of (the period's last day).
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
 --             queries/macros/shared.sql), $site (NULL = all sites), $condition
---             (primary_condition; NULL = all), $wait_target_days.
+--             (primary_condition; NULL = all), $wait_target_days, $stale_referral_days.
 -- In scope: triage_outcome not 'declined' or 'redirected' (pending and accepted count).
 -- Clock start: received_date. Clock stop: the earliest attended new_assessment appointment of
 -- the referral dated on or after received_date (a DNA does not stop the clock; an appointment
@@ -13,6 +13,9 @@
 --   within_target   seen and wait_days <= $wait_target_days
 --   is_open         received by as_of, no clock stop on or before as_of, patient alive at as_of
 --   over_target     open and as_of - received_date > $wait_target_days
+--   to_validate     open and as_of - received_date > $stale_referral_days: so long open that
+--                   the referral is likely closed in reality but not in the extract. A flag
+--                   for the service to check; it stays in open and open_over_target.
 -- The referral's source comes alongside, for waits by referral source.
 
 with referrals as (
@@ -61,7 +64,8 @@ final as (
         *,
         seen and wait_days <= $wait_target_days as within_target,
         case when is_open then as_of - clock_start end as days_waiting,
-        is_open and days_waiting > $wait_target_days as over_target
+        is_open and days_waiting > $wait_target_days as over_target,
+        is_open and days_waiting > $stale_referral_days as to_validate
     from clocks
     where seen or is_open
 )

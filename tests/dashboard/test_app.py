@@ -202,3 +202,18 @@ def test_dashboard_process_does_not_import_great_expectations(sample_db, account
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == "False"
+
+
+def test_referrals_open_too_long_are_listed_apart_to_validate(app, sample_db, tmp_path,
+                                                             monkeypatch):
+    config = tmp_path / "itb-audit.toml"
+    config.write_text("[kpis]\nstale_referral_days = 5\n")  # the sample's open: 9 and 3 days
+    monkeypatch.setenv("ITB_AUDIT_CONFIG", str(config))
+    at = app(sample_db, "waits")
+    assert not at.exception, [e.value for e in at.exception]
+    waits = compute_kpis(sample_db, dt.date(2025, 11, 2), dt.date(2026, 11, 1))["waits"]
+    open_list, to_validate = (t.value for t in at.dataframe if "days_waiting" in t.value.columns)
+    # every open referral is in one list or the other, and only the old ones are apart
+    assert len(open_list) + len(to_validate) == waits["open"] and len(to_validate) > 0
+    assert list(to_validate["days_waiting"]) == [9] and list(open_list["days_waiting"]) == [3]
+    assert any("To validate: open longer than 5 days (1)" in m.value for m in at.markdown)

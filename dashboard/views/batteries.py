@@ -7,6 +7,7 @@ from dashboard import data, widgets
 from pipelines.figures import breakdowns
 from pipelines.show import charts
 from pipelines.figures.survival import kaplan_meier
+from pipelines.show.definitions import NOMINAL_FORECAST, OBSERVED_FORECAST
 
 filters, role = widgets.page("Pump batteries")
 kpis = data.kpis(filters, role)
@@ -25,21 +26,35 @@ with left:
     if widgets.drawable(forecast, "quarter's forecast", "No quarter to forecast."):
         widgets.chart(
             charts.bars(quarters, {"Pumps": forecast}, text=True,
-                        title="Forecast battery replacements by quarter (next 2 years)",
-                        x_title="Quarter (calendar)", y_title="Pumps reaching ERI"),
+                        title=NOMINAL_FORECAST, x_title="Quarter (calendar)",
+                        y_title="Pumps reaching ERI"),
             "battery.by_quarter",
         )
 with right:
-    if widgets.patient_level(role, "the service-life curves (their risk sets are small)"):
-        life = breakdowns.battery_life(data.mart("implant_survival", filters, role))
-        if life.empty:
-            st.info("No implant of a model with a battery up to the as-of date.")
-        else:
-            curves = kaplan_meier(life["days"], life["event"].astype(int),
-                                  groups=life["pump_model"])
-            widgets.chart(charts.kaplan_meier(curves, title="Observed service life by pump model",
-                                              y_title="Not yet replaced for battery end of life"),
-                          "battery.service_life")
+    if widgets.patient_level(role, "the forecast from the observed service life (its risk sets "
+                                   "are small)"):
+        settings = data.settings()
+        forecast = breakdowns.observed_life_forecast(
+            data.mart("implant_survival", filters, role), data.mart("active_pumps", filters, role),
+            filters.as_of, settings.min_battery_explants)
+        st.caption(breakdowns.forecast_coverage(forecast, settings.min_battery_explants))
+        frame = forecast.by_quarter
+        if frame["pumps"].sum():
+            widgets.chart(charts.expected_bars(frame["quarter"], frame["expected"], frame["low"],
+                                               frame["high"], title=OBSERVED_FORECAST,
+                                               x_title="Quarter (calendar)",
+                                               y_title="Replacements expected"),
+                          "battery.observed_forecast")
+
+if widgets.patient_level(role, "the service-life curves (their risk sets are small)"):
+    life = breakdowns.battery_life(data.mart("implant_survival", filters, role))
+    if life.empty:
+        st.info("No implant of a model with a battery up to the as-of date.")
+    else:
+        curves = kaplan_meier(life["days"], life["event"].astype(int), groups=life["pump_model"])
+        widgets.chart(charts.kaplan_meier(curves, title="Observed service life by pump model",
+                                          y_title="Not yet replaced for battery end of life"),
+                      "battery.service_life")
 
 if widgets.patient_level(role, "the pumps due for a battery replacement"):
     pumps = data.mart("active_pumps", filters, role)

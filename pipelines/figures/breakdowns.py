@@ -10,6 +10,7 @@ suppressed counts, as pipelines.figures.disclosure does for the headline figures
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +19,16 @@ import polars as pl
 from scipy.stats import chi2, t
 
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_section
-from pipelines.figures.kpis import outcomes_figures, waits_figures
+from pipelines.figures.kpis import outcomes_figures, quarters_after, waits_figures
 from pipelines.figures.spc import SpcSummary, p_chart, summarise
 from pipelines.contract import MEASURES
-from pipelines.figures.survival import MedianSurvival, median_survival
+from pipelines.figures.survival import (
+    MedianSurvival,
+    expected_count,
+    kaplan_meier,
+    median_survival,
+    window_probabilities,
+)
 
 # Age bands at the first implant (years, lower bound inclusive).
 AGE_BANDS = ((0, "Under 18"), (18, "18–39"), (40, "40–64"), (65, "65 and over"))
@@ -235,6 +242,82 @@ def service_life_by_model(implant_survival: pd.DataFrame,
                if len(life) else [])
     return median_table(medians, d).rename(columns={"group": "pump_model",
                                                     "events": "battery_explants"})
+
+
+def model_group(name: str) -> str:
+    """The one grouping of pump model names for the observed-life forecast: case and spacing
+    ignored ("SynchroMed  II" = "synchromed ii"). The project's model normalisation goes here."""
+    return " ".join(str(name).split()).casefold()
+
+
+@dataclass(frozen=True)
+class LifeForecast:
+    by_quarter: pd.DataFrame  # quarter, expected, low, high, pumps, beyond_follow_up
+    models: pd.DataFrame      # model, battery_explants, active_pumps, forecast (bool)
+
+
+def observed_life_forecast(implant_survival: pd.DataFrame, active_pumps: pd.DataFrame,
+                           as_of: dt.date, min_explants: int) -> LifeForecast:
+    """Battery replacements expected per quarter for the 8 quarters after as_of's, from each
+    pump model's observed service life (the Kaplan–Meier curve of battery_life), for the models
+    with at least `min_explants` battery_end_of_life explants: each active pump of age a at
+    as_of reaches battery end of life in a quarter with the curve's conditional probability
+    (survival.window_probabilities); the quarter's count is their Poisson-binomial sum with a
+    95% prediction interval (survival.expected_count). Pumps of the other models are left out
+    (models says which); a pump that would outlive its model's follow-up within a quarter is
+    left out of that quarter (beyond_follow_up)."""
+    life = battery_life(implant_survival).assign(
+        model=lambda r: r["pump_model"].map(model_group))
+    pumps = active_pumps[active_pumps["has_battery"].fillna(False).astype(bool)].assign(
+        model=lambda r: r["pump_model"].map(model_group))
+    explants = life.groupby("model")["event"].sum().astype(int)
+    actives = pumps.groupby("model").size()
+    names = pd.concat([life, pumps]).groupby("model")["pump_model"].agg(
+        lambda v: v.value_counts().index[0])  # the model's most common spelling
+    models = pd.DataFrame({"battery_explants": explants, "active_pumps": actives}).fillna(0)
+    models = models.astype(int).assign(forecast=lambda r: r["battery_explants"] >= min_explants)
+    curves = {model: kaplan_meier(group["days"], group["event"].astype(int))
+              for model, group in life.groupby("model") if models.at[model, "forecast"]}
+    ages = {model: (pd.Timestamp(as_of) - pd.to_datetime(group["implant_date"])).dt.days
+            for model, group in pumps.groupby("model") if model in curves}
+    rows = []
+    for quarter in quarters_after(as_of):
+        year, q = int(quarter[:4]), int(quarter[-1])
+        first_day = dt.date(year, 3 * q - 2, 1)
+        last_day = (pd.Timestamp(first_day) + pd.offsets.QuarterEnd(0)).date()
+        window = ((first_day - as_of).days, (last_day - as_of).days)
+        p = np.concatenate([np.empty(0), *(window_probabilities(curves[m], a, *window)
+                                           for m, a in ages.items())])
+        known = p[~np.isnan(p)]
+        rows.append({"quarter": quarter, **expected_count(known), "pumps": len(known),
+                     "beyond_follow_up": int(np.isnan(p).sum())})
+    models = models.assign(model=names.reindex(models.index).to_numpy()).reset_index(drop=True)
+    return LifeForecast(
+        pd.DataFrame(rows, columns=["quarter", "expected", "low", "high", "pumps",
+                                    "beyond_follow_up"]),
+        models[["model", "battery_explants", "active_pumps", "forecast"]],
+    )
+
+
+def forecast_coverage(forecast: LifeForecast, min_explants: int) -> str:
+    """What the observed-life forecast covers, in a sentence for beside its chart."""
+    models = forecast.models
+    covered, left = models[models["forecast"]], models[~models["forecast"]]
+    if covered.empty:
+        return (f"No pump model has {min_explants} or more explants for battery end of life yet: "
+                "no forecast from the observed service life (the nominal forecast stands alone).")
+    text = ("From the observed service life of "
+            + ", ".join(f"{m.model} ({m.battery_explants} explants)" for m in covered.itertuples())
+            + f": {int(covered['active_pumps'].sum())} active pumps.")
+    if not left.empty:
+        text += (f" Not forecast (fewer than {min_explants} explants): "
+                 + ", ".join(f"{m.model} ({m.active_pumps} active pumps)"
+                             for m in left.itertuples()) + ".")
+    beyond = int(forecast.by_quarter["beyond_follow_up"].max())
+    if beyond:
+        text += (f" Up to {beyond} pumps outlive their model's longest follow-up within a quarter "
+                 "and are left out of it: the forecast is a floor in the later quarters.")
+    return text
 
 
 def funnel_limits(rate_per_100: float, pump_years: pd.Series, points: int = 200) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 DAYS_PER_YEAR = 365.25
 ALPHA = 0.05
 SINGLE_GROUP = "all"
+TAIL = 1e-15  # probability mass of a count below which the Poisson-binomial is cut
 CURVE_COLUMNS = ["group", "time", "years", "at_risk", "events", "survival", "ci_low", "ci_high"]
 
 
@@ -173,3 +174,43 @@ def _quantile_time(times: np.ndarray, surv: np.ndarray, last_time: float,
 
 def _years(days: float | None) -> float | None:
     return None if days is None else days / DAYS_PER_YEAR
+
+
+def step_at(curve: pd.DataFrame, days: np.ndarray) -> np.ndarray:
+    """A kaplan_meier curve's survival at each of `days` (the step in force then: right-continuous,
+    as S(t) = P(T > t)); NaN after the curve's last follow-up time, where it says nothing."""
+    times, survival = curve["time"].to_numpy(), curve["survival"].to_numpy()
+    at = survival[np.clip(np.searchsorted(times, days, side="right") - 1, 0, None)]
+    return np.where(np.asarray(days) > times[-1], np.nan, at)
+
+
+def window_probabilities(curve: pd.DataFrame, ages_days, first: int, last: int) -> np.ndarray:
+    """For units still event-free at ages `ages_days`, the probability of their event in the
+    window of days first..last from today (both inclusive), from a kaplan_meier curve:
+    p = (S(a + first - 1) - S(a + last)) / S(a). NaN for a unit whose age passes the curve's
+    follow-up within the window (the curve cannot say), or where S(a) is 0."""
+    ages = np.asarray(ages_days, dtype=float)
+    before, end, now = (step_at(curve, ages + first - 1), step_at(curve, ages + last),
+                        step_at(curve, ages))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.clip((before - end) / now, 0.0, 1.0)
+    return np.where(np.isnan(end) | ~(now > 0), np.nan, p)
+
+
+def expected_count(p: np.ndarray) -> dict[str, float | int]:
+    """The count of events among independent units with event probabilities p (a Poisson-binomial
+    variable): its mean Σp and a 95% prediction interval (its 2.5% and 97.5% quantiles, exact
+    from the convolution of the units' distributions)."""
+    low, high = _poisson_binomial_interval(p)
+    return {"expected": float(p.sum()), "low": low, "high": high}
+
+
+def _poisson_binomial_interval(p: np.ndarray) -> tuple[int, int]:
+    """The 2.5% and 97.5% quantiles of a sum of independent Bernoulli(p_i)."""
+    pmf = np.ones(1)
+    for q in p[p > 0]:
+        pmf = np.append(pmf * (1 - q), 0.0) + np.append(0.0, pmf * q)
+        if pmf[-1] < TAIL:  # keep the array to the counts that can matter
+            pmf = pmf[: np.flatnonzero(pmf >= TAIL).max() + 1]
+    cdf = np.cumsum(pmf)
+    return (int(np.searchsorted(cdf, ALPHA / 2)), int(np.searchsorted(cdf, 1 - ALPHA / 2)))

@@ -23,7 +23,8 @@ from pipelines.figures import breakdowns
 
 from pipelines.show import charts
 from pipelines.show.definitions import (
-    FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label, standard_label,
+    FIGURES, NOMINAL_FORECAST, NOTES, OBSERVED_FORECAST, PUBLISHED_COMPLICATIONS, label,
+    standard_label,
 )
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
@@ -57,7 +58,8 @@ SUMMARY = {
 KM_ENDPOINTS = ("catheter", "infection")
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
 KPI_SETTINGS = ("wait_target_days", "alarm_volume_ml", "max_refill_interval_days",
-                "residual_discrepancy_ml", "weight_gain_standard", "default_battery_months")
+                "residual_discrepancy_ml", "weight_gain_standard", "default_battery_months",
+                "min_battery_explants", "stale_referral_days")
 DISCLOSURE_SETTINGS = ("disclosure_max_suppressed", "disclosure_rounding_base",
                        "disclosure_min_denominator")
 BATTERY_DUE = ("Active pumps with a battery whose forecast ERI date is on or before the as-of date "
@@ -517,13 +519,27 @@ class _Builder:
         if any(is_number(n) for n in battery["by_quarter"].values()):
             blocks.append(Chart(charts.bars(
                 quarters, {"Pumps": [battery["by_quarter"][q] for q in quarters]}, text=True,
-                title="Forecast battery replacements by quarter (next 2 years)",
-                x_title="Quarter (calendar)", y_title="Pumps reaching ERI"),
+                title=NOMINAL_FORECAST, x_title="Quarter (calendar)", y_title="Pumps reaching ERI"),
                 self.note("battery.by_quarter")))
         if self.patient_rows:
+            blocks += self.observed_forecast()
             blocks.append(self.batteries_due())
             blocks += self.service_life()
         return Section("batteries", "Pump batteries", blocks)
+
+    def observed_forecast(self) -> list[Any]:
+        forecast = breakdowns.observed_life_forecast(
+            self.rows("implant_survival"), self.rows("active_pumps"), self.scope.as_of,
+            self.settings.min_battery_explants)
+        frame = forecast.by_quarter
+        coverage = breakdowns.forecast_coverage(forecast, self.settings.min_battery_explants)
+        blocks: list[Any] = [Text(coverage)]
+        if frame["pumps"].sum():
+            blocks.append(Chart(charts.expected_bars(
+                frame["quarter"], frame["expected"], frame["low"], frame["high"],
+                title=OBSERVED_FORECAST, x_title="Quarter (calendar)",
+                y_title="Replacements expected"), self.note("battery.observed_forecast")))
+        return blocks
 
     def batteries_due(self) -> Table:
         pumps = self.rows("active_pumps")

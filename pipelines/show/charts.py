@@ -181,6 +181,21 @@ def bars(x: Sequence, series: dict[str, Sequence], *, title: str, x_title: str, 
                    showlegend=len(series) > 1, **axes)
 
 
+def expected_bars(x: Sequence, expected: Sequence, low: Sequence, high: Sequence, *, title: str,
+                  x_title: str, y_title: str) -> go.Figure:
+    """Bars of expected counts (a forecast, one decimal) with their 95% intervals as error bars."""
+    expected = pd.Series(list(expected), dtype=float)
+    fig = go.Figure()
+    fig.add_bar(x=list(x), y=expected, name="Expected", marker_color=PALETTE[0],
+                text=[f"{v:.1f}" for v in expected], textposition="auto",
+                error_y=dict(type="data", symmetric=False, color="#425563",
+                             array=pd.Series(list(high), dtype=float) - expected,
+                             arrayminus=expected - pd.Series(list(low), dtype=float)),
+                hovertemplate="%{x}: %{y:.1f} expected<extra></extra>")
+    return _layout(fig, title=title, xaxis=dict(title=x_title),
+                   yaxis=dict(title=y_title, rangemode="tozero"), showlegend=False)
+
+
 def kaplan_meier(curves: pd.DataFrame, *, title: str, y_title: str) -> go.Figure:
     """Kaplan–Meier steps (pipelines.figures.survival.kaplan_meier) with their 95% bands, per group
     (the group names are shown as they are)."""

@@ -270,6 +270,10 @@ def standard_label(name: str) -> str:
     return STANDARD_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
+# The two battery forecasts' chart titles: each chart says which forecast it draws.
+NOMINAL_FORECAST = "Forecast battery replacements by quarter: nominal battery life or reported ERI"
+OBSERVED_FORECAST = "Expected battery replacements by quarter: from the observed service life"
+
 NOTES: dict[str, str] = {
     "freshness": "Each site's current load: when it finished and the extract's as-of date. "
     "Figures are as at the period's end; a period ending after a site's as-of date has no data "
@@ -342,9 +346,18 @@ NOTES: dict[str, str] = {
     "expected by more than {residual_discrepancy_ml} mL. Investigate and trend (ASRA 2017).",
     "refills.after_alarm": "Refills in the period booked (next due date) after their computed "
     "alarm date.",
-    "battery.by_quarter": "Active pumps whose forecast ERI date falls in each of the next 8 "
-    "calendar quarters after the as-of date's quarter (for theatre planning). A SynchroMed II "
-    "stops 90 days after its ERI alarm; schedule replacement well before.",
+    "battery.by_quarter": "Nominal forecast: active pumps whose forecast ERI date (the latest "
+    "reported ERI date, else implant date + the model's nominal battery months) falls in each of "
+    "the next 8 calendar quarters after the as-of date's quarter (for theatre planning). A "
+    "SynchroMed II stops 90 days after its ERI alarm; schedule replacement well before.",
+    "battery.observed_forecast": "Observed-life forecast: battery replacements expected in each "
+    "of the next 8 quarters from each pump model's observed service life (the Kaplan–Meier "
+    "curve of explants for battery end of life), for models with at least "
+    "{min_battery_explants} such explants. Each active pump contributes its probability of "
+    "reaching battery end of life in the quarter given its age now; the bar is their sum and the "
+    "whisker a 95% prediction interval of the count (a Poisson-binomial sum; it assumes the "
+    "curve is right). It counts explants, which come after the ERI alarm, so it runs later than "
+    "the nominal forecast's ERI dates.",
     "battery.due_list": "Active pumps with a battery whose forecast ERI date is overdue or within "
     "12 months of the as-of date, soonest first.",
     "battery.service_life": "Kaplan–Meier by pump model: the share of pumps not yet explanted for "

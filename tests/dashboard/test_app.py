@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from pipelines.show.definitions import FIGURES
+from pipelines.show.definitions import FIGURES, NOMINAL_FORECAST, OBSERVED_FORECAST
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
 from pipelines.figures.kpis import compute_kpis
@@ -217,3 +217,16 @@ def test_referrals_open_too_long_are_listed_apart_to_validate(app, sample_db, tm
     assert len(open_list) + len(to_validate) == waits["open"] and len(to_validate) > 0
     assert list(to_validate["days_waiting"]) == [9] and list(open_list["days_waiting"]) == [3]
     assert any("To validate: open longer than 5 days (1)" in m.value for m in at.markdown)
+
+
+def test_batteries_page_draws_both_forecasts_each_titled_by_its_method(app, sample_db):
+    at = app(sample_db, "batteries")
+    assert not at.exception, [e.value for e in at.exception]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert NOMINAL_FORECAST in titles and OBSERVED_FORECAST in titles
+    # the sample's SynchroMed II has enough battery explants; its Prometra II does not
+    assert any("SynchroMed II (" in c.value and "Not forecast" in c.value for c in at.caption)
+    commissioner = app(sample_db, "batteries", Role.COMMISSIONER)
+    shown = [json.loads(c.proto.spec)["layout"]["title"]["text"]
+             for c in commissioner.get("plotly_chart")]
+    assert OBSERVED_FORECAST not in shown  # patient-level, as the service-life curves

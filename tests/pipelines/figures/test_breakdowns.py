@@ -3,13 +3,16 @@ statistics behind its charts, each against a hand-computed fixture."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 
-from pipelines.figures import breakdowns
 from pipelines.contract import MEASURES
+from pipelines.figures import breakdowns
+from pipelines.figures.breakdowns import forecast_coverage, observed_life_forecast
 from pipelines.figures.kpis import outcomes_figures, waits_figures
 
 
@@ -91,3 +94,42 @@ def test_survival_at_takes_the_step_in_force():
                            "ci_high": [1.0, 0.95, 0.9, 0.9]})
     assert breakdowns.survival_at(curves, 1.0).iloc[0]["survival"] == 0.9
     assert breakdowns.survival_at(curves, 4.0).empty          # follow-up ends before 4 years
+
+
+def test_observed_life_forecast_by_quarter_from_each_model_s_curve():
+    as_of = dt.date(2024, 12, 31)  # quarters 2025-Q1 (days 1..90 after as_of), Q2 (91..181), ...
+    survival = pd.DataFrame({
+        # "Model A" in three spellings: one model. Its 4 battery explants at 100..400 days give
+        # S = 1, 0.75 from day 100, 0.5 from 200, 0.25 from 300, 0 at 400 (the follow-up's end).
+        "pump_model": ["Model A", "model  a", " MODEL A", "Model A", "Model B"],
+        "endpoint": "battery_end_of_life", "has_battery": True,
+        "days": [100, 200, 300, 400, 50], "event": [True, True, True, True, True],
+        "implant_date": pd.Timestamp("2010-01-01"),
+    })
+    pumps = pd.DataFrame({
+        "pump_model": ["model a", "Model B", "Model A"], "has_battery": [True, True, False],
+        "implant_date": pd.to_datetime(["2024-11-11", "2024-01-01", "2024-11-11"]),  # age 50 days
+    })
+    forecast = observed_life_forecast(survival, pumps, as_of, min_explants=4)
+    q = forecast.by_quarter
+    assert list(q["quarter"][:4]) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    # (S(50) - S(140)) / S(50), then S(140) - S(231), S(231) - S(323); Q4 reaches day 415 > 400
+    assert list(q["expected"][:3]) == pytest.approx([0.25, 0.25, 0.25])
+    assert list(q["pumps"][:4]) == [1, 1, 1, 0] and list(q["beyond_follow_up"][:4]) == [0, 0, 0, 1]
+    assert (q["low"][:3] == 0).all() and (q["high"][:3] == 1).all()
+    models = forecast.models.set_index("model")
+    assert models.loc["Model A"].tolist() == [4, 1, True]   # the most common spelling names it
+    assert models.loc["Model B"].tolist() == [1, 1, False]  # 1 explant < 4: not forecast
+    text = forecast_coverage(forecast, 4)
+    assert "Model A (4 explants)" in text and "Model B (1 active pumps)" in text
+
+
+def test_observed_life_forecast_needs_enough_explants():
+    survival = pd.DataFrame({"pump_model": ["A"], "endpoint": "battery_end_of_life",
+                             "has_battery": True, "days": [100], "event": [True],
+                             "implant_date": pd.Timestamp("2010-01-01")})
+    pumps = pd.DataFrame({"pump_model": ["A"], "has_battery": [True],
+                          "implant_date": pd.to_datetime(["2024-01-01"])})
+    forecast = observed_life_forecast(survival, pumps, dt.date(2024, 12, 31), min_explants=2)
+    assert forecast.by_quarter["pumps"].sum() == 0
+    assert forecast_coverage(forecast, 2).startswith("No pump model has 2 or more explants")

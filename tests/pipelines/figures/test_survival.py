@@ -2,9 +2,16 @@
 
 import math
 
+import numpy as np
 import pytest
+from scipy.stats import binom
 
-from pipelines.figures.survival import kaplan_meier, median_survival
+from pipelines.figures.survival import (
+    expected_count,
+    kaplan_meier,
+    median_survival,
+    window_probabilities,
+)
 
 Z = 1.959964  # 97.5th centile of the standard normal
 
@@ -132,3 +139,27 @@ def test_empty_input():
 def test_rejects_bad_event_codes():
     with pytest.raises(ValueError):
         kaplan_meier([1, 2], [1, 2])
+
+
+# --- forecasts from a curve -----------------------------------------------------------------
+
+def test_window_probabilities_are_conditional_on_the_age_now():
+    # S = 1 to day 10, 0.75 from 10, 0.5 from 20, 0 from 40 (30 censored); follow-up ends at 40.
+    curve = kaplan_meier([10, 20, 30, 40], [1, 1, 0, 1])
+    p = window_probabilities(curve, [5, 15, 35], 1, 10)
+    assert p[0] == pytest.approx(0.25)          # (S(5) - S(15)) / S(5)
+    assert p[1] == pytest.approx(1 / 3)         # (S(15) - S(25)) / S(15) = 0.25 / 0.75
+    assert np.isnan(p[2])                       # age 45 is past the follow-up: unknown
+    # a window ending on an event day includes it; starting on it, excludes the day before
+    assert window_probabilities(curve, [0], 1, 10)[0] == pytest.approx(0.25)
+    assert window_probabilities(curve, [0], 11, 20)[0] == pytest.approx(0.25)
+
+
+def test_expected_count_is_the_poisson_binomial():
+    counts = expected_count(np.array([0.25, 1 / 3]))
+    # P(0) = 0.5, P(1) = 5/12, P(2) = 1/12: the 2.5% quantile is 0, the 97.5% is 2
+    assert counts == {"expected": pytest.approx(7 / 12), "low": 0, "high": 2}
+    equal = expected_count(np.full(200, 0.1))  # a binomial
+    quantiles = binom.ppf([0.025, 0.975], 200, 0.1)
+    assert (equal["low"], equal["high"]) == tuple(int(q) for q in quantiles)
+    assert expected_count(np.empty(0)) == {"expected": 0.0, "low": 0, "high": 0}

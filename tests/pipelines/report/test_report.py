@@ -29,6 +29,7 @@ from pipelines.figures.comparisons import compare
 from pipelines.figures.kpis import compute_kpis
 from pipelines.report.content import SUMMARY, build
 from pipelines.show.display import VERDICTS, fmt
+from pipelines.show.definitions import NOMINAL_FORECAST, OBSERVED_FORECAST
 from pipelines.report.formatting import cell
 from pipelines.access.roles import Role, display_patient_id
 from pipelines.warehouse import connect_readonly
@@ -435,3 +436,14 @@ def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_pa
     # A clinician's pack shows local ids and needs no key.
     result = cli("report", *period, "--role", "clinician")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ROLES)
+def test_the_pack_says_which_battery_forecast_each_chart_draws(packs, role):
+    html = packs[role]
+    assert NOMINAL_FORECAST in html
+    # the observed-life forecast is patient-level (its risk sets are small), as the curves
+    assert (OBSERVED_FORECAST in html) == (role != "commissioner")
+    if role != "commissioner":
+        assert "From the observed service life of SynchroMed II (" in html

@@ -270,7 +270,8 @@ def catalogue() -> str:
         "",
         "Run after the rows are written, on the rows of a mart at the as-of date (the referrals",
         "open at as_of, as the waits figures count them); the numbers are the setting's default",
-        f"(stale_referral_days = {STALE_DEFAULT}). `{{value}}` is the days the referral has been open.",
+        f"(stale_referral_days = {STALE_DEFAULT}). `{{value}}` is the days the referral has been "
+        "open.",
         "",
         "| suite | expectation | column | reason code | message |",
         "|---|---|---|---|---|",

@@ -250,7 +250,8 @@ def warning_outcomes(con: duckdb.DuckDBPyConnection, site: str, as_of: dt.date,
     from pipelines.figures.kpis import Scope
     from pipelines.figures.queries import run_on
 
-    waits = pl.from_arrow(run_on(con, "marts/waits", **Scope(as_of, as_of, site, settings).params()))
+    scope = Scope(as_of, as_of, site, settings)
+    waits = pl.from_arrow(run_on(con, "marts/waits", **scope.params()))
     rows = con.execute("select referral_id, source_row from core.referrals where site = ?",
                        [site]).pl()
     open_now = (waits.filter(pl.col("is_open")).select("referral_id", "days_waiting")

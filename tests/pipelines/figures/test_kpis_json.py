@@ -242,14 +242,14 @@ def test_cli_json(two_sites, tmp_path):
 
 def test_run_query_binds_by_name_on_a_cursor_per_thread(two_sites):
     params = dict(period_starts=[START], period_ends=[END], site=None, condition=None,
-                  wait_target_days=42,
+                  wait_target_days=42, stale_referral_days=365,
                   unused_setting=1)  # parameters a query does not name are not bound
     with ThreadPoolExecutor(4) as pool:
         tables = list(pool.map(lambda _: run_query(two_sites.con, "marts/waits", **params), range(8)))
     assert all(t.num_rows == 3 for t in tables)  # 2 seen + south's open R2
     with pytest.raises(TypeError, match="wait_target_days"):
         run_query(two_sites.con, "marts/waits", period_starts=[START], period_ends=[END],
-                  site=None, condition=None)
+                  site=None, condition=None, stale_referral_days=365)
 
 
 def test_whole_months_are_the_calendar_months_inside_the_period():

@@ -144,6 +144,7 @@ def test_no_whole_month_no_series(wh):
                            "waits") == []
 
 
+@pytest.mark.slow
 def test_every_month_of_the_sample(sample_db):
     with connect_readonly(sample_db) as con:
         scope = Scope(D("2016-01-01"), D("2026-10-31"), None, Settings())

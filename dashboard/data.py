@@ -13,7 +13,7 @@ Four kinds of result, each computed the one way the rest of the project computes
 
 Each takes the signed-in role and applies pipelines.access.roles below the pages, so that a page bug
 cannot show a role more than it may see: `mart` refuses a role that may not see patient rows
-and shows governance a pseudonym for every patient id; figures for a role that suppresses
+and shows governance a pseudonym for every record id; figures for a role that suppresses
 small numbers are built from suppressed counts (pipelines.figures.disclosure); `quarantine` shows row
 contents only to a role that may see them.
 """
@@ -38,8 +38,9 @@ from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
 from pipelines.show.display import day_text
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.figures.queries import run_query
-from pipelines.access.roles import (Forbidden, Role, display_patient_id, require_patient_rows,
-                             sees_quarantine_contents, suppresses_small_numbers)
+from pipelines.access.roles import (Forbidden, Role, display_ids, require_patient_rows,
+                                    sees_pseudonyms, sees_quarantine_contents,
+                                    suppresses_small_numbers)
 from pipelines.warehouse import connect_readonly
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
@@ -170,9 +171,6 @@ def _rows(name: str, stamp: tuple[int, int], filters: Filters, settings: Setting
     return frame
 
 
-PATIENT_ID = "patient_id"  # the one patient id column of the marts (with "site")
-
-
 def pseudonym_key(settings: Settings) -> bytes | None:
     """The deployment's pseudonym key, or None after saying in one line on the page why it
     cannot be used (the command line exits 2 with the same line)."""
@@ -186,17 +184,15 @@ def pseudonym_key(settings: Settings) -> bytes | None:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _pseudonymised(name: str, stamp: tuple[int, int], filters: Filters,
                    settings: Settings, key: bytes) -> pd.DataFrame:
-    rows = _rows(name, stamp, filters, settings).copy()
-    rows[PATIENT_ID] = [display_patient_id(Role.GOVERNANCE, site, patient, key)
-                        for site, patient in zip(rows["site"], rows[PATIENT_ID])]
-    return rows
+    return display_ids(Role.GOVERNANCE, _rows(name, stamp, filters, settings), key)
 
 
 def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
     """The patient-level rows of queries/marts/<name>.sql for these filters, for a role that may
-    see them (else Forbidden), each patient shown by the id the role sees."""
+    see them (else Forbidden), every record id (patient, referral, implant, ...) shown as the
+    role sees it."""
     require_patient_rows(role)
-    if role is Role.GOVERNANCE:
+    if sees_pseudonyms(role):
         if (key := pseudonym_key(settings())) is None:
             st.stop()
         return _pseudonymised(name, _stamp(), filters, settings(), key)

@@ -3,9 +3,11 @@ the exports all ask it, so that a page bug alone cannot show a role more than it
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from enum import Enum
+
+import pandas as pd
+
+from pipelines.load.pseudonym import site_digest
 
 
 class Role(str, Enum):
@@ -47,11 +49,41 @@ def require_patient_rows(role: Role) -> None:
         raise Forbidden(f"the {role.value} role may not see patient-level rows")
 
 
-def display_patient_id(role: Role, site: str, patient_id: str, key: bytes) -> str:
-    """The id a role sees for a patient: the local id for clinicians, else a stable pseudonym
-    (the same patient always gets the same one, and it cannot be turned back without the key)."""
+def sees_pseudonyms(role: Role) -> bool:
+    return role is Role.GOVERNANCE
+
+
+# The prefix of each kind of record id's pseudonym, by the id column's entity ("refill_id" ->
+# "refill"); an id column of another name (the activity mart's `record_id`) gets REC-.
+ID_PREFIXES = {"patient": "PSN", "referral": "REF", "appointment": "APT", "trial": "TRL",
+               "implant": "IMP", "refill": "RFL", "complication": "CMP"}
+NOT_CLINIC_IDS = {"load_id"}  # the warehouse's own load number
+
+
+def is_record_id(column: str) -> bool:
+    """Whether a column holds a clinic's record id (every `*_id` column but the load number)."""
+    return column.endswith("_id") and column not in NOT_CLINIC_IDS
+
+
+def display_id(role: Role, site: str, column: str, value: str | None, key: bytes) -> str | None:
+    """The id a role sees for a record id in `column` (patient_id, referral_id, refill_id, ...):
+    the clinic's id for clinicians, else a pseudonym of its kind, stable within a site (the
+    same record always gets the same one) and unlinkable without the key: a referral R00225
+    and its patient H00225 get unrelated pseudonyms. A missing id stays missing."""
     require_patient_rows(role)
-    if role is Role.CLINICIAN:
-        return patient_id
-    digest = hmac.new(key, f"patient|{site}|{patient_id}".encode(), hashlib.sha256).hexdigest()
-    return f"PSN-{digest[:12].upper()}"
+    if not sees_pseudonyms(role) or value is None or pd.isna(value):
+        return value
+    kind = column.removesuffix("_id")
+    return f"{ID_PREFIXES.get(kind, 'REC')}-{site_digest(key, kind, site, value)[:12].upper()}"
+
+
+def display_ids(role: Role, rows: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """Rows (with a `site` column) with every record id column as the role sees it."""
+    require_patient_rows(role)
+    if not sees_pseudonyms(role):
+        return rows
+    shown = rows.copy()
+    for column in filter(is_record_id, rows.columns):
+        shown[column] = [display_id(role, site, column, value, key)
+                         for site, value in zip(rows["site"], rows[column])]
+    return shown

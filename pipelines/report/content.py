@@ -41,7 +41,8 @@ from pipelines.report.model import (
     Chart, Definitions, FigureTable, GroupTable, Judgement, Measure, Report, Section, Standard,
     Standards, Table, Text, Value,
 )
-from pipelines.access.roles import PAGES, Role, display_patient_id, sees_patient_rows, suppresses_small_numbers
+from pipelines.access.roles import (PAGES, Role, display_id, sees_patient_rows, sees_pseudonyms,
+                                    suppresses_small_numbers)
 from pipelines.figures.spc import SpcSummary
 from pipelines.figures.survival import kaplan_meier, median_survival
 from pipelines.warehouse import connect_readonly
@@ -158,8 +159,8 @@ class _Builder:
 
     def patient_ids(self, rows: pd.DataFrame) -> list[str]:
         """Each row's patient as this role sees them (a local id or a pseudonym)."""
-        key = b"" if self.role is Role.CLINICIAN else self.key  # clinicians need no key
-        return [display_patient_id(self.role, site, patient, key)
+        key = self.key if sees_pseudonyms(self.role) else b""  # clinicians need no key
+        return [display_id(self.role, site, "patient_id", patient, key)
                 for site, patient in zip(rows["site"], rows["patient_id"])]
 
     # --- figures ------------------------------------------------------------------------------

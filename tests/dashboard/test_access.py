@@ -121,6 +121,49 @@ def test_governance_sees_every_page_with_pseudonymous_ids_only(app, sample_db, w
     assert (pd.Series(governance.to_numpy()).groupby(clinician.to_numpy()).nunique() == 1).all()
 
 
+def clinic_record_ids() -> set[str]:
+    """Every record id of the sample extract (patient, referral, appointment, trial, implant,
+    refill and complication ids)."""
+    sample = Path(__file__).resolve().parents[2] / "data_samples" / "clean"
+    ids = set()
+    for path in sample.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str)
+        for column in frame.columns:
+            if column.endswith("_id"):
+                ids |= set(frame[column].dropna())
+    return ids
+
+
+@pytest.mark.slow
+def test_no_clinic_record_id_reaches_governance(app, sample_db, warehouse, downloads):
+    """Referral, implant and refill ids often embed the patient's number (R00225 of H00225):
+    governance sees none of the clinic's ids, on a page, in a download or below the pages."""
+    clinic = clinic_record_ids()
+    assert len(clinic) > 1000
+    at = app(sample_db, role=Role.GOVERNANCE)
+    shown = 0
+    for page in (*FIGURE_PAGES, "data_quality"):
+        visit(at, page)
+        for frame in tables(at):
+            cells = set(frame.astype(str).to_numpy().ravel())
+            assert not cells & clinic, (page, sorted(cells & clinic)[:5])
+            shown += sum(c.startswith(("REF-", "IMP-", "RFL-", "CMP-")) for c in cells)
+    assert shown > 0  # referral, implant and refill ids are shown, as pseudonyms
+    for name, make in downloads.items():
+        if name.endswith(".csv"):
+            text = set(re.findall(r"[A-Z]+\d+", make().decode()))
+            assert not text & clinic, (name, sorted(text & clinic)[:5])
+    warehouse(sample_db)
+    for mart in MARTS:
+        rows = data.mart(mart, YEAR, Role.GOVERNANCE)
+        ids = [c for c in rows.columns if c.endswith("_id") and c != "load_id"]
+        assert not set(rows[ids].astype(str).to_numpy().ravel()) & clinic, mart
+    # the same record always has the same pseudonym, one per record
+    clinician = data.mart("refills", YEAR, Role.CLINICIAN)["refill_id"]
+    governance = data.mart("refills", YEAR, Role.GOVERNANCE)["refill_id"]
+    assert governance.nunique() == clinician.nunique() == len(clinician)
+
+
 @pytest.mark.slow
 def test_commissioner_sees_suppressed_aggregates_only(app, sample_db, warehouse):
     at = app(sample_db, role=Role.COMMISSIONER)

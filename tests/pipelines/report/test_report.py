@@ -31,7 +31,7 @@ from pipelines.report.content import SUMMARY, build
 from pipelines.show.display import VERDICTS, fmt
 from pipelines.show.definitions import NOMINAL_FORECAST, OBSERVED_FORECAST
 from pipelines.report.formatting import cell
-from pipelines.access.roles import Role, display_patient_id
+from pipelines.access.roles import Role, display_id
 from pipelines.warehouse import connect_readonly
 from tests.conftest import SAMPLE_AS_OF
 from tests.fixtures.kpi_fixtures import END as END_2024, START as START_2024, Warehouse
@@ -39,6 +39,7 @@ from tests.fixtures.kpi_fixtures import END as END_2024, START as START_2024, Wa
 START, END = "2025-11-02", SAMPLE_AS_OF
 ROLES = ["clinician", "governance", "commissioner"]
 LOCAL_ID = re.compile(r"\bP\d{6}\b")  # the sample's local patient ids
+CLINIC_RECORD_ID = re.compile(r"\b[ARTIFC]\d{7}\b")  # its referral, refill, implant, ... ids
 SECTION_TITLES = ["Period and data provenance", "Summary", "Comparisons with earlier periods",
                   "Standards", "Referrals and waits",
                   "Trial response", "Complications", "Refills", "Pump batteries", "Activity",
@@ -160,9 +161,11 @@ def test_the_pack_has_every_section(packs, role):
 def test_clinicians_see_local_ids_and_governance_pseudonyms(packs, overdue):
     row = overdue.row(0, named=True)
     assert re.search(rf"\b{row['patient_id']}\b", packs["clinician"])
-    pseudonym = display_patient_id(Role.GOVERNANCE, row["site"], row["patient_id"], resolve_key())
+    pseudonym = display_id(Role.GOVERNANCE, row["site"], "patient_id", row["patient_id"],
+                           resolve_key())
     assert pseudonym in packs["governance"]
     assert not LOCAL_ID.search(packs["governance"]), LOCAL_ID.search(packs["governance"])
+    assert not CLINIC_RECORD_ID.search(packs["governance"])
     assert "PSN-" not in packs["clinician"]
 
 
@@ -328,7 +331,7 @@ def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
     html = report_bytes(request, "html").decode()
     key = resolve_key()
     for site in ("north", "south"):
-        assert display_patient_id(Role.GOVERNANCE, site, "P1", key) in html
+        assert display_id(Role.GOVERNANCE, site, "patient_id", "P1", key) in html
     assert "Action: pumps overdue for a refill at 31 Dec 2024 (2)" in html
 
 

@@ -28,9 +28,16 @@ dashboard: demo-data
 	ITB_AUDIT_DB=$(DEMO_DB) ITB_AUDIT_USERS=$(DEMO_USERS) $(BIN)/streamlit run dashboard/app.py --server.headless true
 
 # The browser tests drive Debian's chromium through Playwright (`playwright install` would
-# download its own browser); install it when it is missing.
-browser-deps:
+# download its own browser); install it when it is missing. They inject axe-core (pinned in
+# tests/browser/package-lock.json) into every page: `npm ci` installs exactly that version.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+browser-deps: $(AXE)
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --prefer-offline
+	touch $(AXE)
 
 # ruff (lint and format), mypy on pipelines/ and sqlfluff on queries/: `make test` runs it first.
 lint: $(STAMP)
@@ -54,4 +61,4 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
 
 clean:
-	rm -rf $(VENV) warehouse
+	rm -rf $(VENV) warehouse tests/browser/node_modules

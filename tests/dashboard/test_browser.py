@@ -2,12 +2,17 @@
 server (on a free 127.0.0.1 port) for the module. A person signs in through the form; every page
 loads without an exception box and with its charts drawn, a filter change updates a figure, the
 menu holds only the signed-in role's pages, and a screenshot of each page is saved under
-test-artifacts/screenshots/ (git-ignored) for a person to look at."""
+test-artifacts/screenshots/ (git-ignored) for a person to look at. What only a browser shows:
+no table offers its own CSV download, no Deploy button or developer menu, and axe-core
+(tests/browser/package.json, `make browser-deps`) finds no serious or critical WCAG 2.2 AA
+violation on any page for any role."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.figures.kpis import compute_kpis
+from pipelines.access.roles import PAGES as ROLE_PAGES
 from pipelines.access.roles import Role
 from tests.conftest import SAMPLE_AS_OF
 
@@ -27,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WIDTH, HEIGHT = 1400, 900
@@ -42,6 +50,9 @@ PAGES = {
     "outcomes": "Cohort outcomes",
     "data_quality": "Data quality",
 }
+OTHER_PAGES = {"load": "Load an extract", "users": "Users", "access_log": "Access log"}
+# url path -> its name in the menu, where that differs from its title
+MENU = {"": "Overview", "load": "Load an extract"}
 
 
 def _free_port() -> int:
@@ -241,3 +252,69 @@ def test_the_overview_shows_standards_and_changes_for_each_role(server, page, ac
     assert page.get_by_text("Standards", exact=True).count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"overview-standards-{role.value}")
+
+
+def test_no_deploy_button_developer_menu_or_table_download(server, page, accounts):
+    """Every table leaves the dashboard through the pages' logged CSV and Excel buttons only:
+    the data grid's own toolbar has no "Download as CSV" (client.disableDataExport), and
+    there is no Deploy button or developer menu (client.toolbarMode)."""
+    from playwright.sync_api import expect
+
+    open_page(page, server, "waits", accounts[Role.GOVERNANCE])
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    menu = page.get_by_test_id("stMainMenu")
+    if menu.count():
+        menu.click()
+        items = page.get_by_role("menu", name="Main menu")
+        expect(items).to_be_visible()
+        names = items.inner_text()
+        assert not re.search(r"Rerun|Clear cache|Settings|Deploy", names), names
+        page.keyboard.press("Escape")
+    grids = page.get_by_test_id("stDataFrame")
+    assert grids.count() >= 2
+    for i in range(grids.count()):
+        grid = grids.nth(i)
+        grid.scroll_into_view_if_needed()
+        grid.hover()
+        toolbar = grid.locator("xpath=..").get_by_test_id("stElementToolbarButton")
+        expect(toolbar.first).to_be_visible()  # the toolbar is shown (search, fullscreen)
+        labels = [b.get_attribute("aria-label") or "" for b in toolbar.locator("button").all()]
+        assert labels and not any(label.startswith("Download") for label in labels), labels
+    # the page's own (logged) buttons are there
+    expect(page.get_by_role("button", name="CSV").first).to_be_visible()
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical WCAG 2.2 AA violations axe-core finds on the page as drawn."""
+    if page.evaluate("typeof window.axe") == "undefined":
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: "
+        "['violations']})", WCAG_AA)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5], "count": len(v["nodes"])}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_page_meets_wcag_aa_for_every_role(server, page, accounts, role):
+    """axe-core in every page the role may open (reached through the menu, as a person
+    would): no serious or critical violation."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE}: run `make browser-deps`")
+    titles = {**PAGES, **OTHER_PAGES}
+    paths = ["" if p == "overview" else p for p in ROLE_PAGES[role]]
+    page.goto(server)
+    sign_in(page, *accounts[role])
+    found = {}
+    for path in paths:
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text(MENU.get(path, titles[path]), exact=True).click()
+        wait_until_drawn(page, titles[path])
+        for expander in page.get_by_test_id("stExpander").all():  # what they hold is checked too
+            expander.locator("summary").click()
+        wait_until_drawn(page, titles[path])
+        violations = axe_violations(page)
+        if violations:
+            found[path or "overview"] = violations
+    assert not found, json.dumps(found, indent=1)

@@ -18,13 +18,14 @@ import streamlit as st
 from dashboard import auth, data
 from pipelines.figures import breakdowns
 from pipelines.show import charts
-from pipelines.show.definitions import FIGURES, NOTES, Figure
+from pipelines.show.definitions import FIGURES, NOTES, Figure, label
 from dashboard.filters import Filters, current
 from pipelines.show import exports
 from pipelines.report.formatting import unit_of
 from pipelines.show.definitions import standard_label
 from pipelines.show.display import (
-    VERDICTS, comparison_text, delta_text, fmt, is_number, standards_of, target_text,
+    VERDICTS, all_whole, comparison_text, delta_text, fmt, header, is_number, number_text,
+    standards_of, target_text,
 )
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
@@ -138,18 +139,22 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
     section = figures[key.split(".")[0]]
     detail = _Blanks().format(figure.detail, **{**section, **parent}) if figure.detail else None
     with st.container(border=True, height="stretch"):
-        chart = None  # a sparkline of the months with a value (a month without one is skipped)
         # No sparkline where a month is "*": drawn without it, the line would mislead.
         hidden = trend is not None and (trend.astype(object) == SUPPRESSED).any()
-        trend = None if trend is None or hidden else pd.to_numeric(trend, errors="coerce")
-        if trend is not None and trend.notna().sum() > 1:
-            scale = 100 if figure.unit == "percent" else 1
-            chart = [float(v) * scale for v in trend.dropna()]
         comparisons = comparisons or []
         delta = (delta_text(comparisons[0][1].current, comparisons[0][1].earlier, figure.unit)
                  if comparisons else None)
         st.metric(figure.label, fmt(parent[name], figure.unit), help=text(figure.definition),
-                  chart_data=chart, chart_type="line", delta=delta, delta_color="off")
+                  delta=delta, delta_color="off")
+        # a sparkline of the months with a value (a month without one is skipped)
+        if trend is not None and not hidden:
+            trend = pd.to_numeric(trend, errors="coerce").dropna()
+        else:
+            trend = None
+        if trend is not None and len(trend) > 1:
+            st.markdown(charts.sparkline(trend.astype(float).tolist(),
+                                         description=trend_text(figure, trend)),
+                        unsafe_allow_html=True)
         lines = [line for line in (detail, interval_text(parent, name, figure.unit),
                                    parent.get(f"{name}_note")) if line]
         if parent[name] is None:
@@ -161,6 +166,15 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
             st.caption(plain(" · ".join(lines)))
         for name, _ in standards_of(figures, key):
             standard_badge(figures, name)
+
+
+def trend_text(figure: Figure, trend: pd.Series) -> str:
+    """A sparkline's text alternative: what it shows, and its first, last, lowest and highest
+    values."""
+    def f(value: float) -> str:
+        return fmt(value, figure.unit)
+    return (f"{figure.label}, monthly trend over {len(trend)} months: from {f(trend.iloc[0])} "
+            f"to {f(trend.iloc[-1])} (lowest {f(trend.min())}, highest {f(trend.max())}).")
 
 
 def headlines(figures: dict[str, Any], keys: list[str],
@@ -266,43 +280,62 @@ def mdc_icons(summary: SpcSummary) -> None:
 
 
 def chart(fig: go.Figure, note_key: str, *, key: str | None = None) -> None:
-    """A Plotly chart and what it shows."""
+    """A Plotly chart and what it shows: its text alternative (title, axes, series) and its
+    note."""
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
-    note(note_key)
+    with st.expander("What this shows", icon=":material/info:"):
+        st.markdown(plain(charts.describe(fig)))
+        st.markdown(text(NOTES[note_key]))
 
 
 # Proportions (0..1) in tables, shown as percentages with their interval columns.
 PROPORTIONS = {"rate", "rate_within_target", "patient_incidence", "share_of_referred", "pass_rate"}
 DATE_COLUMNS = {"date", "datetime64[ns]", "datetime64[ms]", "datetime64[us]"}
-UNITS = ((r"_mcg_per_ml$", " (mcg/mL)"), (r"_ml$", " (mL)"), (r"_mcg$", " (mcg)"),
-         (r"_days$", " (days)"), (r"_years$", " (years)"))
+CODE = re.compile(r"[a-z0-9_]+")
+# Columns of codes, shown as words (pipelines.show.definitions.label); downloads keep the codes.
+CODE_COLUMNS = {"source", "triage_outcome", "category", "subtype", "related_to", "severity",
+                "procedure", "explant_reason", "adherence", "endpoint", "primary_condition",
+                "tone_pattern", "sex", "method", "outcome", "status", "type", "reason_code",
+                "condition"}
 
 
 def headers(frame: pd.DataFrame) -> dict[str, Any]:
     """Readable headers for every column ('rate_ci_low' -> '95% CI low', 'fill_volume_ml' ->
-    'fill volume (mL)'), proportions as percentages, other decimals to 2 places, dates as dates."""
+    'fill volume (mL)'), proportions as percentages, whole numbers without decimals (a count
+    or dose read as a decimal), other decimals to 2 places, dates as dates."""
     config: dict[str, Any] = {}
     for column in frame.columns:
         base = re.sub(r"_ci_(low|high)$", "", column)
-        header = column
-        for pattern, unit in UNITS:
-            header = re.sub(pattern, unit, header)
-        header = header.replace("_", " ")
-        if column != base:
-            header = "95% CI " + column.rsplit("_", 1)[1]
+        name = header(column)
         dtype = str(frame[column].dtype)
         values = frame[column].dropna()
         if dtype == "object" and len(values) and isinstance(values.iloc[0], dt.date):
             dtype = "date"  # DuckDB DATE read through Arrow
         if base in PROPORTIONS:
-            config[column] = st.column_config.NumberColumn(header, format="percent")
+            config[column] = st.column_config.NumberColumn(name, format="percent")
         elif dtype in DATE_COLUMNS:
-            config[column] = st.column_config.DateColumn(header, format="D MMM YYYY")
+            config[column] = st.column_config.DateColumn(name, format="D MMM YYYY")
         elif dtype.startswith("float"):
-            config[column] = st.column_config.NumberColumn(header, format="%.2f")
+            whole = all_whole(values)
+            config[column] = st.column_config.NumberColumn(name, format="%d" if whole else "%.2f")
         else:
-            config[column] = header
+            config[column] = name
     return config
+
+
+def codes_as_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """Code columns as words ('csf_leak' -> 'CSF leak'); a list of reason codes ('bad_code,
+    out_of_range') word by word."""
+    def words(code: Any) -> Any:  # a value already in words (a page's label) stays as it is
+        return label(code) if isinstance(code, str) and CODE.fullmatch(code) else code
+
+    shown = frame.copy()
+    for column in set(frame.columns) & CODE_COLUMNS:
+        shown[column] = frame[column].map(words)
+    if "reason_codes" in frame:
+        shown["reason_codes"] = frame["reason_codes"].map(
+            lambda codes: ", ".join(words(c) for c in codes.split(", ") if c))
+    return shown
 
 
 def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
@@ -313,7 +346,7 @@ def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
     writes them (pipelines.show.display), e.g. a pass rate with a failure never as 100%; the
     downloads keep the numbers."""
     config = {**headers(frame), **(column_config or {})}
-    shown = frame.copy()
+    shown = codes_as_words(frame)
     for column in frame.columns:
         if column in as_text or (frame[column].astype(object) == SUPPRESSED).any():
             # A column with stars is text: each number written as headers() would show it.
@@ -321,7 +354,8 @@ def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
             shown[column] = frame[column].map(lambda v: cell_text(v, unit))
             label = config[column]["label"] if isinstance(config[column], dict) else config[column]
             config[column] = st.column_config.TextColumn(label)
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=config)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=config,
+                 placeholder="—")
     rates = {re.sub(r"_ci_(low|high)$", "", c) for c in frame.columns} & RATES
     if rates and suppresses_small_numbers(role := auth.current().role):
         d = data.disclosure(role)
@@ -340,15 +374,15 @@ ROUNDED_RATES = ("Rates in this table are * where fewer than {min_den} people ar
 
 
 def cell_text(value: Any, unit: str | None) -> str:
-    """A table cell as text: a star as it is, a proportion as a percentage, a decimal to 2
-    places, a blank when missing."""
+    """A table cell as text: a star as it is, a proportion as a percentage, a decimal as
+    display.number_text, a blank when missing."""
     if isinstance(value, str):
         return value
     if value is None or pd.isna(value):
         return ""
     if unit == "percent":
         return fmt(value, "percent")
-    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+    return number_text(value) if isinstance(value, float) else str(value)
 
 
 def downloads(frame: pd.DataFrame, name: str) -> None:

@@ -8,13 +8,14 @@ from pipelines.figures import breakdowns
 from pipelines.show import charts
 from pipelines.figures.survival import kaplan_meier
 from pipelines.show.definitions import NOMINAL_FORECAST, OBSERVED_FORECAST
+from pipelines.show.display import eri_text
 
 filters, role = widgets.page("Pump batteries")
 kpis = data.kpis(filters, role)
 battery = kpis["battery"]
 
 widgets.headlines(kpis, ["battery.active_pumps", "battery.overdue", "battery.due_within_182_days",
-                         "battery.due_within_365_days", "activity.replacements"], per_row=5)
+                         "battery.due_within_365_days", "activity.replacements"], per_row=3)
 if battery["pumps_without_battery"]:
     st.caption(widgets.plain(f"{battery['pumps_without_battery']} active pump(s) of a model "
                              "without a battery are left out of these figures."))
@@ -62,9 +63,10 @@ if widgets.patient_level(role, "the pumps due for a battery replacement"):
                 & (pumps["eri_overdue"] | pumps["eri_within_365_days"]).fillna(False).astype(bool)]
     st.subheader(f"Overdue or due within 12 months ({len(due)})")
     widgets.table(
-        due.sort_values("forecast_eri_date")[
+        due.sort_values("forecast_eri_date")
+        .assign(eri_due=due["days_to_eri"].map(eri_text))[
             ["site", "patient_id", "implant_id", "pump_model", "implant_date", "reported_eri_date",
-             "forecast_eri_date", "days_to_eri"]],
+             "forecast_eri_date", "eri_due"]],
         "battery replacements due", note_key="battery.due_list",
     )
 

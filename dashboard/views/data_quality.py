@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines.show import charts
-from pipelines.show.definitions import FIGURES
+from pipelines.show.definitions import FIGURES, label
 
 filters, role = widgets.page("Data quality")
 site = filters.site
@@ -19,17 +19,14 @@ quality = {"quality": {"sites_loaded": len(current),
 widgets.headlines(quality, [key for key in FIGURES if key.startswith("quality.")], per_row=3)
 
 st.subheader("Tables of the current loads")
-left, right = st.columns([2, 3])
-with left:
-    by_table = tables.groupby("table_name", sort=False)[["rows_accepted", "rows_quarantined"]].sum()
-    fig = charts.bars(by_table.index, {"Accepted": by_table["rows_accepted"],
-                                       "Quarantined": by_table["rows_quarantined"]},
-                      horizontal=True, title="Rows accepted and quarantined by table",
-                      x_title="Table", y_title="Rows")
-    widgets.chart(fig, "quality.quarantine", key="rows-by-table")
-with right:
-    st.caption("Rows read = rows accepted + rows quarantined, for every table.")
-    widgets.table(tables, "load tables")
+by_table = tables.groupby("table_name", sort=False)[["rows_accepted", "rows_quarantined"]].sum()
+fig = charts.bars(by_table.index, {"Accepted": by_table["rows_accepted"],
+                                   "Quarantined": by_table["rows_quarantined"]},
+                  horizontal=True, title="Rows accepted and quarantined by table",
+                  x_title="Table", y_title="Rows")
+widgets.chart(fig, "quality.quarantine", key="rows-by-table")
+st.caption("Rows read = rows accepted + rows quarantined, for every table.")
+widgets.table(tables, "load tables")  # the whole width: at 3/5 of it the headers were cut off
 
 st.subheader("Expectations")
 expectations = data.query("load_history/expectation_results", site=site)
@@ -66,7 +63,7 @@ left, middle, right = st.columns(3)
 table_choice = left.multiselect("Table", sorted(quarantine["table_name"].unique()),
                                 placeholder="All")
 codes = sorted({code for row in quarantine["reason_codes"] for code in row.split(", ") if code})
-code_choice = middle.multiselect("Reason", codes, placeholder="All")
+code_choice = middle.multiselect("Reason", codes, format_func=label, placeholder="All")
 search = right.text_input("Search the reasons and values" if contents else "Search the reasons",
                          placeholder="e.g. P000123" if contents else "e.g. checksum")
 shown = quarantine
@@ -83,7 +80,8 @@ st.caption(f"{len(shown)} of {len(quarantine)} quarantined rows.")
 if not shown.empty:
     reasons = (shown["reason_codes"].map(lambda codes: sorted(set(codes.split(", "))))
                .explode().value_counts())
-    widgets.chart(charts.bars(reasons.index, {"Rows": reasons.to_numpy()}, horizontal=True,
+    widgets.chart(charts.bars(reasons.index.map(label), {"Rows": reasons.to_numpy()},
+                              horizontal=True,
                               text=True,
                               title="Quarantined rows by reason (a row can have several)",
                               x_title="Reason", y_title="Rows"), "quality.quarantine",

@@ -13,9 +13,10 @@ settings = data.settings()
 role = auth.current().role
 limit = settings.access.upload_limit_mb
 st.title("Load an extract")
-st.caption(f"Into {data.db_path()}. A set of .csv files or of .parquet files named after the "
-           f"data contract's tables, or one .xlsx workbook; at most {limit} MB. The site's data "
-           "is replaced all at once, or not at all when the extract is refused.")
+# Not the warehouse's path: where the server keeps its files is no business of the page's.
+st.caption("Into the dashboard's warehouse. A set of .csv files or of .parquet files named "
+           f"after the data contract's tables, or one .xlsx workbook; at most {limit} MB. The "
+           "site's data is replaced all at once, or not at all when the extract is refused.")
 
 sites = data.sites() if data.has_data() else []
 with st.form("load", clear_on_submit=True):

@@ -45,19 +45,18 @@ with right:
 
 st.subheader("Residual-volume discrepancies")
 discrepant = refills[refills["residual_discrepancy"].fillna(False).astype(bool)]
-left, right = st.columns(2)
-with left:
-    widgets.chart(charts.residuals(refills, settings.residual_discrepancy_ml,
-                                   title="Actual against expected residual volume"),
-                  "refills.discrepancies")
-with right:
-    widgets.table(
-        discrepant[["site", "patient_id", "refill_id", "refill_date", "expected_residual_ml",
-                    "actual_residual_ml", "residual_difference_ml"]],
-        "residual discrepancies",
-        column_config={"expected_residual_ml": "expected (mL)", "actual_residual_ml": "actual (mL)",
-                       "residual_difference_ml": "difference (mL)"},
-    )
+widgets.chart(charts.residuals(refills, settings.residual_discrepancy_ml,
+                               title="Actual against expected residual volume"),
+              "refills.discrepancies")
+widgets.table(  # the whole width: at half of it the headers were cut off
+    discrepant[["site", "patient_id", "refill_id", "refill_date", "expected_residual_ml",
+                "actual_residual_ml", "residual_difference_ml"]],
+    "residual discrepancies",
+    column_config={"expected_residual_ml": "expected (mL)", "actual_residual_ml": "actual (mL)",
+                   "residual_difference_ml": st.column_config.NumberColumn(
+                       "difference (mL)", format="%.2f",
+                       help="Actual minus expected residual volume")},
+)
 
 st.subheader("Booked past the alarm date")
 after_alarm = refills[refills["booked_after_alarm"].fillna(False).astype(bool)]

@@ -85,5 +85,5 @@ def display_ids(role: Role, rows: pd.DataFrame, key: bytes) -> pd.DataFrame:
     shown = rows.copy()
     for column in filter(is_record_id, rows.columns):
         shown[column] = [display_id(role, site, column, value, key)
-                         for site, value in zip(rows["site"], rows[column])]
+                         for site, value in zip(rows["site"], rows[column], strict=True)]
     return shown

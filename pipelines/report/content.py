@@ -34,7 +34,7 @@ from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
 from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
 from pipelines.show.display import (
-    change_texts, day_text, fmt, is_number, standards_of, verdict_text,
+    change_texts, day_text, eri_text, fmt, is_number, standards_of, verdict_text,
 )
 from pipelines.report.formatting import label_of, name_label, unit_of
 from pipelines.report.model import (
@@ -161,7 +161,7 @@ class _Builder:
         """Each row's patient as this role sees them (a local id or a pseudonym)."""
         key = self.key if sees_pseudonyms(self.role) else b""  # clinicians need no key
         return [display_id(self.role, site, "patient_id", patient, key)
-                for site, patient in zip(rows["site"], rows["patient_id"])]
+                for site, patient in zip(rows["site"], rows["patient_id"], strict=True)]
 
     # --- figures ------------------------------------------------------------------------------
 
@@ -548,8 +548,8 @@ class _Builder:
                     & (pumps["eri_overdue"] | pumps["eri_within_182_days"]).fillna(False).astype(bool)]
         return self.action_list(
             f"Action: batteries overdue or due within 182 days ({len(due)})", "Batteries due",
-            due.sort_values("forecast_eri_date"),
-            ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "days_to_eri"],
+            due.sort_values("forecast_eri_date").assign(eri_due=due["days_to_eri"].map(eri_text)),
+            ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "eri_due"],
             BATTERY_DUE)
 
     def service_life(self) -> list[Any]:

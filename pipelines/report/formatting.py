@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.show.definitions import FIGURES, label
 from pipelines.figures.disclosure import SUPPRESSED
-from pipelines.show.display import day_text, fmt
+from pipelines.show.display import day_text, fmt, number_text
 
 UNIT_NAMES = {
     "count": "count",
@@ -66,10 +66,6 @@ NAME_LABELS = {
     "mean_change": "Mean change",
     "rate": "Response rate",
 }
-COLUMN_UNITS = ((r"_mcg_per_ml$", " (mcg/mL)"), (r"_ml$", " (mL)"), (r"_mcg$", " (mcg)"),
-                (r"_days$", " (days)"), (r"_years$", " (years)"))
-
-
 def unit_of(key: str, value: Any = None) -> str:
     """The unit of a figure of the kpis JSON, by its dotted path."""
     if key in FIGURES:
@@ -89,16 +85,6 @@ def name_label(name: str) -> str:
     return NAME_LABELS.get(name, label(name))
 
 
-def header(column: str) -> str:
-    """A column name as a header: 'rate_ci_low' -> '95% CI low', 'fill_volume_ml' ->
-    'fill volume (mL)'."""
-    if match := re.search(r"_ci_(low|high)$", column):
-        return f"95% CI {match.group(1)}"
-    for pattern, unit in COLUMN_UNITS:
-        column = re.sub(pattern, unit, column)
-    return column.replace("_", " ")
-
-
 def cell(value: Any, column: str) -> str:
     """A value of a table column as text: a column named as a figure in that figure's unit
     (a proportion as a percentage), dates as dates."""
@@ -114,5 +100,5 @@ def cell(value: Any, column: str) -> str:
     if unit or isinstance(value, numbers.Integral):
         return fmt(value, unit or "count")
     if isinstance(value, numbers.Real):
-        return f"{value:,.1f}"
+        return number_text(value)
     return str(value)

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.show.display import DIRECTION_WORDS, VERDICTS, fmt
-from pipelines.report.formatting import UNIT_NAMES, cell, header
+from pipelines.show.display import DIRECTION_WORDS, VERDICTS, fmt, header
+from pipelines.report.formatting import UNIT_NAMES, cell
 
 
 @dataclass(frozen=True)

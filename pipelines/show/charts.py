@@ -8,6 +8,7 @@ drawn: a bar or funnel step shows it as its label, an interval chart leaves its 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -161,7 +162,7 @@ def bars(x: Sequence, series: dict[str, Sequence], *, title: str, x_title: str, 
         shown = list(y)
         fig.add_bar(**kwargs, name=name, marker_color=PALETTE[i % len(PALETTE)],
                     text=shown if text or drawn[name].isna().any() else None,
-                    textposition="auto")
+                    textposition="auto", textangle=0)  # never turned sideways to fit
         # A suppressed bar has no height to hold its label: the "*" is written at the axis.
         stars = [v == SUPPRESSED for v in shown]
         if any(stars):
@@ -302,3 +303,49 @@ def paired_outcomes(rows: pd.DataFrame, measures: Sequence[str], names: dict[str
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def sparkline(values: Sequence[float], *, description: str, width: int = 160,
+              height: int = 32) -> str:
+    """A monthly trend as an inline SVG line, with its text alternative (WCAG 1.1.1) as the
+    image's accessible name and title: Streamlit's own metric sparkline has none."""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+                      for i, v in enumerate(values))
+    text = escape(description)
+    return (f'<svg role="img" aria-label="{text}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><title>{text}</title><polyline fill="none" '
+            f'stroke="{BLUE}" stroke-width="2" points="{points}"/></svg>')
+
+
+def describe(fig: go.Figure) -> str:
+    """A chart's text alternative: its title and what it draws (the axes and each named
+    series; a bar chart of up to 12 bars, its values)."""
+    layout = fig.layout
+    title = layout.title.text or "Chart"
+    x, y = layout.xaxis.title.text, layout.yaxis.title.text
+    horizontal = any(getattr(t, "orientation", None) == "h" for t in fig.data)
+    parts = [f"{title}."]
+    if x and y:
+        parts.append(f"{x if horizontal else y} by {y if horizontal else x}.")
+    names = list(dict.fromkeys(t.name for t in fig.data if t.name and t.showlegend is not False))
+    if names and layout.showlegend is not False:
+        parts.append(f"Shows: {', '.join(names)}.")
+    bars_ = [t for t in fig.data if t.type == "bar"]
+    if bars_ and all(len(t.x) <= 12 for t in bars_):
+        for t in bars_:
+            cats, vals = (t.y, t.text if t.text is not None else t.x) if horizontal else (
+                t.x, t.text if t.text is not None else t.y)
+            pairs = ", ".join(f"{c}: {_bar_value(v)}" for c, v in zip(cats, vals, strict=True))
+            parts.append(f"{t.name}: {pairs}." if len(bars_) > 1 else f"{pairs}.")
+    return " ".join(parts)
+
+
+def _bar_value(value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or value != value:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

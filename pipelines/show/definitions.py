@@ -404,7 +404,29 @@ PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
 ]
 
 # Names on screen for codes that capitalising would garble; other codes read as words.
+# Quarantine reason codes (expectations/suites.py) as words.
+REASON_NAMES = {
+    "after_as_of": "After the extract date",
+    "after_death": "After the patient's death",
+    "bad_boolean": "Not yes or no",
+    "bad_code": "Not an allowed code",
+    "bad_nhs_number": "Invalid NHS number",
+    "bad_postcode": "Invalid postcode",
+    "before_birth": "Before the patient's birth",
+    "date_order": "Dates in the wrong order",
+    "duplicate_key": "Duplicate id",
+    "duplicate_nhs_number": "Duplicate NHS number",
+    "exceeds_reservoir": "More than the reservoir holds",
+    "missing_required": "Required value missing",
+    "out_of_range": "Out of range",
+    "outside_pump_dates": "Outside the pump's dates",
+    "pump_overlap": "Overlapping pumps",
+    "quarantined_parent": "Its parent row is quarantined",
+    "reference_mismatch": "Does not match the row it refers to",
+    "unknown_reference": "Refers to an unknown row",
+}
 CODE_NAMES = {
+    **REASON_NAMES,
     "all": "All complications",
     "csf_leak": "CSF leak",
     "gp_ers": "GP (e-RS)",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pipelines.figures.disclosure import SUPPRESSED
@@ -114,3 +116,47 @@ def comparison_text(c: Any, unit: str, against: str) -> str:
     if interval:
         words += f"; {'' if c.kind == 'ratio' else 'change '}{change} (95% CI {interval})"
     return f"{words} — {c.verdict}"
+
+
+# Units of table columns, by the end of their name.
+COLUMN_UNITS = ((r"_mcg_per_ml$", " (mcg/mL)"), (r"_ml$", " (mL)"), (r"_mcg$", " (mcg)"),
+                (r"_days$", " (days)"), (r"_years$", " (years)"))
+
+
+HEADERS = {"eri_due": "ERI due"}  # where words from the name would not do
+
+
+def header(column: str) -> str:
+    """A column name as a header: 'rate_ci_low' -> '95% CI low', 'fill_volume_ml' ->
+    'fill volume (mL)'."""
+    if column in HEADERS:
+        return HEADERS[column]
+    if match := re.search(r"_ci_(low|high)$", column):
+        return f"95% CI {match.group(1)}"
+    for pattern, unit in COLUMN_UNITS:
+        column = re.sub(pattern, unit, column)
+    return column.replace("_", " ")
+
+
+def all_whole(values: Iterable[Any]) -> bool:
+    """Whether every number of a column is whole: counts and doses read as decimals (29.0,
+    841.0) are then shown as 29 and 841."""
+    return all(float(v).is_integer() for v in values if is_number(v))
+
+
+def number_text(value: float) -> str:
+    """A table's number: a whole one without decimals (841.0 -> '841'), else to at most 2
+    places (2.5, 45.33)."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def eri_text(days: Any) -> str:
+    """Days from the as-of date to a forecast ERI date, as words: -28 -> '28 days overdue'."""
+    if not is_number(days):
+        return "—"
+    days = int(days)
+    if days < 0:
+        return f"{-days:,} day{'s' if days != -1 else ''} overdue"
+    if days == 0:
+        return "due today"
+    return f"in {days:,} day{'s' if days != 1 else ''}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import subprocess
 import sys
 from dataclasses import asdict
@@ -25,6 +26,7 @@ from pipelines.access.roles import Role
 from pipelines.warehouse import SCHEMA_SQL
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP
+from dashboard import widgets
 PAGES = ["overview", "waits", "trials", "complications", "refills", "batteries", "outcomes",
          "data_quality"]
 # The default period: the 12 months ending on the latest load's as-of date.
@@ -230,3 +232,42 @@ def test_batteries_page_draws_both_forecasts_each_titled_by_its_method(app, samp
     shown = [json.loads(c.proto.spec)["layout"]["title"]["text"]
              for c in commissioner.get("plotly_chart")]
     assert OBSERVED_FORECAST not in shown  # patient-level, as the service-life curves
+
+
+CODE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")  # csf_leak, bad_code, gp_ers
+
+
+def test_tables_show_whole_numbers_words_and_blanks_as_a_dash(app, sample_db):
+    """Counts and doses read as decimals show without decimals (29, not 29.00), a missing
+    value as a dash (not "None"), codes as words (not csf_leak), and the days to a battery's
+    ERI as words ("28 days overdue", not -28)."""
+    at = app(sample_db)
+    codes_seen = decimals = 0
+    for page in PAGES:
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, page
+        for table in at.dataframe:
+            assert table.proto.placeholder == "—", page
+            frame, config = table.value, json.loads(table.proto.columns)
+            for column, settings in config.items():
+                fmt = settings.get("type_config", {}).get("format")
+                values = frame[column].dropna() if column in frame else []
+                if fmt == "%.2f":  # decimals only where some value has them
+                    decimals += 1
+                    assert not all(float(v).is_integer() for v in values), (page, column)
+            for column in set(frame.columns) & widgets.CODE_COLUMNS:
+                shown = frame[column].dropna().astype(str)
+                codes_seen += len(shown)
+                assert not shown.map(lambda v: bool(CODE.fullmatch(v))).any(), (page, column)
+        if page == "batteries":
+            due = next(t.value for t in at.dataframe if "eri_due" in t.value)
+            assert "days_to_eri" not in due
+            assert due["eri_due"].str.fullmatch(r"\d+ days? overdue|in \d+ days?|due today").all()
+            assert due["eri_due"].str.contains("overdue").any()
+    assert codes_seen > 100 and decimals > 0
+
+
+def test_the_load_page_does_not_show_the_servers_file_path(app, sample_db):
+    at = app(sample_db, "load", role=Role.DATA_MANAGER)
+    shown = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "warehouse" in shown and str(sample_db.parent) not in shown

@@ -177,6 +177,11 @@ def test_page_loads_with_its_charts_drawn(server, page, accounts, path):
         # traces drawn: bars, lines, markers or a funnel
         assert chart.locator("g.trace").count() >= 1, f"chart {i} is empty"
     assert page.locator('[data-testid="stMetric"]').count() >= 1
+    # no headline label is cut short with an ellipsis ("Active pumps with…")
+    cut = page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert not cut, cut
     screenshot(page, path or "overview")
 
 
@@ -284,16 +289,35 @@ def test_no_deploy_button_developer_menu_or_table_download(server, page, account
     expect(page.get_by_role("button", name="CSV").first).to_be_visible()
 
 
+# WCAG 2.5.8's "equivalent" exception: the day and month segments of Streamlit's date input
+# are too close together, but the same date can be chosen with the input's calendar button,
+# which meets 2.5.8 itself (axe does not flag it), so target-size is not held against them.
+AXE_RUN = """async tags => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                          resultTypes: ['violations']});
+  const small = result.violations.filter(v => v.id === 'target-size')
+    .flatMap(v => v.nodes.map(n => document.querySelector(n.target[0])));
+  const equivalent = node => {
+    const input = document.querySelector(node.target[0])?.closest('[data-testid="stDateInput"]');
+    const button = input?.querySelector('button[aria-label^="Choose date"]');
+    return Boolean(button) && !small.includes(button);
+  };
+  for (const v of result.violations) {
+    if (v.id === 'target-size') v.nodes = v.nodes.filter(n => !equivalent(n));
+  }
+  return result.violations.filter(v => v.nodes.length);
+}"""
+
+
 def axe_violations(page) -> list[dict]:
     """Serious and critical WCAG 2.2 AA violations axe-core finds on the page as drawn."""
     if page.evaluate("typeof window.axe") == "undefined":
         page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: "
-        "['violations']})", WCAG_AA)
+    violations = page.evaluate(AXE_RUN, WCAG_AA)
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5], "count": len(v["nodes"])}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+             "count": len(v["nodes"]),
+             "nodes": [(n["html"][:120], n["failureSummary"][-160:]) for n in v["nodes"]][:8]}
+            for v in violations if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

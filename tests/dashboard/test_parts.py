@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import widgets
 from dashboard.filters import add_months, financial_years, last_12_months, last_quarter
-from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS
+from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
 from pipelines.config import Settings
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.figures.kpis import compute_kpis
@@ -73,3 +73,18 @@ def test_headers_read_as_words_with_units():
     assert config["fill_volume_ml"]["label"] == "fill volume (mL)"
     assert config["rate_within_target_ci_low"]["label"] == "95% CI low"
     assert config["days_late"] == "days late"
+
+
+def test_whole_decimals_show_whole_and_codes_as_words():
+    config = widgets.headers(pd.DataFrame({"daily_dose_mcg": [841.0, None],
+                                           "mean_wait_days": [2.5, 3.0]}))
+    assert config["daily_dose_mcg"]["type_config"]["format"] == "%d"
+    assert config["mean_wait_days"]["type_config"]["format"] == "%.2f"
+    shown = widgets.codes_as_words(pd.DataFrame({
+        "category": ["csf_leak", "Catheter", None], "reason_codes": ["bad_code, out_of_range", "",
+                                                                    "missing"]}))
+    assert shown["category"].tolist()[:2] == [label("csf_leak"), "Catheter"]
+    assert shown["category"].iloc[2] is None
+    assert shown["reason_codes"].tolist() == [f"{label('bad_code')}, {label('out_of_range')}",
+                                              "", label("missing")]
+    assert "_" not in "".join(shown["reason_codes"])

@@ -341,6 +341,7 @@ def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
     (2501 / 2502, "pass_rate", "99.96%"),
     (-1.0, "mean_change", "-1.00"), (pd.Timestamp("2026-01-02"), "due", "2 Jan 2026"),
     (dt.datetime(2026, 1, 2, 6, 41), "loaded_at", "2 Jan 2026 06:41"), (True, "is_current", "yes"),
+    (841.0, "daily_dose_mcg", "841"), (29.0, "battery_explants", "29"), (0.25, "volume_ml", "0.25"),
 ])
 def test_table_cells(value, column, shown):
     assert cell(value, column) == shown

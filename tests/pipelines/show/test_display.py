@@ -43,3 +43,9 @@ def test_a_charts_text_alternative_is_its_title_axes_series_and_bars():
     assert charts.describe(two) == (
         "Rows by table. Rows by Table. Shows: Accepted, Quarantined. "
         "Accepted: patients: 10, refills: 5. Quarantined: patients: 1, refills: 0.")
+
+
+def test_bar_labels_are_never_turned_sideways():
+    fig = charts.bars(["patients", "referrals"], {"Rows": [1200, 3]}, horizontal=True, text=True,
+                      title="Rows by reason", x_title="Reason", y_title="Rows")
+    assert all(trace.textangle == 0 for trace in fig.data)

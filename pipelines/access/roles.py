@@ -3,11 +3,11 @@ the exports all ask it, so that a page bug alone cannot show a role more than it
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from enum import Enum
 
 import pandas as pd
-
-from pipelines.load.pseudonym import site_digest
 
 
 class Role(str, Enum):
@@ -63,6 +63,13 @@ NOT_CLINIC_IDS = {"load_id"}  # the warehouse's own load number
 def is_record_id(column: str) -> bool:
     """Whether a column holds a clinic's record id (every `*_id` column but the load number)."""
     return column.endswith("_id") and column not in NOT_CLINIC_IDS
+
+
+def site_digest(key: bytes, kind: str, site: str, value: str) -> str:
+    """HMAC-SHA256 hex of a site's record id under the pseudonymisation key: the kind and site
+    are hashed with it, so the same string as two kinds of id (a patient "225" and a referral
+    "225"), or at two sites, gives unrelated digests."""
+    return hmac.new(key, f"{kind}|{site}|{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def display_id(role: Role, site: str, column: str, value: str | None, key: bytes) -> str | None:

@@ -58,13 +58,6 @@ def resolve_key(key_file: str | os.PathLike | None = None) -> bytes:
             f"pseudonym key file {path} cannot be used ({e.strerror or e}): {VALID_KEY}") from None
 
 
-def site_digest(key: bytes, kind: str, site: str, value: str) -> str:
-    """HMAC-SHA256 hex of a site's record id: the kind and site are hashed with it, so the same
-    string as two kinds of id (a patient "225" and a referral "225"), or at two sites, gives
-    unrelated digests."""
-    return hmac.new(key, f"{kind}|{site}|{value}".encode(), hashlib.sha256).hexdigest()
-
-
 def pseudonymise(values: list[str | None], key: bytes) -> list[str | None]:
     """HMAC-SHA256 hex of each value; None stays None."""
     return [

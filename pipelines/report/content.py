@@ -157,7 +157,7 @@ class _Builder:
     def key(self) -> bytes:
         return resolve_key(self.settings.pseudonym_key_file)
 
-    def patient_ids(self, rows: pd.DataFrame) -> list[str]:
+    def patient_ids(self, rows: pd.DataFrame) -> list[str | None]:
         """Each row's patient as this role sees them (a local id or a pseudonym)."""
         key = self.key if sees_pseudonyms(self.role) else b""  # clinicians need no key
         return [display_id(self.role, site, "patient_id", patient, key)

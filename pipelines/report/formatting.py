@@ -100,5 +100,5 @@ def cell(value: Any, column: str) -> str:
     if unit or isinstance(value, numbers.Integral):
         return fmt(value, unit or "count")
     if isinstance(value, numbers.Real):
-        return number_text(value)
+        return number_text(float(value))
     return str(value)

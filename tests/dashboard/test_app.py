@@ -237,6 +237,7 @@ def test_batteries_page_draws_both_forecasts_each_titled_by_its_method(app, samp
 CODE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")  # csf_leak, bad_code, gp_ers
 
 
+@pytest.mark.slow
 def test_tables_show_whole_numbers_words_and_blanks_as_a_dash(app, sample_db):
     """Counts and doses read as decimals show without decimals (29, not 29.00), a missing
     value as a dash (not "None"), codes as words (not csf_leak), and the days to a battery's
@@ -267,6 +268,7 @@ def test_tables_show_whole_numbers_words_and_blanks_as_a_dash(app, sample_db):
     assert codes_seen > 100 and decimals > 0
 
 
+@pytest.mark.slow
 def test_the_load_page_does_not_show_the_servers_file_path(app, sample_db):
     at = app(sample_db, "load", role=Role.DATA_MANAGER)
     shown = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)

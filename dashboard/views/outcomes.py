@@ -17,12 +17,12 @@ filters, role = widgets.page("Cohort outcomes")
 kpis = data.kpis(filters, role)
 st.subheader("12-month outcomes reported in the period")
 widgets.caption("outcomes.cohort_12m")
-widgets.headlines(kpis, [f"outcomes_12m.{m}.mean_change" for m in MEASURES], per_row=5)
+widgets.headlines(kpis, [f"outcomes_12m.{m}.mean_change" for m in MEASURES], per_row=3)
 widgets.table(pd.DataFrame([{"measure": MEASURE_NAMES[m], **kpis["outcomes_12m"][m]}
                             for m in MEASURES]), "12-month outcomes completeness")
 
 st.subheader("Patients first implanted in the period: mean change, baseline to 12 months")
-widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES], per_row=5)
+widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES], per_row=3)
 st.caption("Only patients first implanted at least 9 months before the period's end can have a "
            "12-month value: for a fuller cohort choose a longer (custom) period in the sidebar.")
 

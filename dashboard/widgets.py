@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import string
 from dataclasses import asdict
 from typing import Any
 
@@ -24,8 +23,8 @@ from pipelines.show import exports
 from pipelines.report.formatting import unit_of
 from pipelines.show.definitions import standard_label
 from pipelines.show.display import (
-    VERDICTS, all_whole, comparison_text, delta_text, fmt, header, is_number, number_text,
-    standards_of, target_text,
+    VERDICTS, all_whole, comparison_text, delta_text, detail_text, fmt, header, is_number,
+    number_text, standards_of, target_text,
 )
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
@@ -119,15 +118,6 @@ def interval_text(figures: dict[str, Any], key: str, unit: str) -> str | None:
     return f"95% CI {fmt(low, unit)} to {fmt(high, unit)}"
 
 
-class _Blanks(string.Formatter):
-    """str.format that writes an undefined figure (None) as a dash."""
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None or value == SUPPRESSED:
-            return "—" if value is None else SUPPRESSED
-        return super().format_field(value, format_spec)
-
-
 def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None,
              comparisons: list | None = None) -> None:
     """A headline figure of `compute_kpis` (`figures`), its definition as the tooltip, and its
@@ -136,8 +126,7 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
     metric's delta."""
     figure: Figure = FIGURES[key]
     parent, name = figure_group(figures, key)
-    section = figures[key.split(".")[0]]
-    detail = _Blanks().format(figure.detail, **{**section, **parent}) if figure.detail else None
+    detail = detail_text(figures, key, figure.detail)
     with st.container(border=True, height="stretch"):
         # No sparkline where a month is "*": drawn without it, the line would mislead.
         hidden = trend is not None and (trend.astype(object) == SUPPRESSED).any()

@@ -20,7 +20,7 @@ from pipelines.show.display import day_text, fmt, number_text
 
 UNIT_NAMES = {
     "count": "count",
-    "percent": "proportion (0–1)",
+    "percent": "percent",
     "days": "days",
     "per_100_pump_years": "per 100 pump-years",
     "pump_years": "pump-years",
@@ -66,6 +66,26 @@ NAME_LABELS = {
     "mean_change": "Mean change",
     "rate": "Response rate",
 }
+# Every abbreviation the pack, the workbook or the dashboard uses, spelled out (the pack's last
+# section and the workbook's Glossary sheet).
+GLOSSARY = {
+    "CI": "Confidence interval: here always the 95% interval of a figure or of a change.",
+    "CSF": "Cerebrospinal fluid (a CSF leak is a complication category).",
+    "DNA": "Did not attend: an appointment the patient missed without notice.",
+    "ERI": "Elective replacement indicator: the date a pump's battery is due to be replaced.",
+    "GAS": "Goal Attainment Scaling (outcome measure; reported as a T-score).",
+    "ITB": "Intrathecal baclofen: baclofen delivered by an implanted pump into the spinal fluid.",
+    "MAS": "Modified Ashworth Scale (spasticity outcome measure).",
+    "mcg": "Micrograms (a trial or test dose).",
+    "mL": "Millilitres (pump reservoir and residual volumes).",
+    "NRS": "Numeric rating scale (pain, 0 to 10).",
+    "Penn": "Penn Spasm Frequency Scale (outcome measure).",
+    "PSN": "Pseudonym: the stable, keyed patient code a governance pack shows for a local id.",
+    "pts": "Percentage points: the difference between two percentages.",
+    "SPC": "Statistical process control (Making Data Count charts with process limits).",
+}
+
+
 def unit_of(key: str, value: Any = None) -> str:
     """The unit of a figure of the kpis JSON, by its dotted path."""
     if key in FIGURES:

@@ -14,8 +14,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from pipelines.show.definitions import FIGURES
+from pipelines.report.formatting import GLOSSARY
 from pipelines.report.model import Report
+from pipelines.show.definitions import FIGURES
+from pipelines.show.display import detail_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FONT = 'Arial, "Liberation Sans", Helvetica, sans-serif'  # installed fonts only: nothing to fetch
@@ -44,8 +46,14 @@ def render_html(report: Report) -> str:
     def plot(figure: go.Figure) -> Markup:
         return Markup(figure_html(figure, f"chart-{next(ids)}"))
 
+    def detail(key: str) -> str | None:
+        """A headline figure's numerator and denominator, as the dashboard shows them."""
+        return detail_text(report.figures, key, FIGURES[key].detail) if key in FIGURES else None
+
     return _env.get_template("report.html.j2").render(
-        report=report, plot=plot, plotlyjs=Markup(get_plotlyjs()), defined=set(FIGURES))
+        report=report, plot=plot, plotlyjs=Markup(get_plotlyjs()), defined=set(FIGURES),
+        detail=detail, glossary=GLOSSARY,
+        contents=[(s.id, s.title) for s in report.sections] + [("glossary", "Abbreviations")])
 
 
 def figure_html(figure: go.Figure, div_id: str) -> str:

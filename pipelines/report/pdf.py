@@ -1,9 +1,15 @@
 """The audit pack's HTML printed to an A4 PDF by Debian's headless chromium (driven by
 Playwright, as the browser tests are), offline: every request other than the page itself is
-refused, and the page is printed only once every chart has drawn."""
+refused, and the page is printed only once every chart has drawn.
+
+The contents list gets its page numbers from a first print: chromium writes a named destination
+for each section (the target of a contents link), pypdf reads the page each one lands on, and the
+numbers are written into the page, which is printed again. The numbers sit in boxes of a fixed
+width, so writing them moves nothing; the pages are read again to make sure."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -13,6 +19,10 @@ TIMEOUT_MS = 60_000
 # Plotly marks a chart's div .js-plotly-plot and adds its SVG when it has drawn it.
 CHARTS_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')]
     .every(div => div.classList.contains('js-plotly-plot') && div.querySelector('.main-svg'))"""
+CONTENTS_IDS = "() => [...document.querySelectorAll('[data-page-of]')].map(e => e.dataset.pageOf)"
+WRITE_PAGE_NUMBERS = """numbers => document.querySelectorAll('[data-page-of]')
+    .forEach(e => { e.textContent = numbers[e.dataset.pageOf] ?? ''; })"""
+MAX_PRINTS = 3  # the second print normally agrees with the first
 
 
 class ChromiumMissing(RuntimeError):
@@ -21,6 +31,16 @@ class ChromiumMissing(RuntimeError):
 
 def chromium_available() -> bool:
     return CHROMIUM.is_file()
+
+
+def section_pages(pdf: bytes) -> dict[str, int]:
+    """The page (from 1) of each named destination of a PDF: each element id a link points to."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = {name.lstrip("/"): reader.get_destination_page_number(destination)
+             for name, destination in reader.named_destinations.items()}
+    return {name: page + 1 for name, page in pages.items() if page is not None}
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -38,6 +58,16 @@ def html_to_pdf(html: str) -> bytes:
             page.route("**/*", lambda route: route.abort())  # the page needs nothing outside it
             page.set_content(html, wait_until="load", timeout=TIMEOUT_MS)
             page.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS)
-            return page.pdf(prefer_css_page_size=True, print_background=True)
+            ids: list[str] = page.evaluate(CONTENTS_IDS)
+            written: dict[str, int] = {}
+            for _ in range(MAX_PRINTS):
+                pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+                pages = section_pages(pdf)
+                numbers = {id_: pages[id_] for id_ in ids if id_ in pages}
+                if numbers == written:
+                    break
+                page.evaluate(WRITE_PAGE_NUMBERS, numbers)
+                written = numbers
+            return pdf
         finally:
             browser.close()

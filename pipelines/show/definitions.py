@@ -44,6 +44,7 @@ FIGURES: dict[str, Figure] = {
         "Median of the seen referrals' waits (clock stop − clock start, calendar days). A median "
         "of an even count is the mean of the two middle values.",
         "days",
+        "of {seen} referrals seen",
     ),
     "waits.rate_within_target": Figure(
         "Seen within the wait target",
@@ -61,6 +62,8 @@ FIGURES: dict[str, Figure] = {
         "Open, waiting over target",
         "Open referrals that had waited more than {wait_target_days} days at the as-of date "
         "(as-of date − received date).",
+        "count",
+        "of {open} open referrals",
     ),
     # 2. Trials
     "trials.patients": Figure(
@@ -99,11 +102,11 @@ FIGURES: dict[str, Figure] = {
         "event date ≤ explant date, or no explant), all categories.",
     ),
     "complications.all.rate_per_100_pump_years": Figure(
-        "Complication rate",
+        "Complication rate per 100 pump-years",
         "Complications per 100 pump-years: counted complications ÷ pump-years × 100, all "
         "categories." + _POISSON,
         "per_100_pump_years",
-        "per 100 pump-years ({events} in {pump_years:.1f})",
+        "{events} events in {pump_years:.1f} pump-years",
     ),
     "complications.all.patient_incidence": Figure(
         "Patients with a complication",
@@ -140,6 +143,7 @@ FIGURES: dict[str, Figure] = {
         "Median days late",
         "Median of (refill date − due date) over the late refills in the period.",
         "days",
+        "of {late} late refills",
     ),
     "refills.without_due_date": Figure(
         "Refills without a due date",

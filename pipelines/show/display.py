@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import numbers
 import re
+import string
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,6 +35,8 @@ def fmt(value: Any, unit: str = "count") -> str:
         return f"{value:+.2f}"
     if unit == "mean":
         return f"{value:.2f}"
+    if unit == "days" and float(value).is_integer():  # a whole number of days: "31", not "31.0"
+        return f"{int(value):,}"
     return f"{value:,.1f}"
 
 
@@ -51,6 +54,27 @@ def percent(value: float) -> str:
         if (shown == 100) == (value == 1) and (shown == 0) == (value == 0):
             return f"{value * 100:.{decimals}f}%"
     return "<100%" if value > 0.5 else ">0%"
+
+
+class _Blanks(string.Formatter):
+    """str.format that writes an undefined figure (None) as a dash and a suppressed one as *."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None or value == SUPPRESSED:
+            return "—" if value is None else SUPPRESSED
+        return super().format_field(value, format_spec)
+
+
+def detail_text(figures: dict[str, Any], key: str, detail: str) -> str | None:
+    """A figure's detail line (its numerator and denominator: '12 events in 120.0 pump-years'),
+    filled from the figures beside it: its own group's, then its section's."""
+    if not detail:
+        return None
+    *path, _name = key.split(".")
+    group: Any = figures
+    for part in path:
+        group = group[part]
+    return _Blanks().format(detail, **{**figures[path[0]], **group})
 
 
 def day_text(day: dt.date) -> str:
@@ -92,7 +116,7 @@ def delta_text(current: Any, earlier: Any, unit: str) -> str | None:
     change = current - earlier
     if unit == "percent":
         return f"{change * 100:+.1f} pts"
-    if unit == "count":
+    if unit == "count" or (unit == "days" and float(change).is_integer()):
         return f"{int(change):+,}"
     return f"{change:+,.1f}"
 

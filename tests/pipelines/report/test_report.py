@@ -28,9 +28,9 @@ from pipelines.figures.kpis import flatten
 from pipelines.figures.comparisons import compare
 from pipelines.figures.kpis import compute_kpis
 from pipelines.report.content import SUMMARY, build
-from pipelines.show.display import VERDICTS, fmt
+from pipelines.show.display import VERDICTS, delta_text, fmt
 from pipelines.show.definitions import NOMINAL_FORECAST, OBSERVED_FORECAST
-from pipelines.report.formatting import cell
+from pipelines.report.formatting import UNIT_NAMES, cell, unit_of
 from pipelines.access.roles import Role, display_id
 from pipelines.warehouse import connect_readonly
 from tests.conftest import SAMPLE_AS_OF
@@ -185,7 +185,7 @@ def workbooks(sample_db, tmp_path_factory):
         result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
                      "--role", role, "--out", str(path))
         assert result.exit_code == 0, result.output
-        books[role] = openpyxl.load_workbook(path, read_only=True)
+        books[role] = openpyxl.load_workbook(path)
     return books
 
 
@@ -207,10 +207,12 @@ def test_the_commissioner_workbook_has_no_small_count_and_no_patient(workbooks, 
                 counts += 1
                 assert not (isinstance(row["value"], (int, float)) and 1 <= row["value"] <= 7), (
                     sheet.title, row)
-                assert row["value"] == figures[row["figure"]], row
+                # a suppressed count: no number in the value column, "*" beside it
+                assert (row["value"] if row["value"] is not None else row["shown"]) == figures[
+                    row["figure"]], row
     assert counts > 50
-    assert SUPPRESSED in [row["value"] for s in book.worksheets for row in sheet_rows(s)
-                          if "value" in row]
+    assert SUPPRESSED in [row["shown"] for s in book.worksheets for row in sheet_rows(s)
+                          if "shown" in row]
     about = {row["item"]: row["value"] for row in sheet_rows(book["About"])}
     assert about["Role"] == "commissioner"
     assert "Definitions" in book.sheetnames
@@ -340,6 +342,7 @@ def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
     (0.25, "rate_ci_low", "25.0%"), (1234, "rows_read", "1,234"), (2.5, "median_days", "2.5"),
     (2501 / 2502, "pass_rate", "99.96%"),
     (-1.0, "mean_change", "-1.00"), (pd.Timestamp("2026-01-02"), "due", "2 Jan 2026"),
+    (31.0, "days_overdue", "31"), (27.5, "median_wait_days", "27.5"), (31.0, "median_days", "31"),
     (dt.datetime(2026, 1, 2, 6, 41), "loaded_at", "2 Jan 2026 06:41"), (True, "is_current", "yes"),
     (841.0, "daily_dose_mcg", "841"), (29.0, "battery_explants", "29"), (0.25, "volume_ml", "0.25"),
 ])
@@ -350,6 +353,8 @@ def test_table_cells(value, column, shown):
 @pytest.mark.parametrize("value, unit, shown", [
     (SUPPRESSED, "percent", "*"), (None, "count", "—"), (0.7647, "percent", "76.5%"),
     (1234, "count", "1,234"), (0.5, "change", "+0.50"), (12.57, "per_100_pump_years", "12.6"),
+    # whole days as integers; a median of an even count keeps its half day
+    (31.0, "days", "31"), (31, "days", "31"), (27.5, "days", "27.5"), (1234.0, "days", "1,234"),
     # Only 1 reads 100% and only 0 reads 0%: 2,501 of 2,502 passed is 99.96%, not 100.0%
     (2501 / 2502, "percent", "99.96%"), (1.0, "percent", "100.0%"), (0.0, "percent", "0.0%"),
     (99_999 / 100_000, "percent", "99.999%"), (999_999 / 1_000_000, "percent", "<100%"),
@@ -451,3 +456,91 @@ def test_the_pack_says_which_battery_forecast_each_chart_draws(packs, role):
     assert (OBSERVED_FORECAST in html) == (role != "commissioner")
     if role != "commissioner":
         assert "From the observed service life of SynchroMed II (" in html
+
+
+@pytest.mark.parametrize("current, earlier, unit, shown", [
+    (29.0, 38.0, "days", "-9"), (29.5, 38.0, "days", "-8.5"), (21, 17, "count", "+4"),
+    (0.765, 0.529, "percent", "+23.6 pts"),
+])
+def test_changes_as_shown(current, earlier, unit, shown):
+    assert delta_text(current, earlier, unit) == shown
+
+
+def test_each_figure_says_its_unit_and_denominator(packs, json_figures):
+    """'Complication rate per 100 pump-years 12.6 (12 events in 95.5 pump-years)': the unit in
+    the label or after the value, the numbers it is computed from under the label."""
+    html = packs["governance"]
+    c = json_figures["complications"]
+
+    def detail(key: str) -> list[str]:
+        return re.findall(rf'<a href="#def-{re.escape(key)}">[^<]*</a>'
+                          r'<span class="detail">([^<]*)</span>', html)
+
+    assert set(detail("complications.all.rate_per_100_pump_years")) == {
+        f"{c['all']['events']} events in {c['pump_years']:.1f} pump-years"}
+    w = json_figures["waits"]
+    assert set(detail("waits.rate_within_target")) == {f"{w['within_target']} of {w['seen']} seen"}
+    assert set(detail("waits.median_wait_days")) == {f"of {w['seen']} referrals seen"}
+    # every figure of days, pump-years or a rate per 100 pump-years says so in its label
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>\s*<td class="num value"><span '
+                      r'data-kpi="([^"]+)"', html)
+    units = {"days", "per_100_pump_years", "pump_years"}
+    labelled = [(key, re.sub(r"<span.*", "", label)) for label, key in rows
+                if unit_of(key) in units]
+    assert len(labelled) >= 6
+    for key, label in labelled:
+        assert UNIT_NAMES[unit_of(key)] in label.lower(), (key, label)
+    # whole days are integers: no "31.0 days" anywhere a figure of days is written
+    for key in ("waits.median_wait_days", "waits.mean_wait_days"):
+        value = json_figures["waits"][key.split(".")[1]]
+        for shown in re.findall(rf'data-kpi="{key}" data-value="[^"]*">([^<]*)<', html):
+            assert shown == fmt(value, "days") and not shown.endswith(".0"), (key, shown)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_pack_spells_out_every_abbreviation(packs, role):
+    html = packs[role]
+    glossary = dict(re.findall(r"<dt><abbr>([^<]+)</abbr></dt><dd>([^<]+)</dd>", html))
+    assert {"ERI", "DNA", "CSF", "PSN", "SPC", "CI", "ITB", "MAS", "GAS", "NRS"} <= set(glossary)
+    assert glossary["ERI"].startswith("Elective replacement indicator")
+    assert glossary["DNA"].startswith("Did not attend")
+    assert '<a href="#glossary">Abbreviations</a>' in html  # in the contents
+
+
+@pytest.mark.slow
+def test_the_workbook_keeps_numbers_numeric_in_their_formats(workbooks, json_figures):
+    """Rates as percentages of the exact proportion, dates without a time, whole days as
+    integers, columns sized to their text, and no "*" in a column of numbers (it is in `shown`)."""
+    book = workbooks["governance"]
+    waits = {row[0].value: row for row in book["Referrals and waits"].iter_rows(min_row=2)}
+    rate = waits["waits.rate_within_target"]
+    header = [c.value for c in book["Referrals and waits"][1]]
+    value, low, high = (rate[header.index(name)] for name in ("value", "95% CI low",
+                                                              "95% CI high"))
+    assert value.value == json_figures["waits"]["rate_within_target"]
+    assert {value.number_format, low.number_format, high.number_format} == {"0.0%"}
+    assert rate[header.index("shown")].value == fmt(value.value, "percent")
+    median = waits["waits.median_wait_days"][header.index("value")]
+    assert median.number_format == ("#,##0" if float(median.value).is_integer() else "#,##0.0")
+    overdue = book["Refills overdue"]
+    dates = [c for row in overdue.iter_rows(min_row=2) for c in row
+             if isinstance(c.value, dt.datetime)]
+    assert dates and all(c.number_format == "d mmm yyyy" and c.value.time() == dt.time(0)
+                         for c in dates)
+    loaded = book["Load history"]["C"][1]  # finished_at: a time of day, so it is shown
+    assert loaded.number_format == "d mmm yyyy hh:mm"
+    for sheet in book.worksheets:  # each column as wide as its longest text (up to 60)
+        for column in sheet.iter_cols(max_col=sheet.max_column):
+            longest = max((len(c.value) for c in column if isinstance(c.value, str)), default=0)
+            (width,) = [d.width for d in sheet.column_dimensions.values()  # ranges of columns
+                        if d.min <= column[0].column <= d.max]
+            assert width >= min(longest, 58), (sheet.title, column[0].value, width)
+    for role, book in workbooks.items():
+        for sheet in book.worksheets:
+            if sheet.title in ("About", "Settings"):  # item and value as words, as in the toml
+                continue
+            rows = sheet_rows(sheet)
+            for column in ("value", "95% CI low", "95% CI high"):
+                texts = [r[column] for r in rows if column in r and isinstance(r[column], str)]
+                assert not texts, (role, sheet.title, column, texts[:3])
+    assert "Abbreviations" in book.sheetnames

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.report.pdf import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS
+from pipelines.report.pdf import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, section_pages
 from tests.conftest import SAMPLE_AS_OF
 from tests.pipelines.report.test_report import SECTION_TITLES, START
 
@@ -47,6 +47,58 @@ def test_the_pdf_has_its_pages_and_every_section(sample_db, tmp_path, role):
     assert f"{role} role" in pages[-1]
     first = reader.pages[0].mediabox  # A4 portrait, in points
     assert (round(float(first.width)), round(float(first.height))) == (595, 842)
+    starts = contents_pages(pdf.read_bytes(), pages)
+    page_fill(reader, starts)
+
+
+# The sections that start a page (report.css): the page before each is the last of a section.
+PAGE_STARTS = ("summary", "comparisons", "definitions")
+# Each entry of the contents: the section's id (its named destination in the PDF) and title.
+CONTENTS = {"provenance": "Period and data provenance", "summary": "Summary",
+            "comparisons": "Comparisons with earlier periods", "standards": "Standards",
+            "waits": "Referrals and waits", "trials": "Trial response",
+            "complications": "Complications", "refills": "Refills", "batteries": "Pump batteries",
+            "activity": "Activity", "outcomes": "Cohort outcomes", "data_quality": "Data quality",
+            "definitions": "Definitions", "glossary": "Abbreviations"}
+MM = 72 / 25.4
+TOP_MARGIN, BOTTOM_MARGIN = 14 * MM, 16 * MM  # @page in report.css
+
+
+def contents_pages(pdf: bytes, pages: list[str]) -> dict[str, int]:
+    """Each contents entry of the first page ends with the page its section starts on."""
+    starts = section_pages(pdf)
+    contents = pages[0][pages[0].index("Contents"):]
+    assert set(starts) >= set(CONTENTS) - {"data_quality"}  # not a commissioner page
+    for id_, title in CONTENTS.items():
+        if id_ not in starts:
+            continue
+        assert f"\n{title} {starts[id_]}\n" in f"\n{contents}\n", (title, starts[id_])
+        assert title in pages[starts[id_] - 1], title  # the heading is on that page
+    return starts
+
+
+def fill(page) -> float:
+    """How far down the area inside the margins a page's text reaches (0 to 1): the lowest
+    line of a table, a note or a chart's axis, the footer left out."""
+    top = float(page.mediabox.height) - TOP_MARGIN
+    ys: list[float] = []
+
+    def seen(text, cm, tm, *_):
+        if text.strip():
+            ys.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+
+    page.extract_text(visitor_text=seen)
+    body = [y for y in ys if BOTTOM_MARGIN < y < top + 20]
+    return (top - min(body)) / (top - BOTTOM_MARGIN) if body else 0.0
+
+
+def page_fill(reader: PdfReader, starts: dict[str, int]) -> None:
+    """No page is less than a third full, except the last page of a section that the next one
+    does not follow on (it starts a page) and the pack's last page."""
+    exempt = {starts[id_] - 1 for id_ in PAGE_STARTS} | {len(reader.pages)}
+    fills = {n: fill(page) for n, page in enumerate(reader.pages, start=1)}
+    short = {n: f"{f:.0%}" for n, f in fills.items() if f < 1 / 3 and n not in exempt}
+    assert not short, (short, starts)
 
 
 def test_the_html_draws_every_chart_offline(sample_db, tmp_path):

@@ -40,3 +40,15 @@ def test_xlsx_holds_exactly_the_table():
     assert book["patient_id"].tolist() == ["P1", "P2"]
     assert book["refill_date"].dt.date.tolist() == [dt.date(2026, 1, 2), dt.date(2026, 2, 3)]
     assert book["rate"].iloc[0] == 0.5 and pd.isna(book["rate"].iloc[1])
+
+
+def test_xlsx_dates_have_no_midnight_and_columns_fit_their_text():
+    frame = pd.DataFrame({"refill_date": pd.to_datetime(["2026-01-02"]),
+                          "loaded_at": pd.to_datetime(["2026-01-02 06:41"]),
+                          "a_long_column_of_notes": ["x" * 30]})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"t": frame})))["t"]
+    assert [sheet["A2"].number_format, sheet["B2"].number_format] == ["d mmm yyyy",
+                                                                      "d mmm yyyy hh:mm"]
+    assert sheet["B2"].value == dt.datetime(2026, 1, 2, 6, 41)
+    assert sheet.column_dimensions["C"].width >= 30
+    assert sheet.freeze_panes == "A2"  # the header stays in view

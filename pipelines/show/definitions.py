@@ -29,6 +29,7 @@ class Figure:
 _PERIOD = "in the period"
 _WILSON = " With its Wilson score 95% interval."
 _POISSON = " With its exact Poisson 95% interval."
+_OF_BATTERIES = "of {active_pumps} active pumps with a battery"
 
 FIGURES: dict[str, Figure] = {
     # 1. Waits
@@ -178,15 +179,21 @@ FIGURES: dict[str, Figure] = {
         "Active pumps whose forecast ERI date is on or before the as-of date. Forecast ERI: the "
         "reported ERI date of the pump's latest refill that has one, otherwise implant date + "
         "the model's battery months (setting; {default_battery_months} by default).",
+        "count",
+        _OF_BATTERIES,
     ),
     "battery.due_within_182_days": Figure(
         "Due within 6 months",
         "Active pumps whose forecast ERI date is 1 to 182 days after the as-of date.",
+        "count",
+        _OF_BATTERIES,
     ),
     "battery.due_within_365_days": Figure(
         "Due within 12 months",
         "Active pumps whose forecast ERI date is 1 to 365 days after the as-of date (including "
         "those due within 6 months).",
+        "count",
+        _OF_BATTERIES,
     ),
     # 6. Activity
     "activity.referrals_received": Figure(

@@ -28,8 +28,8 @@ from pipelines.figures.kpis import flatten
 from pipelines.figures.comparisons import compare
 from pipelines.figures.kpis import compute_kpis
 from pipelines.report.content import SUMMARY, build
-from pipelines.show.display import VERDICTS, delta_text, fmt
-from pipelines.show.definitions import NOMINAL_FORECAST, OBSERVED_FORECAST
+from pipelines.show.display import VERDICTS, delta_text, detail_text, fmt
+from pipelines.show.definitions import FIGURES, NOMINAL_FORECAST, OBSERVED_FORECAST
 from pipelines.report.formatting import UNIT_NAMES, cell, unit_of
 from pipelines.access.roles import Role, display_id
 from pipelines.warehouse import connect_readonly
@@ -481,6 +481,8 @@ def test_each_figure_says_its_unit_and_denominator(packs, json_figures):
     w = json_figures["waits"]
     assert set(detail("waits.rate_within_target")) == {f"{w['within_target']} of {w['seen']} seen"}
     assert set(detail("waits.median_wait_days")) == {f"of {w['seen']} referrals seen"}
+    b = json_figures["battery"]
+    assert set(detail("battery.overdue")) == {f"of {b['active_pumps']} active pumps with a battery"}
     # every figure of days, pump-years or a rate per 100 pump-years says so in its label
     rows = re.findall(r'<tr><th scope="row">(.*?)</th>\s*<td class="num value"><span '
                       r'data-kpi="([^"]+)"', html)
@@ -495,6 +497,13 @@ def test_each_figure_says_its_unit_and_denominator(packs, json_figures):
         value = json_figures["waits"][key.split(".")[1]]
         for shown in re.findall(rf'data-kpi="{key}" data-value="[^"]*">([^<]*)<', html):
             assert shown == fmt(value, "days") and not shown.endswith(".0"), (key, shown)
+
+
+def test_a_denominator_that_is_suppressed_or_undefined_is_written_as_the_pack_writes_it():
+    key = "complications.all.rate_per_100_pump_years"
+    figures = {"complications": {"pump_years": None, "all": {"events": SUPPRESSED}}}
+    assert detail_text(figures, key, FIGURES[key].detail) == "* events in — pump-years"
+    assert detail_text(figures, "complications.pump_years", "") is None
 
 
 @pytest.mark.parametrize("role", ROLES)

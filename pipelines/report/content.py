@@ -21,11 +21,12 @@ import pyarrow as pa
 
 from pipelines.figures import breakdowns
 
-from pipelines.show import charts
-from pipelines.show.definitions import (
-    FIGURES, NOMINAL_FORECAST, NOTES, OBSERVED_FORECAST, PUBLISHED_COMPLICATIONS, label,
-    standard_label,
+from pipelines.show.definitions import FIGURES, NOTES, label, standard_label
+from pipelines.sections.audit import (
+    ACTIVITY, BATTERIES, COMPLICATIONS, DATA_QUALITY, HEADLINE_GROUPS, KM_ENDPOINTS, OUTCOMES,
+    OVERVIEW, REFILLS, TRIALS, WAITS,
 )
+from pipelines.sections.model import ChartRecipe, TableRecipe
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures.disclosure import Disclosure, suppress_kpis
@@ -47,16 +48,6 @@ from pipelines.figures.spc import SpcSummary
 from pipelines.figures.survival import kaplan_meier, median_survival
 from pipelines.warehouse import connect_readonly
 
-WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
-SUMMARY = {
-    "Access": ["activity.referrals_received", "waits.rate_within_target",
-               "waits.median_wait_days", "waits.open_over_target"],
-    "Treatment and safety": ["trials.rate", "activity.new_implants",
-                             "complications.all.rate_per_100_pump_years", WEIGHT_GAIN],
-    "Pumps": ["refills.rate", "refills.overdue_now", "battery.due_within_182_days",
-              "battery.overdue"],
-}
-KM_ENDPOINTS = ("catheter", "infection")
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
 KPI_SETTINGS = ("wait_target_days", "alarm_volume_ml", "max_refill_interval_days",
                 "residual_discrepancy_ml", "weight_gain_standard", "default_battery_months",
@@ -153,6 +144,18 @@ class _Builder:
         """The note of a chart drawn from the figures, which leaves out suppressed ones."""
         return self.note(key) + (" Figures shown as * are not drawn." if self.suppressed else "")
 
+    def chart(self, recipe: ChartRecipe, *inputs: Any, note: str | None = None,
+              caption: str | None = None, **options: Any) -> Chart:
+        """A chart of the section model drawn from `inputs`, with its note (or `note`)."""
+        return Chart(recipe.figure(*inputs, **options),
+                     self.note(recipe.note) if note is None else note, caption)
+
+    def table(self, recipe: TableRecipe, frame: pd.DataFrame, **names: Any) -> Table:
+        """A table of the section model: its title (filled with `names`), sheet and note."""
+        sheet = (recipe.sheet or recipe.title).format(**names)
+        return Table(recipe.heading(**names), sheet, recipe.rows(frame),
+                     self.note(recipe.note) if recipe.note else None)
+
     @cached_property
     def key(self) -> bytes:
         return resolve_key(self.settings.pseudonym_key_file)
@@ -247,12 +250,10 @@ class _Builder:
     def provenance(self) -> Section:
         loads = self.audit("loads", self.request.site)
         current = loads[loads["is_current"]]
-        blocks: list[Any] = [Table(
-            "Current loads (every figure is computed from these snapshots)", "Provenance",
-            current[["site", "load_id", "as_of", "finished_at", "rows_read", "rows_accepted",
-                     "rows_quarantined"]].rename(columns={"as_of": "extract_as_of",
-                                                          "finished_at": "loaded_at"}),
-            self.note("freshness"))]
+        blocks: list[Any] = [self.table(OVERVIEW.tables["provenance"], current[
+            ["site", "load_id", "as_of", "finished_at", "rows_read", "rows_accepted",
+             "rows_quarantined"]].rename(columns={"as_of": "extract_as_of",
+                                                  "finished_at": "loaded_at"}))]
         blocks += [Text(f"The period ends after site {load.site}'s extract date "
                         f"({day_text(load.as_of)}): its figures stop there.", "alert")
                    for load in current.itertuples()
@@ -262,11 +263,12 @@ class _Builder:
         return Section("provenance", "Period and data provenance", blocks)
 
     def summary(self) -> Section:
-        blocks: list[Any] = [self.figure_table(keys, title) for title, keys in SUMMARY.items()]
+        blocks: list[Any] = [self.figure_table(list(keys), title)
+                             for title, keys in HEADLINE_GROUPS.items()]
         notes = [key for key in flatten(self.figures) if key.endswith("_note")]
         if notes:  # where a rate differs from an unsuppressed view's, and why
             blocks.append(self.figure_table(
-                notes, "Rates suppressed or rounded by the small-number rule",
+                notes, OVERVIEW.tables["suppressed_rates"].title,
                 labels=lambda key: " · ".join(map(name_label, key[:-5].split(".")))))
         overdue = self.figures["refills"]["overdue_now"]
         if self.patient_rows and overdue:
@@ -277,7 +279,7 @@ class _Builder:
     def comparisons(self) -> Section:
         """The Summary's figures beside the previous period of the same length (and a year
         earlier, for a period shorter than a year), from the figures this role sees."""
-        request, keys = self.request, [key for keys in SUMMARY.values() for key in keys]
+        request, keys = self.request, list(OVERVIEW.headlines)
         rows = []
         for against, period in (("previous", previous_period(request.start, request.end)),
                                 ("year_earlier", year_earlier(request.start, request.end))):
@@ -296,9 +298,8 @@ class _Builder:
                              "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
                              "this period": fmt(c.current, unit), "then": fmt(c.earlier, unit),
                              "change": change, "change 95% CI": interval, "verdict": c.verdict})
-        return Section("comparisons", "Comparisons with earlier periods", [Table(
-            "Headline figures against earlier periods", "Comparisons", pd.DataFrame(rows),
-            self.note("comparisons"))])
+        return Section("comparisons", "Comparisons with earlier periods", [
+            self.table(OVERVIEW.tables["comparisons"], pd.DataFrame(rows))])
 
     def standards(self) -> Section:
         """Every standard of the figures, judged by its interval (for a commissioner, the exact
@@ -318,31 +319,23 @@ class _Builder:
                  and row.measure.value.unit == "percent" and is_number(row.measure.value.raw)]
         blocks: list[Any] = [Standards(rows), Text(self.note("standards"))]
         if drawn:
-            blocks.append(Chart(charts.intervals(
+            blocks.append(self.chart(
+                OVERVIEW.charts["standards"],
                 pd.DataFrame([{"figure": row.label, "value": row.measure.value.raw,
                                "low": row.measure.low.raw if row.measure.low else None,
                                "high": row.measure.high.raw if row.measure.high else None,
-                               "standard": f"Target {row.target.raw:.0%}"} for row in drawn]),
-                category="figure", value="value", low="low", high="high",
-                title="Figures held against a standard, with 95% intervals", x_title="Percent",
-                text="standard", codes=False,
-                standards={row.label: row.target.raw for row in drawn},
-            ), " ".join([self.note("waits.standard"), self.note("refills.standard")])))
+                               "target": row.target.raw} for row in drawn]),
+                note=" ".join([self.note("waits.standard"), self.note("refills.standard")])))
         return Section("standards", "Standards", blocks)
 
     def waits(self) -> Section:
         blocks: list[Any] = [self.section_table("waits"), Text(self.note("waits.standard"))]
         if self.patient_rows:
             waits = self.rows("waits")
-            seen = waits[waits["seen"].fillna(False).astype(bool)]
-            target = self.settings.wait_target_days
-            blocks.append(Chart(charts.histogram(
-                seen["wait_days"], title="Waits of referrals seen in the period",
-                x_title="Days from referral to first attended appointment", line_at=target,
-                line_name=f"Target {target} days"), self.note("waits.distribution")))
-            blocks.append(self.spc("waits", "Seen within the wait target, by month",
-                                   "Seen within target", "waits.spc"))
-            blocks += self.waits_by_source(seen)
+            blocks.append(self.chart(WAITS.charts["distribution"], waits,
+                                     self.settings.wait_target_days))
+            blocks.append(self.spc(WAITS.charts["spc"], "waits"))
+            blocks += self.waits_by_source(waits[waits["seen"].fillna(False).astype(bool)])
         return Section("waits", "Referrals and waits", blocks)
 
     def waits_by_source(self, seen: pd.DataFrame) -> list[Any]:
@@ -350,31 +343,22 @@ class _Builder:
             return [Text("No referrals were seen in the period.")]
         by_source = breakdowns.waits_by(seen, "source")
         by_source["source"] = by_source["source"].map(label)
-        return [
-            Chart(charts.intervals(by_source, category="source", value="rate_within_target",
-                                   low="rate_within_target_ci_low",
-                                   high="rate_within_target_ci_high",
-                                   title="Seen within the wait target, by referral source",
-                                   x_title="Seen within target", codes=False),
-                  self.note("waits.by_source")),
-            Table("Waits by referral source", "Waits by source", by_source[
-                ["source", "seen", "median_wait_days", "mean_wait_days", "within_target",
-                 "rate_within_target", "rate_within_target_ci_low", "rate_within_target_ci_high"]]),
-        ]
+        return [self.chart(WAITS.charts["by_source"], by_source),
+                self.table(WAITS.tables["by_source"], by_source)]
 
     def trials(self) -> Section:
         groups = [(label(c), f"trials.by_condition.{c}") for c in self.figures["trials"]["by_condition"]]
         blocks: list[Any] = [
             self.section_table("trials"),
-            self.group_table("Response by primary condition", "Condition", groups,
+            self.group_table(TRIALS.tables["by_condition"].title, "Condition", groups,
                              ["patients", "responders", "non_responders", "inconclusive", "rate"]),
         ]
         by_condition = self.interval_rows(groups, "rate")
         if not by_condition.empty:
-            blocks.append(Chart(charts.intervals(
-                by_condition, category="category", value="value", low="low", high="high",
-                title="Response rate by primary condition", x_title="Responders", codes=False,
-            ), self.figures_note("trials.by_condition")))
+            recipe = TRIALS.charts["by_condition"]
+            blocks.append(self.chart(
+                recipe, by_condition, category="category", value="value", low="low",
+                high="high", codes=False, note=self.figures_note(recipe.note)))
         if self.patient_rows:
             blocks += self.trial_doses() + self.pathway()
         return Section("trials", "Trial response", blocks)
@@ -385,18 +369,13 @@ class _Builder:
             lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg"))
         blocks: list[Any] = []
         if by_dose["rate"].notna().any():
-            blocks.append(Chart(charts.intervals(
-                by_dose.dropna(subset=["rate"]), category="dose", value="rate", low="rate_ci_low",
-                high="rate_ci_high", codes=False, title="Positive trials by test dose",
-                x_title="Positive"), self.note("trials.by_dose")))
-        return blocks + [Table("Trials by test dose", "Trials by dose", by_dose)]
+            blocks.append(self.chart(TRIALS.charts["by_dose"], by_dose.dropna(subset=["rate"])))
+        return blocks + [self.table(TRIALS.tables["by_dose"], by_dose)]
 
     def pathway(self) -> list[Any]:
         funnel = breakdowns.pathway_funnel(self.rows("pathway")).astype({"patients_timed": "Int64"})
-        return [Chart(charts.pathway(funnel, title="Patients first referred in the period"),
-                      self.note("trials.pathway")),
-                Table("Pathway: referral to implant (median days from the step before)",
-                      "Pathway", funnel)]
+        return [self.chart(TRIALS.charts["pathway"], funnel),
+                self.table(TRIALS.tables["pathway"], funnel)]
 
     def complications(self) -> Section:
         groups = [("All complications", "complications.all")] + [
@@ -404,7 +383,7 @@ class _Builder:
         blocks: list[Any] = [
             self.section_table("complications",
                                exclude=("weight_gain_standard", "weight_gain_standard_status")),
-            self.group_table("By category", "Category", groups,
+            self.group_table(COMPLICATIONS.tables["by_category"].title, "Category", groups,
                              ["events", "patients", "patient_incidence", "rate_per_100_pump_years"]),
         ]
         codes = [("all", "complications.all")] + [
@@ -415,22 +394,18 @@ class _Builder:
         return Section("complications", "Complications", blocks)
 
     def complication_charts(self, codes: list[tuple[str, str]]) -> list[Chart]:
-        published = pd.DataFrame(PUBLISHED_COMPLICATIONS,
-                                 columns=["category", "measure", "low", "high", "source"])
         out = []
-        for name, title, x_title, percent in (
-                ("patient_incidence", "Patients with a complication", "Implanted patients", True),
-                ("rate_per_100_pump_years", "Complications per 100 pump-years",
-                 "Per 100 pump-years", False)):
+        for chart, name, standards in (
+                ("patients", "patient_incidence",
+                 {"weight_gain": self.settings.weight_gain_standard}),
+                ("rate", "rate_per_100_pump_years", None)):
             rows = self.interval_rows(codes, name)
             if rows.empty:
                 continue
-            out.append(Chart(charts.intervals(
-                rows, category="category", value="value", low="low", high="high", title=title,
-                x_title=x_title, percent=percent,
-                reference=published[published["measure"] == (name if percent else "per_100_pump_years")],
-                standards={"weight_gain": self.settings.weight_gain_standard} if percent else None,
-            ), self.figures_note("complications.by_category")))
+            recipe = COMPLICATIONS.charts[chart]
+            out.append(self.chart(recipe, rows, category="category", value="value", low="low",
+                                  high="high", standards=standards,
+                                  note=self.figures_note(recipe.note)))
         return out
 
     def time_to_complication(self) -> list[Any]:
@@ -443,10 +418,9 @@ class _Builder:
                 continue
             curves = kaplan_meier(rows["days"], rows["event"].astype(int),
                                   groups=np.full(len(rows), "All implants"))
-            blocks.append(Chart(
-                charts.kaplan_meier(curves, title=f"Free of a first {label(endpoint).lower()} "
-                                                  "complication", y_title="Implants free of it"),
-                self.note("complications.km"), one_year(curves, rows)))
+            blocks.append(self.chart(COMPLICATIONS.charts["km"], curves,
+                                     names={"endpoint": label(endpoint).lower()},
+                                     caption=one_year(curves, rows)))
         return blocks
 
     def sites_compared(self) -> list[Any]:
@@ -464,9 +438,7 @@ class _Builder:
         if per_site.empty:
             return []
         limits = breakdowns.funnel_limits(overall, per_site["pump_years"])
-        return [Chart(charts.site_funnel(per_site, limits, overall,
-                                         title="Complications per 100 pump-years by site"),
-                      self.note("complications.funnel"))]
+        return [self.chart(COMPLICATIONS.charts["funnel"], per_site, limits, overall)]
 
     def refills(self) -> Section:
         blocks: list[Any] = []
@@ -475,17 +447,13 @@ class _Builder:
         blocks += [self.section_table("refills"), Text(self.note("refills.standard"))]
         if self.patient_rows:
             refills = self.rows("refills")
-            late = refills[refills["adherence"] == "late"]
             blocks += [
-                self.spc("refills", "Refills on time, by month", "On time", "refills.spc"),
-                Chart(charts.histogram(late["days_late"], title="How late the late refills were",
-                                       x_title="Days after the due date"),
-                      self.note("refills.lateness")),
+                self.spc(REFILLS.charts["spc"], "refills"),
+                self.chart(REFILLS.charts["lateness"], refills),
                 # The hover text of each point names its patient as this role sees them.
-                Chart(charts.residuals(refills.assign(refill_id=self.patient_ids(refills)),
-                                       self.settings.residual_discrepancy_ml,
-                                       title="Actual against expected residual volume"),
-                      self.note("refills.discrepancies")),
+                self.chart(REFILLS.charts["residuals"],
+                           refills.assign(refill_id=self.patient_ids(refills)),
+                           self.settings.residual_discrepancy_ml),
             ]
         return Section("refills", "Refills", blocks)
 
@@ -494,34 +462,31 @@ class _Builder:
         overdue = pumps[pumps["overdue_now"].fillna(False).astype(bool)].sort_values(
             "days_overdue", ascending=False)
         return self.action_list(
-            f"Action: pumps overdue for a refill at {day_text(self.request.end)} ({len(overdue)})",
-            "Refills overdue", overdue, ["pump_model", "implant_date", "latest_refill_date",
-                                         "current_due_date", "days_overdue"],
-            self.note("refills.overdue_list"))
+            REFILLS.tables["overdue"], overdue, ["pump_model", "implant_date",
+                                                 "latest_refill_date", "current_due_date",
+                                                 "days_overdue"],
+            date=day_text(self.request.end))
 
-    def action_list(self, title: str, sheet: str, rows: pd.DataFrame, columns: list[str],
-                    note: str) -> Table:
-        """Patients to act on, named as this role may see them."""
+    def action_list(self, recipe: TableRecipe, rows: pd.DataFrame, columns: list[str],
+                    note: str | None = None, **names: Any) -> Table:
+        """Patients to act on, named as this role may see them; the title counts them."""
         frame = rows[["site", *columns]].copy()
         frame.insert(0, "patient", self.patient_ids(rows))
-        return Table(title, sheet, frame.reset_index(drop=True), note, action=True)
+        table = self.table(recipe, frame.reset_index(drop=True), count=len(rows), **names)
+        return replace(table, note=note or table.note, action=True)
 
     def batteries(self) -> Section:
         battery = self.figures["battery"]
         blocks: list[Any] = [
             self.section_table("battery"),
             self.figure_table([f"battery.by_quarter.{q}" for q in battery["by_quarter"]],
-                              "Forecast replacements by calendar quarter",
+                              BATTERIES.tables["by_quarter"].title,
                               labels=lambda key: key.rsplit(".", 1)[-1]),
         ]
-        quarters = list(battery["by_quarter"])
         # As on the dashboard: a suppressed quarter's bar is a "*" at the axis; with no quarter
         # left to draw, the table above is the forecast.
         if any(is_number(n) for n in battery["by_quarter"].values()):
-            blocks.append(Chart(charts.bars(
-                quarters, {"Pumps": [battery["by_quarter"][q] for q in quarters]}, text=True,
-                title=NOMINAL_FORECAST, x_title="Quarter (calendar)", y_title="Pumps reaching ERI"),
-                self.note("battery.by_quarter")))
+            blocks.append(self.chart(BATTERIES.charts["nominal"], battery["by_quarter"]))
         if self.patient_rows:
             blocks += self.observed_forecast()
             blocks.append(self.batteries_due())
@@ -536,10 +501,7 @@ class _Builder:
         coverage = breakdowns.forecast_coverage(forecast, self.settings.min_battery_explants)
         blocks: list[Any] = [Text(coverage)]
         if frame["pumps"].sum():
-            blocks.append(Chart(charts.expected_bars(
-                frame["quarter"], frame["expected"], frame["low"], frame["high"],
-                title=OBSERVED_FORECAST, x_title="Quarter (calendar)",
-                y_title="Replacements expected"), self.note("battery.observed_forecast")))
+            blocks.append(self.chart(BATTERIES.charts["observed"], frame))
         return blocks
 
     def batteries_due(self) -> Table:
@@ -547,38 +509,30 @@ class _Builder:
         due = pumps[pumps["has_battery"].fillna(False).astype(bool)
                     & (pumps["eri_overdue"] | pumps["eri_within_182_days"]).fillna(False).astype(bool)]
         return self.action_list(
-            f"Action: batteries overdue or due within 182 days ({len(due)})", "Batteries due",
+            BATTERIES.tables["due_182"],
             due.sort_values("forecast_eri_date").assign(eri_due=due["days_to_eri"].map(eri_text)),
             ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "eri_due"],
             BATTERY_DUE)
 
     def service_life(self) -> list[Any]:
-        survival = self.rows("implant_survival")
-        life = survival[(survival["endpoint"] == "battery_end_of_life")
-                        & survival["has_battery"].fillna(False).astype(bool)]
+        life = breakdowns.battery_life(self.rows("implant_survival"))
         if life.empty:
             return [Text("No implant of a model with a battery up to the as-of date.")]
         args = (life["days"], life["event"].astype(int))
         medians = breakdowns.median_table(median_survival(*args, groups=life["pump_model"]))
         return [
-            Chart(charts.kaplan_meier(kaplan_meier(*args, groups=life["pump_model"]),
-                                      title="Observed service life by pump model",
-                                      y_title="Not yet replaced for battery end of life"),
-                  self.note("battery.service_life")),
-            Table("Median service life by pump model", "Battery life",
-                  medians.rename(columns={"group": "pump_model", "events": "battery_explants"}),
-                  "A blank median: fewer than half the pumps of that model have reached battery "
-                  "end of life yet."),
+            self.chart(BATTERIES.charts["service_life"],
+                       kaplan_meier(*args, groups=life["pump_model"])),
+            self.table(BATTERIES.tables["medians"], medians.rename(
+                columns={"group": "pump_model", "events": "battery_explants"})),
         ]
 
     def activity(self) -> Section:
         blocks: list[Any] = [self.section_table("activity")]
         if self.patient_rows:
             monthly = self.monthly("activity")
-            blocks.append(Text(NO_WHOLE_MONTH) if monthly.empty else Chart(charts.bars(
-                monthly["month"], {"DNAs": monthly["appointments_dna"]},
-                title="Appointments not attended (DNA), by month", x_title="Month",
-                y_title="DNAs"), self.note("waits.dna")))
+            blocks.append(Text(NO_WHOLE_MONTH) if monthly.empty
+                          else self.chart(ACTIVITY.charts["dna"], monthly))
         return Section("activity", "Activity", blocks)
 
     def outcomes(self) -> Section:
@@ -587,27 +541,24 @@ class _Builder:
         names = ["patients_due", "patients_with_baseline", "patients_with_followup",
                  "patients_paired", "baseline_mean", "followup_mean", "mean_change"]
         blocks: list[Any] = []
-        for cohort, title, note in (
-                ("outcomes_12m", "12-month outcomes reported in the period (one-year review due "
-                                 "in the period)", "outcomes.cohort_12m"),
-                ("outcomes", "Patients first implanted in the period: baseline and 12 months",
-                 "outcomes.cohort")):
-            blocks.append(self.group_table(title, "Measure",
+        for cohort in ("outcomes_12m", "outcomes"):
+            table = OUTCOMES.tables[cohort]
+            blocks.append(self.group_table(table.title, "Measure",
                                            [(label(m), f"{cohort}.{m}") for m in MEASURES], names))
+            note = self.note(table.note or "")
             if not self.patient_rows:
-                blocks.append(Text(self.note(note)))
+                blocks.append(Text(note))
             else:
                 rows = self.rows(cohort)
                 changes = breakdowns.paired_changes(rows, MEASURES)
                 blocks += [
-                    Chart(charts.paired_outcomes(rows, MEASURES, {m: label(m) for m in MEASURES},
-                                                 title=f"{title}: paired patients"),
-                          self.note(note)),
-                    Table(f"{title}: mean change with its 95% t interval",
-                          "Outcome changes" + (" 12m" if cohort == "outcomes_12m" else ""),
-                          changes.assign(measure=changes["measure"].map(label))[
-                              ["measure", "patients_paired", "mean_change", "mean_change_ci_low",
-                               "mean_change_ci_high"]]),
+                    self.chart(OUTCOMES.charts["paired"], rows, MEASURES,
+                               {m: label(m) for m in MEASURES}, names={"cohort": table.title},
+                               note=note),
+                    self.table(OUTCOMES.tables["changes"],
+                               changes.assign(measure=changes["measure"].map(label)),
+                               cohort=table.title,
+                               sheet=" 12m" if cohort == "outcomes_12m" else ""),
                 ]
         return Section("outcomes", "Cohort outcomes", blocks)
 
@@ -618,15 +569,9 @@ class _Builder:
         loads = self.audit("loads", site)
         blocks: list[Any] = []
         if not tables.empty:
-            by_table = tables.groupby("table_name", sort=False)[
-                ["rows_accepted", "rows_quarantined"]].sum()
-            blocks.append(Chart(charts.bars(
-                by_table.index, {"Accepted": by_table["rows_accepted"],
-                                 "Quarantined": by_table["rows_quarantined"]},
-                horizontal=True, title="Rows accepted and quarantined by table", x_title="Table",
-                y_title="Rows"), self.note("quality.quarantine")))
+            blocks.append(self.chart(DATA_QUALITY.charts["by_table"], tables))
         blocks += self.failed_expectations(expectations) + self.quarantine_reasons()
-        blocks.append(Table("Load history", "Load history", loads, self.note("quality.loads")))
+        blocks.append(self.table(DATA_QUALITY.tables["loads"], loads))
         return Section("data_quality", "Data quality", blocks)
 
     def failed_expectations(self, expectations: pd.DataFrame) -> list[Any]:
@@ -636,23 +581,15 @@ class _Builder:
                        "good" if failed.empty else "note")
         if failed.empty:
             return [summary]
-        return [summary, Table(
-            "Expectations that some rows failed", "Expectations failed",
-            failed.sort_values("pass_rate")[["site", "table_name", "column_name", "reason_code",
-                                             "rows_checked", "rows_failed", "pass_rate"]],
-            self.note("quality.expectations"))]
+        return [summary,
+                self.table(DATA_QUALITY.tables["failed"], failed.sort_values("pass_rate"))]
 
     def quarantine_reasons(self) -> list[Chart]:
         """Quarantined rows counted by reason (their contents are for data managers only)."""
         quarantine = self.audit("quarantine", self.request.site)
         if quarantine.empty:
             return []
-        reasons = (quarantine["reason_codes"].map(lambda codes: sorted(set(codes.split(", "))))
-                   .explode().value_counts())
-        return [Chart(charts.bars(reasons.index, {"Rows": reasons.to_numpy()}, horizontal=True,
-                                  text=True, x_title="Reason", y_title="Rows",
-                                  title="Quarantined rows by reason (a row can have several)"),
-                      self.note("quality.quarantine"))]
+        return [self.chart(DATA_QUALITY.charts["reasons"], quarantine)]
 
     def definitions(self) -> Section:
         keys = [k for k in FIGURES
@@ -668,18 +605,17 @@ class _Builder:
         values = {name: getattr(self.settings, name) for name in names}
         values.update({f"battery months: {model}": months_ for model, months_
                        in self.settings.battery_months.items()})
-        return Table("Settings used (itb-audit.toml)", "Settings", pd.DataFrame(
+        return self.table(OVERVIEW.tables["settings"], pd.DataFrame(
             {"setting": list(values), "value": [str(v) for v in values.values()]}))
 
     # --- monthly charts -----------------------------------------------------------------------
 
-    def spc(self, section: str, title: str, y_title: str, note_key: str) -> Chart | Text:
+    def spc(self, recipe: ChartRecipe, section: str) -> Chart | Text:
         monthly = self.monthly(section)
         if monthly.empty:
             return Text(NO_WHOLE_MONTH)
         frame, summary = breakdowns.monthly_p_chart(monthly, section)
-        return Chart(charts.spc(frame, title=title, y_title=y_title), self.note(note_key),
-                     variation_text(summary))
+        return self.chart(recipe, frame, caption=variation_text(summary))
 
 
 # --- helpers ------------------------------------------------------------------------------------

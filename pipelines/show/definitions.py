@@ -281,10 +281,6 @@ def standard_label(name: str) -> str:
     return STANDARD_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-# The two battery forecasts' chart titles: each chart says which forecast it draws.
-NOMINAL_FORECAST = "Forecast battery replacements by quarter: nominal battery life or reported ERI"
-OBSERVED_FORECAST = "Expected battery replacements by quarter: from the observed service life"
-
 NOTES: dict[str, str] = {
     "freshness": "Each site's current load: when it finished and the extract's as-of date. "
     "Figures are as at the period's end; a period ending after a site's as-of date has no data "
@@ -371,6 +367,8 @@ NOTES: dict[str, str] = {
     "the nominal forecast's ERI dates.",
     "battery.due_list": "Active pumps with a battery whose forecast ERI date is overdue or within "
     "12 months of the as-of date, soonest first.",
+    "battery.medians": "A blank median: fewer than half the pumps of that model have reached "
+    "battery end of life yet, so the median is not known.",
     "battery.service_life": "Kaplan–Meier by pump model: the share of pumps not yet explanted for "
     "battery end of life, by years since implant (every implant up to the as-of date; other "
     "explants, deaths and pumps still in situ are censored). Models without a battery are left "

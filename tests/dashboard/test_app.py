@@ -18,7 +18,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from pipelines.show.definitions import FIGURES, NOMINAL_FORECAST, OBSERVED_FORECAST
+from pipelines.sections.audit import BATTERIES
+from pipelines.show.definitions import FIGURES
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
 from pipelines.figures.kpis import compute_kpis
@@ -225,13 +226,14 @@ def test_batteries_page_draws_both_forecasts_each_titled_by_its_method(app, samp
     at = app(sample_db, "batteries")
     assert not at.exception, [e.value for e in at.exception]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-    assert NOMINAL_FORECAST in titles and OBSERVED_FORECAST in titles
+    assert {BATTERIES.charts[c].title for c in ("nominal", "observed")} <= set(titles)
     # the sample's SynchroMed II has enough battery explants; its Prometra II does not
     assert any("SynchroMed II (" in c.value and "Not forecast" in c.value for c in at.caption)
     commissioner = app(sample_db, "batteries", Role.COMMISSIONER)
     shown = [json.loads(c.proto.spec)["layout"]["title"]["text"]
              for c in commissioner.get("plotly_chart")]
-    assert OBSERVED_FORECAST not in shown  # patient-level, as the service-life curves
+    # patient-level, as the service-life curves
+    assert BATTERIES.charts["observed"].title not in shown
 
 
 CODE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")  # csf_leak, bad_code, gp_ers

@@ -27,9 +27,10 @@ from pipelines.report import Request, report_bytes
 from pipelines.figures.kpis import flatten
 from pipelines.figures.comparisons import compare
 from pipelines.figures.kpis import compute_kpis
-from pipelines.report.content import SUMMARY, build
+from pipelines.report.content import build
 from pipelines.show.display import VERDICTS, delta_text, detail_text, fmt
-from pipelines.show.definitions import FIGURES, NOMINAL_FORECAST, OBSERVED_FORECAST
+from pipelines.show.definitions import FIGURES
+from pipelines.sections.audit import BATTERIES, OVERVIEW
 from pipelines.report.formatting import UNIT_NAMES, cell, unit_of
 from pipelines.access.roles import Role, display_id
 from pipelines.warehouse import connect_readonly
@@ -408,7 +409,7 @@ def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, r
     report = build(Request(sample_db, start, end, role=role, settings=settings))
     (section,) = [s for s in report.sections if s.id == "comparisons"]
     frame = section.blocks[0].frame
-    keys = [key for keys in SUMMARY.values() for key in keys]
+    keys = list(OVERVIEW.headlines)
     assert list(frame["compared with"]) == (["1 Apr 2026 to 30 Jun 2026"] * len(keys)
                                             + ["1 Jul 2025 to 30 Sep 2025"] * len(keys))
 
@@ -451,9 +452,9 @@ def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_pa
 @pytest.mark.parametrize("role", ROLES)
 def test_the_pack_says_which_battery_forecast_each_chart_draws(packs, role):
     html = packs[role]
-    assert NOMINAL_FORECAST in html
+    assert BATTERIES.charts["nominal"].title in html
     # the observed-life forecast is patient-level (its risk sets are small), as the curves
-    assert (OBSERVED_FORECAST in html) == (role != "commissioner")
+    assert (BATTERIES.charts["observed"].title in html) == (role != "commissioner")
     if role != "commissioner":
         assert "From the observed service life of SynchroMed II (" in html
 

@@ -29,6 +29,7 @@ from pipelines.show.display import (
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
 from pipelines.figures.spc import SpcSummary
+from pipelines.sections.model import ChartRecipe, TableRecipe
 
 EMPTY = (
     "No data loaded yet in {db}. Load an extract with `itb-audit load EXTRACT --db PATH` "
@@ -240,8 +241,7 @@ NO_WHOLE_MONTH = ("No whole calendar month in the period: choose a longer period
                   "chart.")
 
 
-def spc_chart(filters: Filters, role: Role, section: str, *, title: str, y_title: str,
-              note_key: str) -> None:
+def spc_chart(filters: Filters, role: Role, section: str, recipe: ChartRecipe) -> None:
     """The Making Data Count p-chart of a section's monthly rate, with its icons (from the
     suppressed monthly counts where the role's figures are suppressed)."""
     monthly = data.monthly(section, filters, role)
@@ -253,7 +253,7 @@ def spc_chart(filters: Filters, role: Role, section: str, *, title: str, y_title
     if not drawable(monthly[rate], "month's rate",
                     "No month of the period has a figure to chart."):
         return
-    chart(charts.spc(frame, title=title, y_title=y_title), note_key)
+    draw(recipe, frame)
     mdc_icons(summary)
 
 
@@ -275,6 +275,12 @@ def chart(fig: go.Figure, note_key: str, *, key: str | None = None) -> None:
     with st.expander("What this shows", icon=":material/info:"):
         st.markdown(plain(charts.describe(fig)))
         st.markdown(text(NOTES[note_key]))
+
+
+def draw(recipe: ChartRecipe, *inputs: Any, key: str | None = None,
+         names: dict[str, str] | None = None, **options: Any) -> None:
+    """A chart of the section model (pipelines/sections/) drawn from `inputs`, with its note."""
+    chart(recipe.figure(*inputs, names=names, **options), recipe.note, key=key)
 
 
 # Proportions (0..1) in tables, shown as percentages with their interval columns.
@@ -352,6 +358,11 @@ def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
     downloads(frame, name)
     if note_key:
         note(note_key)
+
+
+def table_of(recipe: TableRecipe, frame: pd.DataFrame, **options: Any) -> None:
+    """A table of the section model: its columns, downloads named by it, and its note."""
+    table(recipe.rows(frame), recipe.download_name, note_key=recipe.note, **options)
 
 
 RATES = PROPORTIONS | {"rate_per_100_pump_years"}

@@ -26,14 +26,16 @@ ALLOWED: dict[str, set[str]] = {
                        "expectations", "pipelines.figures"},
     "pipelines.figures": {"pipelines.config", "pipelines.contract", "pipelines.warehouse"},
     "pipelines.show": {"pipelines.figures", "pipelines.contract"},
+    # sections: each section's charts and tables described once, for the pack and the pages
+    "pipelines.sections": {"pipelines.contract", "pipelines.figures", "pipelines.show"},
     "pipelines.report": {"pipelines.access", "pipelines.config", "pipelines.contract",
-                         "pipelines.figures", "pipelines.load", "pipelines.show",
-                         "pipelines.warehouse"},
+                         "pipelines.figures", "pipelines.load", "pipelines.sections",
+                         "pipelines.show", "pipelines.warehouse"},
     "pipelines.cli": {"pipelines.access", "pipelines.config", "pipelines.figures",
                       "pipelines.load", "pipelines.report", "pipelines.synthetic"},
     "dashboard": {"pipelines.access", "pipelines.config", "pipelines.contract",
-                  "pipelines.figures", "pipelines.load", "pipelines.report", "pipelines.show",
-                  "pipelines.warehouse"},
+                  "pipelines.figures", "pipelines.load", "pipelines.report", "pipelines.sections",
+                  "pipelines.show", "pipelines.warehouse"},
 }
 
 

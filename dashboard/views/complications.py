@@ -7,61 +7,36 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines.figures import breakdowns
-from pipelines.show import charts
-from pipelines.show.definitions import PUBLISHED_COMPLICATIONS, label
+from pipelines.sections.audit import COMPLICATIONS, KM_ENDPOINTS
+from pipelines.show.definitions import label
 from pipelines.show.display import is_number
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.figures.survival import kaplan_meier
-
-WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
-KM_ENDPOINTS = ("catheter", "infection")
 
 filters, role = widgets.page("Complications")
 kpis = data.kpis(filters, role)
 settings = data.settings()
 complications = kpis["complications"]
 
-widgets.headlines(kpis, [
-    "complications.implanted_patients", "complications.pump_years", "complications.all.events",
-    "complications.events_outside_exposure", "complications.all.patient_incidence",
-    "complications.all.rate_per_100_pump_years", WEIGHT_GAIN,
-])
+widgets.headlines(kpis, list(COMPLICATIONS.headlines))
 
-st.subheader("By category")
+st.subheader(COMPLICATIONS.tables["by_category"].title)
 by_category = pd.DataFrame(
     [{"category": "all", **complications["all"]}]
     + [{"category": c, **complications["by_category"][c]} for c in COMPLICATION_CATEGORIES]
 )
-published = pd.DataFrame(PUBLISHED_COMPLICATIONS,
-                         columns=["category", "measure", "low", "high", "source"])
 left, right = st.columns(2)
 with left:
-    widgets.chart(
-        charts.intervals(
-            by_category.dropna(subset=["patient_incidence"]), category="category",
-            value="patient_incidence", low="patient_incidence_ci_low",
-            high="patient_incidence_ci_high", title="Patients with a complication",
-            x_title="Implanted patients",
-            reference=published[published["measure"] == "patient_incidence"],
-            standards={"weight_gain": settings.weight_gain_standard},
-        ),
-        "complications.by_category", key="by-category-patients",
-    )
+    widgets.draw(COMPLICATIONS.charts["patients"],
+                 by_category.dropna(subset=["patient_incidence"]), category="category",
+                 standards={"weight_gain": settings.weight_gain_standard},
+                 key="by-category-patients")
 with right:
-    widgets.chart(
-        charts.intervals(
-            by_category.dropna(subset=["rate_per_100_pump_years"]), category="category",
-            value="rate_per_100_pump_years", low="rate_per_100_pump_years_ci_low",
-            high="rate_per_100_pump_years_ci_high", title="Complications per 100 pump-years",
-            x_title="Per 100 pump-years", percent=False,
-            reference=published[published["measure"] == "per_100_pump_years"],
-        ),
-        "complications.by_category", key="by-category-rate",
-    )
-widgets.table(
-    by_category.assign(category=by_category["category"].map(label)),
-    "complications by category",
-)
+    widgets.draw(COMPLICATIONS.charts["rate"],
+                 by_category.dropna(subset=["rate_per_100_pump_years"]), category="category",
+                 key="by-category-rate")
+widgets.table_of(COMPLICATIONS.tables["by_category"],
+                 by_category.assign(category=by_category["category"].map(label)))
 
 st.subheader("Time to a first complication")
 if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small)"):
@@ -75,13 +50,8 @@ if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small
                 continue
             curves = kaplan_meier(rows["days"], rows["event"].astype(int),
                                   groups=np.full(len(rows), "All implants"))
-            widgets.chart(
-                charts.kaplan_meier(
-                    curves, title=f"Free of a first {label(endpoint).lower()} complication",
-                    y_title="Implants free of it",
-                ),
-                "complications.km", key=f"km-{endpoint}",
-            )
+            widgets.draw(COMPLICATIONS.charts["km"], curves,
+                         names={"endpoint": label(endpoint).lower()}, key=f"km-{endpoint}")
             at_one_year = breakdowns.survival_at(curves, 1.0)
             events = int(rows["event"].sum())
             if not at_one_year.empty:
@@ -116,6 +86,4 @@ if len(sites) > 1 and filters.site is None:
         st.info("No site has pump exposure in the period.")
     else:
         limits = breakdowns.funnel_limits(overall, per_site["pump_years"])
-        widgets.chart(charts.site_funnel(per_site, limits, overall,
-                                         title="Complications per 100 pump-years by site"),
-                      "complications.funnel")
+        widgets.draw(COMPLICATIONS.charts["funnel"], per_site, limits, overall)

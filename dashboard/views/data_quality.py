@@ -4,8 +4,8 @@
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines.show import charts
-from pipelines.show.definitions import FIGURES, label
+from pipelines.sections.audit import DATA_QUALITY
+from pipelines.show.definitions import label
 
 filters, role = widgets.page("Data quality")
 site = filters.site
@@ -16,15 +16,10 @@ tables = data.query("load_history/load_tables", site=site)
 quality = {"quality": {"sites_loaded": len(current),
                        "rows_accepted": int(current["rows_accepted"].sum()),
                        "rows_quarantined": int(current["rows_quarantined"].sum())}}
-widgets.headlines(quality, [key for key in FIGURES if key.startswith("quality.")], per_row=3)
+widgets.headlines(quality, list(DATA_QUALITY.headlines), per_row=3)
 
 st.subheader("Tables of the current loads")
-by_table = tables.groupby("table_name", sort=False)[["rows_accepted", "rows_quarantined"]].sum()
-fig = charts.bars(by_table.index, {"Accepted": by_table["rows_accepted"],
-                                   "Quarantined": by_table["rows_quarantined"]},
-                  horizontal=True, title="Rows accepted and quarantined by table",
-                  x_title="Table", y_title="Rows")
-widgets.chart(fig, "quality.quarantine", key="rows-by-table")
+widgets.draw(DATA_QUALITY.charts["by_table"], tables, key="rows-by-table")
 st.caption("Rows read = rows accepted + rows quarantined, for every table.")
 widgets.table(tables, "load tables")  # the whole width: at 3/5 of it the headers were cut off
 
@@ -78,15 +73,8 @@ if search:
     shown = shown[text.str.contains(search, case=False, regex=False)]
 st.caption(f"{len(shown)} of {len(quarantine)} quarantined rows.")
 if not shown.empty:
-    reasons = (shown["reason_codes"].map(lambda codes: sorted(set(codes.split(", "))))
-               .explode().value_counts())
-    widgets.chart(charts.bars(reasons.index.map(label), {"Rows": reasons.to_numpy()},
-                              horizontal=True,
-                              text=True,
-                              title="Quarantined rows by reason (a row can have several)",
-                              x_title="Reason", y_title="Rows"), "quality.quarantine",
-                  key="quarantine-by-reason")
+    widgets.draw(DATA_QUALITY.charts["reasons"], shown, key="quarantine-by-reason")
 widgets.table(shown, "quarantined rows")
 
-st.subheader("Load history")
-widgets.table(loads, "load history", note_key="quality.loads")
+st.subheader(DATA_QUALITY.tables["loads"].title)
+widgets.table_of(DATA_QUALITY.tables["loads"], loads)

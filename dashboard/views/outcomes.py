@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines.figures import breakdowns
-from pipelines.show import charts
+from pipelines.sections.audit import OUTCOMES
 from pipelines.show.definitions import MEASURE_NAMES, label
 from pipelines.contract import MEASURES
 
@@ -17,9 +17,9 @@ filters, role = widgets.page("Cohort outcomes")
 kpis = data.kpis(filters, role)
 st.subheader("12-month outcomes reported in the period")
 widgets.caption("outcomes.cohort_12m")
-widgets.headlines(kpis, [f"outcomes_12m.{m}.mean_change" for m in MEASURES], per_row=3)
+widgets.headlines(kpis, list(OUTCOMES.headlines), per_row=3)
 widgets.table(pd.DataFrame([{"measure": MEASURE_NAMES[m], **kpis["outcomes_12m"][m]}
-                            for m in MEASURES]), "12-month outcomes completeness")
+                            for m in MEASURES]), OUTCOMES.tables["outcomes_12m"].download_name)
 
 st.subheader("Patients first implanted in the period: mean change, baseline to 12 months")
 widgets.headlines(kpis, [f"outcomes.{m}.mean_change" for m in MEASURES], per_row=3)
@@ -45,10 +45,9 @@ patient_level = widgets.patient_level(role, "each patient's baseline and 12-mont
 if patient_level:
     selected = breakdowns.select(breakdowns.outcome_cohort(data.mart("outcomes", filters, role)),
                               selection)
-    widgets.chart(charts.paired_outcomes(selected, MEASURES, MEASURE_NAMES,
-                                         title="Baseline and 12-month values of paired patients"),
-                  "outcomes.cohort")
-widgets.table(changes.assign(measure=changes["measure"].map(MEASURE_NAMES)), "outcome changes")
+    widgets.draw(OUTCOMES.charts["explored"], selected, MEASURES, MEASURE_NAMES)
+widgets.table(changes.assign(measure=changes["measure"].map(MEASURE_NAMES)),
+              OUTCOMES.tables["changes"].download_name)
 if patient_level:
     with st.expander(f"Rows behind these figures ({len(selected)})"):
         widgets.table(selected, "outcome rows")

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines.show import charts
+from pipelines.sections.audit import HEADLINE_GROUPS, OVERVIEW
 from pipelines.show.definitions import FIGURES
 from pipelines.show.display import day_text
 from pipelines.access.roles import sees_patient_rows, suppresses_small_numbers
@@ -28,35 +28,26 @@ refills_by_month = data.monthly("refills", filters, role)
 activity_by_month = data.monthly("activity", filters, role)
 complications_by_month = data.monthly("complications", filters, role)
 
-HEADLINES = {
-    "Access": ["activity.referrals_received", "waits.rate_within_target",
-               "waits.median_wait_days", "waits.open_over_target"],
-    "Treatment and safety": ["trials.rate", "activity.new_implants",
-                             "complications.all.rate_per_100_pump_years",
-                             "complications.by_category.weight_gain.patient_incidence"],
-    "Pumps": ["refills.rate", "refills.overdue_now", "battery.due_within_182_days",
-              "battery.overdue"],
-}
 # each headline beside the previous period (and a year earlier), with the change's interval
-compared = data.comparisons(filters, role, [k for keys in HEADLINES.values() for k in keys])
+compared = data.comparisons(filters, role, list(OVERVIEW.headlines))
 
 st.subheader("Access")
 widgets.headlines(
-    figures, HEADLINES["Access"], comparisons=compared,
+    figures, list(HEADLINE_GROUPS["Access"]), comparisons=compared,
     trends={"activity.referrals_received": activity_by_month.get("referrals_received"),
             "waits.rate_within_target": waits_by_month.get("rate_within_target"),
             "waits.median_wait_days": waits_by_month.get("median_wait_days")},
 )
 st.subheader("Treatment and safety")
 widgets.headlines(
-    figures, HEADLINES["Treatment and safety"], comparisons=compared,
+    figures, list(HEADLINE_GROUPS["Treatment and safety"]), comparisons=compared,
     trends={"activity.new_implants": activity_by_month.get("new_implants"),
             "complications.all.rate_per_100_pump_years":
                 complications_by_month.get("all.rate_per_100_pump_years")},
 )
 st.subheader("Pumps")
 widgets.headlines(
-    figures, HEADLINES["Pumps"], comparisons=compared,
+    figures, list(HEADLINE_GROUPS["Pumps"]), comparisons=compared,
     trends={"refills.rate": refills_by_month.get("rate")},
 )
 widgets.note("comparisons")
@@ -73,19 +64,10 @@ widgets.standards_table(figures)
 drawn = {s["figure"]: s["target"] for s in figures["standards"].values()
          if s["direction"] != "zero" and s["figure"] in FIGURES
          and FIGURES[s["figure"]].unit == "percent"}
-standards = widgets.interval_rows(figures, list(drawn))
-standards["standard"] = [f"Target {target:.0%}" for target in drawn.values()]
+standards = widgets.interval_rows(figures, list(drawn)).assign(target=list(drawn.values()))
 if widgets.drawable(standards["value"], "figure held against a standard",
                     "No figure to hold against a standard in the period."):
-    widgets.chart(
-        charts.intervals(
-            standards.dropna(subset=["value"]), category="figure", value="value", low="low",
-            high="high", title="Figures held against a standard, with 95% intervals",
-            x_title="Percent", text="standard", codes=False,
-            standards={FIGURES[key].label: target for key, target in drawn.items()},
-        ),
-        "standards",
-    )
+    widgets.draw(OVERVIEW.charts["standards"], standards.dropna(subset=["value"]))
 
 # For a role whose figures are suppressed, the suppressed JSON, and the command that gives it.
 command = "itb-audit kpis --json" + (" --suppressed" if suppresses_small_numbers(role) else "")

@@ -4,7 +4,7 @@ residual-volume discrepancies and pumps booked past their alarm date (docs/figur
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines.show import charts
+from pipelines.sections.audit import REFILLS
 from pipelines.show.display import day_text
 
 filters, role = widgets.page("Refills")
@@ -20,34 +20,24 @@ if patient_level:
     if not overdue.empty:
         st.error(f"**{len(overdue)} pump(s) overdue for a refill at {day_text(filters.as_of)}.** "
                  "Contact these patients.", icon=":material/emergency:")
-        widgets.table(
-            overdue[["site", "patient_id", "implant_id", "pump_model", "latest_refill_date",
-                     "current_due_date", "days_overdue"]],
-            "pumps overdue for a refill", note_key="refills.overdue_list",
-        )
+        widgets.table_of(REFILLS.tables["overdue"], overdue[
+            ["site", "patient_id", "implant_id", "pump_model", "latest_refill_date",
+             "current_due_date", "days_overdue"]])
 
-widgets.headlines(kpis, ["refills.rate", "refills.late", "refills.median_days_late",
-                         "refills.without_due_date", "refills.overdue_now",
-                         "refills.booked_after_alarm", "refills.residual_discrepancies",
-                         "activity.refills"])
+widgets.headlines(kpis, list(REFILLS.headlines))
 widgets.caption("refills.standard")
 
 left, right = st.columns(2)
 with left:
-    widgets.spc_chart(filters, role, "refills", title="Refills on time, by month",
-                      y_title="On time", note_key="refills.spc")
+    widgets.spc_chart(filters, role, "refills", REFILLS.charts["spc"])
 if not patient_level:
     st.stop()
 with right:
-    late = refills[refills["adherence"] == "late"]
-    widgets.chart(charts.histogram(late["days_late"], title="How late the late refills were",
-                                   x_title="Days after the due date"), "refills.lateness")
+    widgets.draw(REFILLS.charts["lateness"], refills)
 
 st.subheader("Residual-volume discrepancies")
 discrepant = refills[refills["residual_discrepancy"].fillna(False).astype(bool)]
-widgets.chart(charts.residuals(refills, settings.residual_discrepancy_ml,
-                               title="Actual against expected residual volume"),
-              "refills.discrepancies")
+widgets.draw(REFILLS.charts["residuals"], refills, settings.residual_discrepancy_ml)
 widgets.table(  # the whole width: at half of it the headers were cut off
     discrepant[["site", "patient_id", "refill_id", "refill_date", "expected_residual_ml",
                 "actual_residual_ml", "residual_difference_ml"]],

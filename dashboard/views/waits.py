@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines.figures import breakdowns
-from pipelines.show import charts
+from pipelines.sections.audit import ACTIVITY, WAITS
 from pipelines.show.definitions import label
 from pipelines.show.display import day_text
 
@@ -12,26 +12,16 @@ filters, role = widgets.page("Referrals & waits")
 kpis = data.kpis(filters, role)
 settings = data.settings()
 
-widgets.headlines(kpis, ["activity.referrals_received", "waits.seen", "waits.median_wait_days",
-                         "waits.rate_within_target", "activity.new_assessments_attended",
-                         "waits.open", "waits.open_over_target", "activity.dna_rate"])
+widgets.headlines(kpis, list(WAITS.headlines))
 widgets.caption("waits.standard")
 
 left, right = st.columns(2)
 with left:
     if widgets.patient_level(role, "the distribution of individual waits"):
-        waits = data.mart("waits", filters, role)
-        widgets.chart(
-            charts.histogram(waits.loc[waits["seen"].fillna(False).astype(bool), "wait_days"],
-                             title="Waits of referrals seen in the period",
-                             x_title="Days from referral to first attended appointment",
-                             line_at=settings.wait_target_days,
-                             line_name=f"Target {settings.wait_target_days} days"),
-            "waits.distribution",
-        )
+        widgets.draw(WAITS.charts["distribution"], data.mart("waits", filters, role),
+                     settings.wait_target_days)
 with right:
-    widgets.spc_chart(filters, role, "waits", title="Seen within the wait target, by month",
-                      y_title="Seen within target", note_key="waits.spc")
+    widgets.spc_chart(filters, role, "waits", WAITS.charts["spc"])
 
 st.subheader("By referral source")
 by_source = data.summary("waits", filters, role, breakdowns.waits_by, column="source")
@@ -41,19 +31,8 @@ else:
     by_source["source"] = by_source["source"].map(label)
     if widgets.drawable(by_source["rate_within_target"], "source's rate",
                         "No referral source has a rate to chart."):
-        widgets.chart(
-            charts.intervals(by_source, category="source", value="rate_within_target",
-                             low="rate_within_target_ci_low", high="rate_within_target_ci_high",
-                             title="Seen within the wait target, by referral source",
-                             x_title="Seen within target", codes=False),
-            "waits.by_source",
-        )
-    widgets.table(
-        by_source[["source", "seen", "median_wait_days", "mean_wait_days", "within_target",
-                   "rate_within_target", "rate_within_target_ci_low",
-                   "rate_within_target_ci_high"]],
-        "waits by referral source",
-    )
+        widgets.draw(WAITS.charts["by_source"], by_source)
+    widgets.table_of(WAITS.tables["by_source"], by_source)
 
 st.subheader(f"Open waiting list at {day_text(filters.as_of)}")
 if widgets.patient_level(role, "the waiting list"):
@@ -93,6 +72,4 @@ if activity.empty:
 elif widgets.drawable(activity["appointments_dna"], "month's count of DNAs",
                       "No appointment was recorded in the period.",
                       zeros="No appointment in the period's months was a DNA."):
-    widgets.chart(charts.bars(activity["month"], {"DNAs": activity["appointments_dna"]},
-                              title="Appointments not attended (DNA), by month", x_title="Month",
-                              y_title="DNAs"), "waits.dna")
+    widgets.draw(ACTIVITY.charts["dna"], activity)

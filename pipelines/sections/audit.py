@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from pipelines.contract import MEASURES
 from pipelines.sections.model import ChartRecipe, Section, TableRecipe
 from pipelines.show import charts
-from pipelines.show.definitions import FIGURES, PUBLISHED_COMPLICATIONS
+from pipelines.show.definitions import FIGURES, PUBLISHED_COMPLICATIONS, label
 
 WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
 
@@ -65,10 +65,11 @@ def _by_table(tables: pd.DataFrame, **options: Any) -> go.Figure:
 
 
 def _reasons(quarantine: pd.DataFrame, **options: Any) -> go.Figure:
-    """Quarantined rows counted by reason (a row with several reasons counts under each)."""
+    """Quarantined rows counted by reason, in words (a row with several reasons counts under
+    each)."""
     reasons = (quarantine["reason_codes"].map(lambda codes: sorted(set(codes.split(", "))))
                .explode().value_counts())
-    return charts.bars(reasons.index, {"Rows": reasons.to_numpy()}, **options)
+    return charts.bars(reasons.index.map(label), {"Rows": reasons.to_numpy()}, **options)
 
 
 # --- the sections ------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ DATA_QUALITY = Section(
                               "quality.expectations",
                               ("site", "table_name", "column_name", "reason_code",
                                "rows_checked", "rows_failed", "pass_rate")),
-        "loads": TableRecipe("Load history", "Load history", "quality.loads"),
+        "loads": TableRecipe("Load history", note="quality.loads"),
     },
 )
 

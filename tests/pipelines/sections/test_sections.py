@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.sections.audit import ACTIVITY, OUTCOMES, SECTIONS
+from pipelines.sections.audit import ACTIVITY, DATA_QUALITY, OUTCOMES, SECTIONS
 from pipelines.sections.model import TableRecipe
 from pipelines.show import charts
 from pipelines.show.definitions import NOTES
@@ -49,6 +49,11 @@ def written_twice(root: Path) -> list[str]:
     return sorted(title for title in set(titles()) if found[title] != 1)
 
 
+def titled(builder: str) -> set[str]:
+    """The parameters of a builder of pipelines.show.charts (a sparkline has no title)."""
+    return set(inspect.signature(getattr(charts, builder)).parameters)
+
+
 def chart_calls(root: Path) -> list[str]:
     """Charts a renderer draws with a titled builder of pipelines.show.charts directly, not
     through a recipe (where its title would be written)."""
@@ -59,7 +64,7 @@ def chart_calls(root: Path) -> list[str]:
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                         and isinstance(node.func.value, ast.Name)
                         and node.func.value.id == "charts"
-                        and "title" in inspect.signature(getattr(charts, node.func.attr)).parameters):
+                        and "title" in titled(node.func.attr)):
                     calls.append(f"{path.relative_to(root)}:{node.lineno} charts.{node.func.attr}")
     return calls
 
@@ -102,6 +107,15 @@ def test_a_table_recipe_fills_its_title_and_picks_its_columns():
     assert list(recipe.rows(frame).columns) == list(recipe.columns)
     assert TableRecipe("Load history").download_name == "load history"
     assert recipe.download_name == "outcome changes"
+
+
+def test_quarantine_reasons_are_counted_in_words_on_the_page_and_in_the_pack():
+    # one recipe for both: a row with two reasons counts under each, its codes as words
+    rows = pd.DataFrame({"reason_codes": ["bad_nhs_number, bad_date", "bad_date"]})
+    fig = DATA_QUALITY.charts["reasons"].figure(rows)
+    bars = fig.data[0]
+    assert dict(zip(bars.y, bars.x, strict=True)) == {"Bad date": 2, "Invalid NHS number": 1}
+    assert fig.layout.title.text == DATA_QUALITY.charts["reasons"].title
 
 
 @pytest.mark.parametrize("section", list(SECTIONS))

@@ -31,6 +31,8 @@ from pipelines.figures import kpis
 from pipelines.figures.kpis import SECTIONS, compute_kpis, flatten
 from pipelines.report.content import Request, build
 from pipelines.report.formatting import label_of
+from pipelines.sections import audit
+from pipelines.sections.model import Section
 from pipelines.show.definitions import FIGURES
 from pipelines.warehouse import SCHEMA_SQL
 
@@ -286,6 +288,19 @@ def named_in(source: str) -> tuple[set[str], list[re.Pattern]]:
     return {n for n in names if DOTTED.fullmatch(n)}, templates
 
 
+def section_keys(source: str) -> set[str]:
+    """The headline keys of the sections (pipelines/sections/audit.py) a page's source imports:
+    a page lays out the headlines its sections describe."""
+    keys: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == audit.__name__:
+            for alias in node.names:
+                value = getattr(audit, alias.name)
+                if isinstance(value, Section):
+                    keys |= set(value.headlines)
+    return keys
+
+
 def shown_on(key: str, names: set[str], templates: list[re.Pattern]) -> bool:
     """A page shows a figure when it names the figure, or its group (`complications.all`,
     `trials.by_condition`: a group's chart or table shows all its members)."""
@@ -315,6 +330,8 @@ def pages(keys: list[str]) -> dict[str, set[str]]:
         names, templates = named_in(
             (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8")
         )
+        names |= section_keys(
+            (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8"))
         shown = {key for key in keys if shown_on(key, names, templates)}
         for figure in shown | {d for key in shown for d in detail_keys(key, set(keys))}:
             out[figure].add(title)

@@ -274,7 +274,7 @@ class _Builder:
         if self.patient_rows and overdue:
             blocks.append(Text(f"{overdue} pump(s) are overdue for a refill now: see the list "
                                "under Refills.", "alert"))
-        return Section("summary", "Summary", blocks)
+        return Section("summary", OVERVIEW.title, blocks)
 
     def comparisons(self) -> Section:
         """The Summary's figures beside the previous period of the same length (and a year
@@ -336,7 +336,7 @@ class _Builder:
                                      self.settings.wait_target_days))
             blocks.append(self.spc(WAITS.charts["spc"], "waits"))
             blocks += self.waits_by_source(waits[waits["seen"].fillna(False).astype(bool)])
-        return Section("waits", "Referrals and waits", blocks)
+        return Section(WAITS.id, WAITS.title, blocks)
 
     def waits_by_source(self, seen: pd.DataFrame) -> list[Any]:
         if seen.empty:
@@ -361,7 +361,7 @@ class _Builder:
                 high="high", codes=False, note=self.figures_note(recipe.note)))
         if self.patient_rows:
             blocks += self.trial_doses() + self.pathway()
-        return Section("trials", "Trial response", blocks)
+        return Section(TRIALS.id, TRIALS.title, blocks)
 
     def trial_doses(self) -> list[Any]:
         by_dose = breakdowns.response_by_dose(self.rows("trial_doses"))
@@ -391,7 +391,7 @@ class _Builder:
         blocks += self.complication_charts(codes)
         if self.patient_rows:
             blocks += self.time_to_complication() + self.sites_compared()
-        return Section("complications", "Complications", blocks)
+        return Section(COMPLICATIONS.id, COMPLICATIONS.title, blocks)
 
     def complication_charts(self, codes: list[tuple[str, str]]) -> list[Chart]:
         out = []
@@ -455,7 +455,7 @@ class _Builder:
                            refills.assign(refill_id=self.patient_ids(refills)),
                            self.settings.residual_discrepancy_ml),
             ]
-        return Section("refills", "Refills", blocks)
+        return Section(REFILLS.id, REFILLS.title, blocks)
 
     def overdue_refills(self) -> Table:
         pumps = self.rows("active_pumps")
@@ -491,7 +491,7 @@ class _Builder:
             blocks += self.observed_forecast()
             blocks.append(self.batteries_due())
             blocks += self.service_life()
-        return Section("batteries", "Pump batteries", blocks)
+        return Section(BATTERIES.id, BATTERIES.title, blocks)
 
     def observed_forecast(self) -> list[Any]:
         forecast = breakdowns.observed_life_forecast(
@@ -533,7 +533,7 @@ class _Builder:
             monthly = self.monthly("activity")
             blocks.append(Text(NO_WHOLE_MONTH) if monthly.empty
                           else self.chart(ACTIVITY.charts["dna"], monthly))
-        return Section("activity", "Activity", blocks)
+        return Section(ACTIVITY.id, ACTIVITY.title, blocks)
 
     def outcomes(self) -> Section:
         """The cohort whose one-year review falls due in the period first (it can be complete),
@@ -560,7 +560,7 @@ class _Builder:
                                cohort=table.title,
                                sheet=" 12m" if cohort == "outcomes_12m" else ""),
                 ]
-        return Section("outcomes", "Cohort outcomes", blocks)
+        return Section(OUTCOMES.id, OUTCOMES.title, blocks)
 
     def data_quality(self) -> Section:
         site = self.request.site
@@ -572,7 +572,7 @@ class _Builder:
             blocks.append(self.chart(DATA_QUALITY.charts["by_table"], tables))
         blocks += self.failed_expectations(expectations) + self.quarantine_reasons()
         blocks.append(self.table(DATA_QUALITY.tables["loads"], loads))
-        return Section("data_quality", "Data quality", blocks)
+        return Section(DATA_QUALITY.id, DATA_QUALITY.title, blocks)
 
     def failed_expectations(self, expectations: pd.DataFrame) -> list[Any]:
         failed = expectations[expectations["rows_failed"] > 0]

@@ -75,7 +75,7 @@ def _reasons(quarantine: pd.DataFrame, **options: Any) -> go.Figure:
 # --- the sections ------------------------------------------------------------------------------
 
 OVERVIEW = Section(
-    "overview", "Summary", "ITB service overview",
+    "overview", "Summary",
     headlines=(
         "activity.referrals_received", "waits.rate_within_target", "waits.median_wait_days",
         "waits.open_over_target", "trials.rate", "activity.new_implants",
@@ -101,7 +101,7 @@ HEADLINE_GROUPS = {"Access": OVERVIEW.headlines[:4],
                    "Pumps": OVERVIEW.headlines[8:]}
 
 WAITS = Section(
-    "waits", "Referrals and waits", "Referrals & waits",
+    "waits", "Referrals and waits",
     headlines=("activity.referrals_received", "waits.seen", "waits.median_wait_days",
                "waits.rate_within_target", "activity.new_assessments_attended", "waits.open",
                "waits.open_over_target", "activity.dna_rate"),
@@ -125,7 +125,7 @@ WAITS = Section(
 )
 
 TRIALS = Section(
-    "trials", "Trial response", "Trial response",
+    "trials", "Trial response",
     headlines=("trials.patients", "trials.rate", "trials.inconclusive", "activity.trials"),
     charts={
         "by_condition": ChartRecipe(
@@ -149,7 +149,7 @@ TRIALS = Section(
 )
 
 COMPLICATIONS = Section(
-    "complications", "Complications", "Complications",
+    "complications", "Complications",
     headlines=("complications.implanted_patients", "complications.pump_years",
                "complications.all.events", "complications.events_outside_exposure",
                "complications.all.patient_incidence", "complications.all.rate_per_100_pump_years",
@@ -176,7 +176,7 @@ COMPLICATIONS = Section(
 KM_ENDPOINTS = ("catheter", "infection")
 
 REFILLS = Section(
-    "refills", "Refills", "Refills",
+    "refills", "Refills",
     headlines=("refills.rate", "refills.late", "refills.median_days_late",
                "refills.without_due_date", "refills.overdue_now", "refills.booked_after_alarm",
                "refills.residual_discrepancies", "activity.refills"),
@@ -194,7 +194,7 @@ REFILLS = Section(
 )
 
 BATTERIES = Section(
-    "batteries", "Pump batteries", "Pump batteries",
+    "batteries", "Pump batteries",
     headlines=("battery.active_pumps", "battery.overdue", "battery.due_within_182_days",
                "battery.due_within_365_days", "activity.replacements"),
     charts={
@@ -223,13 +223,13 @@ BATTERIES = Section(
 )
 
 ACTIVITY = Section(
-    "activity", "Activity", "Activity",
+    "activity", "Activity",
     charts={"dna": ChartRecipe("Appointments not attended (DNA), by month", "waits.dna", _dna,
                                dict(x_title="Month", y_title="DNAs"))},
 )
 
 OUTCOMES = Section(
-    "outcomes", "Cohort outcomes", "Cohort outcomes",
+    "outcomes", "Cohort outcomes",
     headlines=tuple(f"outcomes_12m.{m}.mean_change" for m in MEASURES),
     charts={
         "paired": ChartRecipe("{cohort}: paired patients", "outcomes.cohort",
@@ -254,7 +254,7 @@ OUTCOMES = Section(
 )
 
 DATA_QUALITY = Section(
-    "data_quality", "Data quality", "Data quality",
+    "data_quality", "Data quality",
     headlines=tuple(key for key in FIGURES if key.startswith("quality.")),
     charts={
         "by_table": ChartRecipe(

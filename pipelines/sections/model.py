@@ -55,12 +55,11 @@ class TableRecipe:
 
 @dataclass(frozen=True)
 class Section:
-    """One section: `title` in the pack, `page` as the dashboard's page title, `headlines` the
-    figures shown first (on the page as metrics), charts and tables by name."""
+    """One section: its id and title in the pack, `headlines` the figures shown first (on its
+    page as metrics), charts and tables by name. The page's title and layout are the page's."""
 
     id: str
     title: str
-    page: str
     headlines: tuple[str, ...] = ()
     charts: Mapping[str, ChartRecipe] = field(default_factory=dict)
     tables: Mapping[str, TableRecipe] = field(default_factory=dict)

@@ -68,8 +68,7 @@ if widgets.patient_level(role, "the list of events"):
     if outside.empty:
         st.success("Every complication in the period happened with a pump in situ.",
                    icon=":material/check_circle:")
-    widgets.table(outside.drop(columns="counted"), "complications outside exposure",
-                  note_key="complications.outside")
+    widgets.table_of(COMPLICATIONS.tables["outside"], outside.drop(columns="counted"))
 
 sites = data.sites()
 if len(sites) > 1 and filters.site is None:

@@ -21,7 +21,8 @@ widgets.headlines(quality, list(DATA_QUALITY.headlines), per_row=3)
 st.subheader("Tables of the current loads")
 widgets.draw(DATA_QUALITY.charts["by_table"], tables, key="rows-by-table")
 st.caption("Rows read = rows accepted + rows quarantined, for every table.")
-widgets.table(tables, "load tables")  # the whole width: at 3/5 of it the headers were cut off
+# the whole width: at 3/5 of it the headers were cut off
+widgets.table_of(DATA_QUALITY.tables["tables"], tables)
 
 st.subheader("Expectations")
 expectations = data.query("load_history/expectation_results", site=site)
@@ -40,15 +41,13 @@ for warning in flagged[(flagged["on_failure"] == "warning")
                f"{warning.table_name.removesuffix('_warnings')} to validate ({warning.reason_code}"
                "): see the list on Referrals & waits. Nothing was quarantined.",
                icon=":material/rule:")
-widgets.table(
-    flagged.sort_values(["below_threshold", "pass_rate"], ascending=[False, True])[
-        ["site", "table_name", "column_name", "reason_code", "on_failure", "rows_checked",
-         "rows_passed", "rows_failed", "pass_rate", "below_threshold", "description",
-         "expectation"]],
-    "expectation results", note_key="quality.expectations", as_text=("pass_rate",),
+widgets.table_of(
+    DATA_QUALITY.tables["expectations"],
+    flagged.sort_values(["below_threshold", "pass_rate"], ascending=[False, True]),
+    as_text=("pass_rate",),
 )
 
-st.subheader("Quarantined rows")
+st.subheader(DATA_QUALITY.tables["quarantine"].title)
 quarantine = data.quarantine(site, role)
 contents = "record" in quarantine.columns
 if not contents:
@@ -74,7 +73,7 @@ if search:
 st.caption(f"{len(shown)} of {len(quarantine)} quarantined rows.")
 if not shown.empty:
     widgets.draw(DATA_QUALITY.charts["reasons"], shown, key="quarantine-by-reason")
-widgets.table(shown, "quarantined rows")
+widgets.table_of(DATA_QUALITY.tables["quarantine"], shown)
 
 st.subheader(DATA_QUALITY.tables["loads"].title)
 widgets.table_of(DATA_QUALITY.tables["loads"], loads)

@@ -50,4 +50,4 @@ widgets.table(changes.assign(measure=changes["measure"].map(MEASURE_NAMES)),
               OUTCOMES.tables["changes"].download_name)
 if patient_level:
     with st.expander(f"Rows behind these figures ({len(selected)})"):
-        widgets.table(selected, "outcome rows")
+        widgets.table_of(OUTCOMES.tables["rows"], selected)

@@ -74,6 +74,6 @@ command = "itb-audit kpis --json" + (" --suppressed" if suppresses_small_numbers
 with st.expander(f"Every figure of the period, as `{command}` gives it"):
     if suppresses_small_numbers(role):
         st.caption("Small numbers suppressed, as on every page for this role (the rule above).")
-    widgets.table(data.flat_figures(figures), "all figures")
+    widgets.table_of(OVERVIEW.tables["all_figures"], data.flat_figures(figures))
 
 report_downloads(role)

@@ -38,10 +38,8 @@ with right:
 st.subheader("Residual-volume discrepancies")
 discrepant = refills[refills["residual_discrepancy"].fillna(False).astype(bool)]
 widgets.draw(REFILLS.charts["residuals"], refills, settings.residual_discrepancy_ml)
-widgets.table(  # the whole width: at half of it the headers were cut off
-    discrepant[["site", "patient_id", "refill_id", "refill_date", "expected_residual_ml",
-                "actual_residual_ml", "residual_difference_ml"]],
-    "residual discrepancies",
+widgets.table_of(  # the whole width: at half of it the headers were cut off
+    REFILLS.tables["discrepancies"], discrepant,
     column_config={"expected_residual_ml": "expected (mL)", "actual_residual_ml": "actual (mL)",
                    "residual_difference_ml": st.column_config.NumberColumn(
                        "difference (mL)", format="%.2f",
@@ -50,9 +48,4 @@ widgets.table(  # the whole width: at half of it the headers were cut off
 
 st.subheader("Booked past the alarm date")
 after_alarm = refills[refills["booked_after_alarm"].fillna(False).astype(bool)]
-widgets.table(
-    after_alarm[["site", "patient_id", "implant_id", "refill_id", "refill_date", "fill_volume_ml",
-                 "concentration_mcg_per_ml", "daily_dose_mcg", "alarm_date", "next_due_date",
-                 "days_past_alarm"]],
-    "refills booked past the alarm date", note_key="refills.after_alarm",
-)
+widgets.table_of(REFILLS.tables["after_alarm"], after_alarm)

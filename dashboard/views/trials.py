@@ -54,4 +54,4 @@ with right:
 if widgets.patient_level(role, "the patients in the pathway"):
     pathway = data.mart("pathway", filters, role)
     with st.expander(f"Patients in the pathway ({len(pathway)})"):
-        widgets.table(pathway, "pathway patients")
+        widgets.table_of(TRIALS.tables["patients"], pathway)

@@ -34,20 +34,18 @@ else:
         widgets.draw(WAITS.charts["by_source"], by_source)
     widgets.table_of(WAITS.tables["by_source"], by_source)
 
-st.subheader(f"Open waiting list at {day_text(filters.as_of)}")
+st.subheader(WAITS.tables["open"].heading(date=day_text(filters.as_of)))
 if widgets.patient_level(role, "the waiting list"):
     waits = data.mart("waits", filters, role)
     open_rows = (waits[waits["is_open"].fillna(False).astype(bool)]
                  .sort_values("days_waiting", ascending=False)
                  .assign(source=lambda r: r["source"].map(label)))
     stale = open_rows["to_validate"].fillna(False).astype(bool)
-    columns = ["site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
-               "days_waiting", "over_target"]
-    open_list = open_rows.loc[~stale, columns]
+    open_list = open_rows.loc[~stale]
     if open_rows.empty:
         st.success("No referral is waiting.", icon=":material/check_circle:")
     longest = max([settings.wait_target_days, *open_list["days_waiting"].astype(int)])
-    widgets.table(open_list, "open waiting list", note_key="waits.open_list", column_config={
+    widgets.table_of(WAITS.tables["open"], open_list, column_config={
         "clock_start": st.column_config.DateColumn("received", format="D MMM YYYY"),
         "days_waiting": st.column_config.ProgressColumn("days waiting", format="%d", min_value=0,
                                                         max_value=longest),
@@ -60,7 +58,7 @@ if widgets.patient_level(role, "the waiting list"):
                    "the extract: check each with the service. They still count in the open and "
                    "open-over-target figures above (the figures' definition is unchanged), and "
                    "the Data quality page counts them.")
-        widgets.table(open_rows.loc[stale, columns], "referrals to validate", column_config={
+        widgets.table_of(WAITS.tables["to_validate"], open_rows.loc[stale], column_config={
             "clock_start": st.column_config.DateColumn("received", format="D MMM YYYY"),
             "days_waiting": st.column_config.NumberColumn("days open", format="%d"),
         })

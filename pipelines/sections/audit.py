@@ -93,6 +93,7 @@ OVERVIEW = Section(
                                    "comparisons"),
         "suppressed_rates": TableRecipe("Rates suppressed or rounded by the small-number rule"),
         "settings": TableRecipe("Settings used (itb-audit.toml)", "Settings"),
+        "all_figures": TableRecipe("All figures"),
     },
 )
 # The Overview's headline figures in the groups both the page and the pack's summary show.
@@ -100,6 +101,8 @@ HEADLINE_GROUPS = {"Access": OVERVIEW.headlines[:4],
                    "Treatment and safety": OVERVIEW.headlines[4:8],
                    "Pumps": OVERVIEW.headlines[8:]}
 
+OPEN_COLUMNS = ("site", "referral_id", "patient_id", "source", "triage_outcome", "clock_start",
+                "days_waiting", "over_target")
 WAITS = Section(
     "waits", "Referrals and waits",
     headlines=("activity.referrals_received", "waits.seen", "waits.median_wait_days",
@@ -117,11 +120,17 @@ WAITS = Section(
             dict(category="source", value="rate_within_target", low="rate_within_target_ci_low",
                  high="rate_within_target_ci_high", x_title="Seen within target", codes=False)),
     },
-    tables={"by_source": TableRecipe(
-        "Waits by referral source", "Waits by source",
-        columns=("source", "seen", "median_wait_days", "mean_wait_days", "within_target",
-                 "rate_within_target", "rate_within_target_ci_low",
-                 "rate_within_target_ci_high"))},
+    tables={
+        "by_source": TableRecipe(
+            "Waits by referral source", "Waits by source",
+            columns=("source", "seen", "median_wait_days", "mean_wait_days", "within_target",
+                     "rate_within_target", "rate_within_target_ci_low",
+                     "rate_within_target_ci_high")),
+        "open": TableRecipe("Open waiting list at {date}", note="waits.open_list",
+                            columns=OPEN_COLUMNS, download="open waiting list"),
+        # open longer than stale_referral_days: often closed in reality, not in the extract
+        "to_validate": TableRecipe("Referrals to validate", columns=OPEN_COLUMNS),
+    },
 )
 
 TRIALS = Section(
@@ -145,6 +154,7 @@ TRIALS = Section(
                                download="trial response by dose"),
         "pathway": TableRecipe("Pathway: referral to implant (median days from the step before)",
                                "Pathway", download="pathway funnel"),
+        "patients": TableRecipe("Pathway patients"),
     },
 )
 
@@ -170,7 +180,10 @@ COMPLICATIONS = Section(
         "funnel": ChartRecipe("Complications per 100 pump-years by site", "complications.funnel",
                               charts.site_funnel),
     },
-    tables={"by_category": TableRecipe("By category", download="complications by category")},
+    tables={
+        "by_category": TableRecipe("By category", download="complications by category"),
+        "outside": TableRecipe("Complications outside exposure", note="complications.outside"),
+    },
 )
 # The endpoints with a time-to-first-complication curve.
 KM_ENDPOINTS = ("catheter", "infection")
@@ -188,9 +201,20 @@ REFILLS = Section(
         "residuals": ChartRecipe("Actual against expected residual volume",
                                  "refills.discrepancies", charts.residuals),
     },
-    tables={"overdue": TableRecipe(
-        "Action: pumps overdue for a refill at {date} ({count})", "Refills overdue",
-        "refills.overdue_list", download="pumps overdue for a refill")},
+    tables={
+        "overdue": TableRecipe(
+            "Action: pumps overdue for a refill at {date} ({count})", "Refills overdue",
+            "refills.overdue_list", download="pumps overdue for a refill"),
+        "discrepancies": TableRecipe(
+            "Residual discrepancies",
+            columns=("site", "patient_id", "refill_id", "refill_date", "expected_residual_ml",
+                     "actual_residual_ml", "residual_difference_ml")),
+        "after_alarm": TableRecipe(
+            "Refills booked past the alarm date", note="refills.after_alarm",
+            columns=("site", "patient_id", "implant_id", "refill_id", "refill_date",
+                     "fill_volume_ml", "concentration_mcg_per_ml", "daily_dose_mcg",
+                     "alarm_date", "next_due_date", "days_past_alarm")),
+    },
 )
 
 BATTERIES = Section(
@@ -250,6 +274,7 @@ OUTCOMES = Section(
                                columns=("measure", "patients_paired", "mean_change",
                                         "mean_change_ci_low", "mean_change_ci_high"),
                                download="outcome changes"),
+        "rows": TableRecipe("Outcome rows"),
     },
 )
 
@@ -270,6 +295,13 @@ DATA_QUALITY = Section(
                               ("site", "table_name", "column_name", "reason_code",
                                "rows_checked", "rows_failed", "pass_rate")),
         "loads": TableRecipe("Load history", note="quality.loads"),
+        "tables": TableRecipe("Load tables"),
+        "expectations": TableRecipe(
+            "Expectation results", note="quality.expectations",
+            columns=("site", "table_name", "column_name", "reason_code", "on_failure",
+                     "rows_checked", "rows_passed", "rows_failed", "pass_rate",
+                     "below_threshold", "description", "expectation")),
+        "quarantine": TableRecipe("Quarantined rows"),
     },
 )
 

@@ -54,8 +54,6 @@ KPI_SETTINGS = ("wait_target_days", "alarm_volume_ml", "max_refill_interval_days
                 "min_battery_explants", "stale_referral_days")
 DISCLOSURE_SETTINGS = ("disclosure_max_suppressed", "disclosure_rounding_base",
                        "disclosure_min_denominator")
-BATTERY_DUE = ("Active pumps with a battery whose forecast ERI date is on or before the as-of date "
-               "or within 182 days of it, soonest first: the replacements to plan now.")
 NO_WHOLE_MONTH = "No whole calendar month in the period: no monthly chart."
 VARIATION = {
     None: "No months with data.",
@@ -468,12 +466,12 @@ class _Builder:
             date=day_text(self.request.end))
 
     def action_list(self, recipe: TableRecipe, rows: pd.DataFrame, columns: list[str],
-                    note: str | None = None, **names: Any) -> Table:
+                    **names: Any) -> Table:
         """Patients to act on, named as this role may see them; the title counts them."""
         frame = rows[["site", *columns]].copy()
         frame.insert(0, "patient", self.patient_ids(rows))
         table = self.table(recipe, frame.reset_index(drop=True), count=len(rows), **names)
-        return replace(table, note=note or table.note, action=True)
+        return replace(table, action=True)
 
     def batteries(self) -> Section:
         battery = self.figures["battery"]
@@ -511,8 +509,7 @@ class _Builder:
         return self.action_list(
             BATTERIES.tables["due_182"],
             due.sort_values("forecast_eri_date").assign(eri_due=due["days_to_eri"].map(eri_text)),
-            ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "eri_due"],
-            BATTERY_DUE)
+            ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "eri_due"])
 
     def service_life(self) -> list[Any]:
         life = breakdowns.battery_life(self.rows("implant_survival"))

@@ -238,7 +238,7 @@ BATTERIES = Section(
     tables={
         "by_quarter": TableRecipe("Forecast replacements by calendar quarter"),
         "due_182": TableRecipe("Action: batteries overdue or due within 182 days ({count})",
-                               "Batteries due"),
+                               "Batteries due", "battery.due_182"),
         "due_365": TableRecipe("Overdue or due within 12 months ({count})",
                                note="battery.due_list", download="battery replacements due"),
         "medians": TableRecipe("Median service life by pump model", "Battery life",

@@ -365,6 +365,8 @@ NOTES: dict[str, str] = {
     "whisker a 95% prediction interval of the count (a Poisson-binomial sum; it assumes the "
     "curve is right). It counts explants, which come after the ERI alarm, so it runs later than "
     "the nominal forecast's ERI dates.",
+    "battery.due_182": "Active pumps with a battery whose forecast ERI date is on or before the "
+    "as-of date or within 182 days of it, soonest first: the replacements to plan now.",
     "battery.due_list": "Active pumps with a battery whose forecast ERI date is overdue or within "
     "12 months of the as-of date, soonest first.",
     "battery.medians": "A blank median: fewer than half the pumps of that model have reached "

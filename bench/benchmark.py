@@ -78,8 +78,13 @@ for mart in marts:
 
 
 def measure(cmd: list[str], env: dict | None = None) -> dict:
-    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True,
-                         env={**os.environ, **(env or {})})
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *cmd],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
     result = json.loads(out.stdout)
     if result["returncode"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {result['stderr']}")
@@ -93,7 +98,9 @@ def kpi_scope():
     from pipelines.config import load_settings
     from pipelines.figures.kpis import SECTIONS, Scope
 
-    scope = Scope(dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]), None, load_settings())
+    scope = Scope(
+        dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]), None, load_settings()
+    )
     return scope, list(dict.fromkeys(m for section in SECTIONS.values() for m in section.marts))
 
 
@@ -125,6 +132,7 @@ def bare_kpi_process(db: Path) -> float:
     from pipelines.config import QUERIES_DIR
 
     scope, marts = kpi_scope()
+
     def text(v):
         if isinstance(v, list):
             return [text(d) for d in v]
@@ -132,8 +140,17 @@ def bare_kpi_process(db: Path) -> float:
 
     params = {k: text(v) for k, v in scope.params().items()}
     macros = QUERIES_DIR / "macros" / "shared.sql"
-    return measure([sys.executable, "-c", ANCHOR_KPIS, str(db), str(macros),
-                    json.dumps(params), *(str(QUERIES_DIR / "marts" / f"{m}.sql") for m in marts)])["seconds"]
+    return measure(
+        [
+            sys.executable,
+            "-c",
+            ANCHOR_KPIS,
+            str(db),
+            str(macros),
+            json.dumps(params),
+            *(str(QUERIES_DIR / "marts" / f"{m}.sql") for m in marts),
+        ]
+    )["seconds"]
 
 
 def in_process_kpis(db: Path) -> float:
@@ -142,7 +159,9 @@ def in_process_kpis(db: Path) -> float:
     sys.path.insert(0, str(ROOT))
     from pipelines.figures.kpis import compute_kpis
 
-    compute_kpis(db, dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]))  # warm caches
+    compute_kpis(
+        db, dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1])
+    )  # warm caches
     started = time.perf_counter()
     compute_kpis(db, dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]))
     return time.perf_counter() - started
@@ -151,24 +170,63 @@ def in_process_kpis(db: Path) -> float:
 def run_size(n: int, work: Path, env: dict) -> dict:
     extract = work / f"extract-{n}"
     if not extract.exists():
-        subprocess.run([BIN / "itb-audit", "generate", extract, "--patients", str(n), "--seed", "1",
-                        "--as-of", AS_OF], check=True, capture_output=True)
+        subprocess.run(
+            [
+                BIN / "itb-audit",
+                "generate",
+                extract,
+                "--patients",
+                str(n),
+                "--seed",
+                "1",
+                "--as-of",
+                AS_OF,
+            ],
+            check=True,
+            capture_output=True,
+        )
     rows = sum(sum(1 for _ in open(f)) - 1 for f in extract.glob("*.csv"))
     db = work / f"warehouse-{n}.duckdb"
     db.unlink(missing_ok=True)
-    load = measure([str(BIN / "itb-audit"), "load", str(extract), "--db", str(db), "--as-of", AS_OF, "--json"], env)
+    load = measure(
+        [str(BIN / "itb-audit"), "load", str(extract), "--db", str(db), "--as-of", AS_OF, "--json"],
+        env,
+    )
     timings = json.loads(load["stdout"])["timings_seconds"]
-    reload = measure([str(BIN / "itb-audit"), "load", str(extract), "--db", str(db), "--as-of", AS_OF, "--json"], env)
+    reload = measure(
+        [str(BIN / "itb-audit"), "load", str(extract), "--db", str(db), "--as-of", AS_OF, "--json"],
+        env,
+    )
     anchor_db = work / f"anchor-{n}.duckdb"
     anchor_db.unlink(missing_ok=True)
-    anchor = measure([sys.executable, "-c", ANCHOR_LOAD.format(root=str(ROOT), db=str(anchor_db)), str(extract)])
-    kpis = measure([str(BIN / "itb-audit"), "kpis", "--db", str(db), "--start", PERIOD[0], "--end", PERIOD[1], "--json"])
+    anchor = measure(
+        [sys.executable, "-c", ANCHOR_LOAD.format(root=str(ROOT), db=str(anchor_db)), str(extract)]
+    )
+    kpis = measure(
+        [
+            str(BIN / "itb-audit"),
+            "kpis",
+            "--db",
+            str(db),
+            "--start",
+            PERIOD[0],
+            "--end",
+            PERIOD[1],
+            "--json",
+        ]
+    )
     return {
-        "patients": n, "rows": rows,
-        "load_s": load["seconds"], "load_peak_mb": load["peak_mb"], "timings": timings,
-        "reload_s": reload["seconds"], "anchor_s": anchor["seconds"],
-        "kpis_cli_s": kpis["seconds"], "kpis_bare_process_s": bare_kpi_process(db),
-        "kpis_in_process_s": in_process_kpis(db), "kpis_bare_sql_s": bare_kpi_sql(db),
+        "patients": n,
+        "rows": rows,
+        "load_s": load["seconds"],
+        "load_peak_mb": load["peak_mb"],
+        "timings": timings,
+        "reload_s": reload["seconds"],
+        "anchor_s": anchor["seconds"],
+        "kpis_cli_s": kpis["seconds"],
+        "kpis_bare_process_s": bare_kpi_process(db),
+        "kpis_in_process_s": in_process_kpis(db),
+        "kpis_bare_sql_s": bare_kpi_sql(db),
     }
 
 
@@ -180,26 +238,66 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     env = {"ITB_AUDIT_PSEUDONYM_KEY": "benchmark-key-0123456789abcdef"}
     results = [run_size(n, args.work, env) for n in args.sizes]
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}")
-    header = ("patients", "rows", "load s", "peak MB", "read", "validate", "of which GX", "write after", "GX share",
-              "anchor s", "load/anchor", "reload s", "reload/load", "kpis CLI s", "bare SQL process s", "CLI/bare",
-              "kpis in-proc s", "bare SQL s", "in-proc/bare")
+    print(
+        f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}"
+    )
+    header = (
+        "patients",
+        "rows",
+        "load s",
+        "peak MB",
+        "read",
+        "validate",
+        "of which GX",
+        "write after",
+        "GX share",
+        "anchor s",
+        "load/anchor",
+        "reload s",
+        "reload/load",
+        "kpis CLI s",
+        "bare SQL process s",
+        "CLI/bare",
+        "kpis in-proc s",
+        "bare SQL s",
+        "in-proc/bare",
+    )
     print(" | ".join(header))
     for r in results:
         t = r["timings"]
-        print(" | ".join(str(v) for v in (
-            r["patients"], r["rows"], f"{r['load_s']:.2f}", f"{r['load_peak_mb']:.0f}", f"{t['read']:.2f}",
-            f"{t['validate']:.2f}", f"{t['great_expectations']:.2f}", f"{t['write']:.2f}",
-            f"{t['great_expectations'] / r['load_s']:.0%}", f"{r['anchor_s']:.2f}",
-            f"{r['load_s'] / r['anchor_s']:.1f}x", f"{r['reload_s']:.2f}", f"{r['reload_s'] / r['load_s']:.0%}",
-            f"{r['kpis_cli_s']:.2f}", f"{r['kpis_bare_process_s']:.2f}", f"{r['kpis_cli_s'] / r['kpis_bare_process_s']:.2f}x",
-            f"{r['kpis_in_process_s']:.3f}", f"{r['kpis_bare_sql_s']:.3f}",
-            f"{r['kpis_in_process_s'] / r['kpis_bare_sql_s']:.2f}x")))
+        print(
+            " | ".join(
+                str(v)
+                for v in (
+                    r["patients"],
+                    r["rows"],
+                    f"{r['load_s']:.2f}",
+                    f"{r['load_peak_mb']:.0f}",
+                    f"{t['read']:.2f}",
+                    f"{t['validate']:.2f}",
+                    f"{t['great_expectations']:.2f}",
+                    f"{t['write']:.2f}",
+                    f"{t['great_expectations'] / r['load_s']:.0%}",
+                    f"{r['anchor_s']:.2f}",
+                    f"{r['load_s'] / r['anchor_s']:.1f}x",
+                    f"{r['reload_s']:.2f}",
+                    f"{r['reload_s'] / r['load_s']:.0%}",
+                    f"{r['kpis_cli_s']:.2f}",
+                    f"{r['kpis_bare_process_s']:.2f}",
+                    f"{r['kpis_cli_s'] / r['kpis_bare_process_s']:.2f}x",
+                    f"{r['kpis_in_process_s']:.3f}",
+                    f"{r['kpis_bare_sql_s']:.3f}",
+                    f"{r['kpis_in_process_s'] / r['kpis_bare_sql_s']:.2f}x",
+                )
+            )
+        )
     if len(results) > 1:
         first, last = results[0], results[-1]
         scale = last["rows"] / first["rows"]
-        print(f"growth {first['patients']} -> {last['patients']} patients: rows x{scale:.1f}, "
-              f"load x{last['load_s'] / first['load_s']:.1f}, kpis x{last['kpis_in_process_s'] / first['kpis_in_process_s']:.1f}")
+        print(
+            f"growth {first['patients']} -> {last['patients']} patients: rows x{scale:.1f}, "
+            f"load x{last['load_s'] / first['load_s']:.1f}, kpis x{last['kpis_in_process_s'] / first['kpis_in_process_s']:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = ("overview", "waits", "trials", "complications", "refills", "batteries", "outcomes", "data_quality")
+PAGES = (
+    "overview",
+    "waits",
+    "trials",
+    "complications",
+    "refills",
+    "batteries",
+    "outcomes",
+    "data_quality",
+)
 FIRST_TARGET, AGAIN_TARGET = 2.0, 0.3
 
 
@@ -43,8 +52,8 @@ def main() -> None:
 
     from dashboard import filters
     from pipelines.access import users
-    from pipelines.config import load_settings
     from pipelines.access.roles import Role
+    from pipelines.config import load_settings
 
     name, password = users.create_demo_users(users.store(load_settings()))[Role.CLINICIAN]
     app = str(ROOT / "dashboard" / "app.py")
@@ -62,8 +71,10 @@ def main() -> None:
         return at
 
     period = f"{args.years}-year custom period" if args.years else "last 12 months"
-    print(f"warehouse: {args.db} ({args.db.stat().st_size / 1e6:.0f} MB); {period}; "
-          f"median of {args.repeat} runs")
+    print(
+        f"warehouse: {args.db} ({args.db.stat().st_size / 1e6:.0f} MB); {period}; "
+        f"median of {args.repeat} runs"
+    )
     print("page | first render s | re-render s | first/target | re-render/target")
     for page in args.pages:
         first, again = [], []

@@ -42,12 +42,23 @@ allowed = PAGES[session.role] if session else ()
 # Every page is registered, signed in or not, so a page opened by its URL is found and is the
 # page shown after signing in; the role's own pages are the menu, the others are hidden and
 # refused below without running. The sign-in page is where the root URL lands when signed out.
-sign_in = st.Page(auth.sign_in_form, title="Sign in", icon=":material/login:",
-                  url_path="sign_in", default=not allowed, visibility="hidden")
+sign_in = st.Page(
+    auth.sign_in_form,
+    title="Sign in",
+    icon=":material/login:",
+    url_path="sign_in",
+    default=not allowed,
+    visibility="hidden",
+)
 pages = {
-    name: st.Page(VIEWS / f"{name}.py", title=title, icon=f":material/{icon}:", url_path=name,
-                  default=bool(allowed) and name == allowed[0],
-                  visibility="visible" if name in allowed else "hidden")
+    name: st.Page(
+        VIEWS / f"{name}.py",
+        title=title,
+        icon=f":material/{icon}:",
+        url_path=name,
+        default=bool(allowed) and name == allowed[0],
+        visibility="visible" if name in allowed else "hidden",
+    )
     for name, (title, icon) in TITLES.items()
 }
 shown = st.navigation([sign_in, *pages.values()], position="sidebar" if session else "hidden")

@@ -6,16 +6,16 @@ sign-out goes to the access log."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
 from pipelines.access import log as access_log
-
 from pipelines.access import oidc, users
-from pipelines.config import Settings, load_settings
 from pipelines.access.roles import Role
+from pipelines.config import Settings, load_settings
 
 _SESSION = "signed_in"
 _LAST_LOGGED = "access_logged"
@@ -64,10 +64,18 @@ def _from_identity(settings: Settings, claims: dict[str, Any], now: float) -> Se
     user = oidc.username_from_claims(claims) or "unknown"
     role = oidc.role_from_claims(claims, access.oidc_role_claim, access.oidc_roles)
     if role is None:
-        access_log.append(access.access_log, user=user, role=None, event="sign_in_refused",
-                          method=OIDC, reason="no role for this account")
-        st.error(f"Signed in as {user}, but this account has no ITB Audit role. Ask your "
-                 "administrator to add you to one of the configured groups.")
+        access_log.append(
+            access.access_log,
+            user=user,
+            role=None,
+            event="sign_in_refused",
+            method=OIDC,
+            reason="no role for this account",
+        )
+        st.error(
+            f"Signed in as {user}, but this account has no ITB Audit role. Ask your "
+            "administrator to add you to one of the configured groups."
+        )
         st.button("Sign out", on_click=st.logout)
         st.stop()
     session = Session(user, role, OIDC, now)
@@ -81,18 +89,25 @@ def sign_in_form() -> None:
     settings = load_settings()
     st.title("ITB Audit")
     if st.session_state.get(_IDLE_NOTICE):
-        st.info(f"You were signed out after {settings.access.idle_timeout_minutes:g} minutes "
-                "without activity.", icon=":material/timer_off:")
+        st.info(
+            f"You were signed out after {settings.access.idle_timeout_minutes:g} minutes "
+            "without activity.",
+            icon=":material/timer_off:",
+        )
     store = users.store(settings)
     with st.form("sign_in", clear_on_submit=True, width=420):
         st.subheader("Sign in")
         username = st.text_input("User name", key="sign_in_user", autocomplete="username")
-        password = st.text_input("Password", type="password", key="sign_in_password",
-                                 autocomplete="current-password")
+        password = st.text_input(
+            "Password", type="password", key="sign_in_password", autocomplete="current-password"
+        )
         submitted = st.form_submit_button("Sign in", type="primary")
     if settings.access.oidc_provider:
-        st.button("Sign in with your organisation's account", on_click=st.login,
-                  args=(settings.access.oidc_provider,))
+        st.button(
+            "Sign in with your organisation's account",
+            on_click=st.login,
+            args=(settings.access.oidc_provider,),
+        )
     if not store.exists():
         st.warning(f"No users file at {store.path}: create users with `itb-audit users add`.")
     if not submitted:
@@ -102,9 +117,14 @@ def sign_in_form() -> None:
     except users.SignInRefused as refused:
         known = username.strip().lower() in {u.username for u in store.list()}
         # A name that is not a user may be a password typed in the wrong box: never logged.
-        access_log.append(settings.access.access_log, user=username.strip().lower() if known
-                          else "(not a user)", role=None, event="sign_in_refused",
-                          method=PASSWORD, reason=str(refused))
+        access_log.append(
+            settings.access.access_log,
+            user=username.strip().lower() if known else "(not a user)",
+            role=None,
+            event="sign_in_refused",
+            method=PASSWORD,
+            reason=str(refused),
+        )
         st.error(str(refused), icon=":material/lock:")
         return
     session = Session(user.username, user.role, PASSWORD, time.time())
@@ -127,14 +147,24 @@ def account(settings: Settings) -> None:
     session = current()
     with st.sidebar:
         st.caption(f":material/account_circle: **{session.user}** · {session.role.value}")
-        st.button("Sign out", on_click=sign_out, args=(settings,), icon=":material/logout:",
-                   key="sign_out")
+        st.button(
+            "Sign out",
+            on_click=sign_out,
+            args=(settings,),
+            icon=":material/logout:",
+            key="sign_out",
+        )
 
 
 def record(settings: Settings, session: Session, event: str, **detail: Any) -> None:
     """One event of this session in the access log."""
-    access_log.append(settings.access.access_log, user=session.user, role=session.role.value,
-                      event=event, **detail)
+    access_log.append(
+        settings.access.access_log,
+        user=session.user,
+        role=session.role.value,
+        event=event,
+        **detail,
+    )
 
 
 def recorder(settings: Settings) -> Callable[..., None]:

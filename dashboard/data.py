@@ -29,18 +29,24 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pipelines.figures import breakdowns
 from dashboard.filters import Filters
+from pipelines.access.roles import (
+    Forbidden,
+    Role,
+    display_ids,
+    require_patient_rows,
+    sees_pseudonyms,
+    sees_quarantine_contents,
+    suppresses_small_numbers,
+)
 from pipelines.config import Settings, load_settings
-from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
+from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import EARLIER, compare, previous_period, year_earlier
+from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
-from pipelines.show.display import day_text
-from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.figures.queries import run_query
-from pipelines.access.roles import (Forbidden, Role, display_ids, require_patient_rows,
-                                    sees_pseudonyms, sees_quarantine_contents,
-                                    suppresses_small_numbers)
+from pipelines.load.pseudonym import KeyUnusable, resolve_key
+from pipelines.show.display import day_text
 from pipelines.warehouse import connect_readonly
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
@@ -145,15 +151,18 @@ def comparisons(filters: Filters, role: Role, keys: list[str]) -> dict[str, list
     now = _kpis(_stamp(), filters, settings())
     days = (filters.end - filters.start).days + 1
     out: dict[str, list] = {key: [] for key in keys}
-    for against, period in (("previous", previous_period(filters.start, filters.end)),
-                            ("year_earlier", year_earlier(filters.start, filters.end))):
+    for against, period in (
+        ("previous", previous_period(filters.start, filters.end)),
+        ("year_earlier", year_earlier(filters.start, filters.end)),
+    ):
         if period is None:
             continue
         earlier = replace(filters, start=period.start, end=period.end)
         then = _kpis(_stamp(), earlier, settings())
         shown = (kpis(filters, role), kpis(earlier, role)) if suppress else None
-        words = (f"{EARLIER[against].capitalize()} ({day_text(period.start)} to "
-                 f"{day_text(period.end)})")
+        words = (
+            f"{EARLIER[against].capitalize()} ({day_text(period.start)} to {day_text(period.end)})"
+        )
         for key, c in compare(now, then, keys, days, period.days, against, shown).items():
             out[key].append((words, c))
     return out
@@ -182,8 +191,9 @@ def pseudonym_key(settings: Settings) -> bytes | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _pseudonymised(name: str, stamp: tuple[int, int], filters: Filters,
-                   settings: Settings, key: bytes) -> pd.DataFrame:
+def _pseudonymised(
+    name: str, stamp: tuple[int, int], filters: Filters, settings: Settings, key: bytes
+) -> pd.DataFrame:
     return display_ids(Role.GOVERNANCE, _rows(name, stamp, filters, settings), key)
 
 
@@ -204,18 +214,23 @@ def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> An
     pipelines.figures.breakdowns.AGGREGATES, whose counts are suppressed for a role that suppresses small
     numbers. The rows themselves never reach the page."""
     if aggregate not in breakdowns.AGGREGATES:
-        raise Forbidden(f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "
-                        "pipelines.figures.breakdowns.AGGREGATES")
+        raise Forbidden(
+            f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "
+            "pipelines.figures.breakdowns.AGGREGATES"
+        )
     return aggregate(_rows(name, _stamp(), filters, settings()), d=disclosure(role), **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _monthly(section: str, stamp: tuple[int, int], filters: Filters,
-             settings: Settings) -> list[tuple[pd.Timestamp, dict[str, Any]]]:
+def _monthly(
+    section: str, stamp: tuple[int, int], filters: Filters, settings: Settings
+) -> list[tuple[pd.Timestamp, dict[str, Any]]]:
     scope = Scope(filters.start, filters.end, filters.site, settings, filters.condition)
     with connect_readonly(db_path()) as con:
-        return [(pd.Timestamp(first), figures)
-                for first, figures in monthly_figures(con, scope, section)]
+        return [
+            (pd.Timestamp(first), figures)
+            for first, figures in monthly_figures(con, scope, section)
+        ]
 
 
 def monthly(section: str, filters: Filters, role: Role) -> pd.DataFrame:
@@ -223,8 +238,10 @@ def monthly(section: str, filters: Filters, role: Role) -> pd.DataFrame:
     month as this role may see them; nested figures are flattened ('all.events'). A part-month
     at either end is left out: it would show as a month with little activity."""
     d, suppress = disclosure(role), suppresses_small_numbers(role)
-    rows = [{"month": month, **flatten(suppress_section(section, f, d) if suppress else f)}
-            for month, f in _monthly(section, _stamp(), filters, settings())]
+    rows = [
+        {"month": month, **flatten(suppress_section(section, f, d) if suppress else f)}
+        for month, f in _monthly(section, _stamp(), filters, settings())
+    ]
     return pd.DataFrame(rows, columns=None if rows else ["month"])
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from pipelines.show.definitions import label
 from pipelines.contract import CONDITIONS
+from pipelines.show.definitions import label
 from pipelines.show.display import day_text
 
 LAST_12_MONTHS = "Last 12 months"
@@ -110,7 +110,9 @@ def sidebar(latest_as_of: dt.date, sites: list[str]) -> Filters:
         else:
             start, end = last_12_months(latest_as_of)
         site = st.selectbox(
-            "Site", [None, *sites], key="site",
+            "Site",
+            [None, *sites],
+            key="site",
             format_func=lambda s: "All sites" if s is None else s,
         )
         condition = st.selectbox(
@@ -133,8 +135,12 @@ def current() -> Filters:
 def _custom_period(latest_as_of: dt.date) -> tuple[dt.date, dt.date]:
     default = last_12_months(latest_as_of)
     chosen = st.date_input(
-        "From – to", value=default, min_value=EARLIEST, max_value=latest_as_of,
-        key="custom_period", format="DD/MM/YYYY",
+        "From – to",
+        value=default,
+        min_value=EARLIEST,
+        max_value=latest_as_of,
+        key="custom_period",
+        format="DD/MM/YYYY",
     )
     if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
         return chosen[0], chosen[1]

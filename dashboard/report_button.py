@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import auth, data
 from dashboard.filters import current
-from pipelines.report import FORMATS, Request, chromium_available, report_bytes, report_roles
 from pipelines.access.roles import Role, sees_patient_rows
+from pipelines.report import FORMATS, Request, chromium_available, report_bytes, report_roles
 
 LABELS = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel"}
 
@@ -23,13 +23,22 @@ def report_downloads(role: Role) -> None:
     if role is Role.GOVERNANCE and data.pseudonym_key(data.settings()) is None:
         return  # its pack lists patients by pseudonym: the page already says why there is none
     filters = current()
-    request = Request(data.db_path(), filters.start, filters.end, filters.site, filters.condition,
-                      role, data.settings())
+    request = Request(
+        data.db_path(),
+        filters.start,
+        filters.end,
+        filters.site,
+        filters.condition,
+        role,
+        data.settings(),
+    )
     lists = " and the action lists" if sees_patient_rows(role) else ""
     st.subheader("Audit pack")
-    st.caption(f"The {role.value} pack for {filters.describe()}: every figure with its interval "
-               f"and definition, the standards, the charts{lists}, in one file. Built when you "
-               "click (a few seconds).")
+    st.caption(
+        f"The {role.value} pack for {filters.describe()}: every figure with its interval "
+        f"and definition, the standards, the charts{lists}, in one file. Built when you "
+        "click (a few seconds)."
+    )
     stem = f"itb-audit-pack-{role.value}-{filters.start}-to-{filters.end}"
     record = auth.recorder(data.settings())
 
@@ -42,6 +51,12 @@ def report_downloads(role: Role) -> None:
         for fmt in FORMATS:
             if fmt == "pdf" and not chromium_available():
                 continue
-            st.download_button(LABELS[fmt], lambda fmt=fmt: made(fmt),
-                               f"{stem}.{fmt}", FORMATS[fmt], icon=":material/download:",
-                               key=f"report-{fmt}", on_click="ignore")
+            st.download_button(
+                LABELS[fmt],
+                lambda fmt=fmt: made(fmt),
+                f"{stem}.{fmt}",
+                FORMATS[fmt],
+                icon=":material/download:",
+                key=f"report-{fmt}",
+                on_click="ignore",
+            )

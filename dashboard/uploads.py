@@ -49,22 +49,27 @@ def check(files: list[Upload], limit_mb: int) -> str:
     names = [Path(f.name).name for f in files]
     forms = {Path(n).suffix.lower() for n in names}
     if len(forms) > 1 or not forms <= set(FORMS):
-        raise UploadRefused("an extract is a set of .csv files, a set of .parquet files or one "
-                            f".xlsx workbook (got {', '.join(sorted(names))})")
+        raise UploadRefused(
+            "an extract is a set of .csv files, a set of .parquet files or one "
+            f".xlsx workbook (got {', '.join(sorted(names))})"
+        )
     form = forms.pop()
     if form == ".xlsx" and len(files) > 1:
         raise UploadRefused("an .xlsx extract is one workbook")
     if form != ".xlsx":
         strangers = sorted(n for n in names if Path(n).stem.lower() not in TABLES)
         if strangers:
-            raise UploadRefused(f"not a table of the data contract: {', '.join(strangers)} "
-                                f"(the tables: {', '.join(TABLES)})")
+            raise UploadRefused(
+                f"not a table of the data contract: {', '.join(strangers)} "
+                f"(the tables: {', '.join(TABLES)})"
+            )
     if len({n.lower() for n in names}) < len(names):
         raise UploadRefused("the same file was chosen twice")
     total = sum(f.size for f in files)
     if total > limit_mb * 1024 * 1024:
-        raise UploadRefused(f"{total / 1024 / 1024:.0f} MB is over the upload limit of "
-                            f"{limit_mb} MB")
+        raise UploadRefused(
+            f"{total / 1024 / 1024:.0f} MB is over the upload limit of {limit_mb} MB"
+        )
     return form
 
 
@@ -78,17 +83,33 @@ def load(files: list[Upload], db: Path, site: str, as_of: dt.date, limit_mb: int
             (Path(folder) / (name.lower() if form != ".xlsx" else name)).write_bytes(f.getvalue())
         target = next(Path(folder).iterdir()) if form == ".xlsx" else Path(folder)
         done = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "load", str(target), "--db", str(db),
-             "--site", site, "--as-of", as_of.isoformat(), "--json"],
-            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=LOAD_TIMEOUT_SECONDS,
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "load",
+                str(target),
+                "--db",
+                str(db),
+                "--site",
+                site,
+                "--as-of",
+                as_of.isoformat(),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=LOAD_TIMEOUT_SECONDS,
         )
         # The folder is temporary: name what the user uploaded instead.
         stderr = done.stderr.replace(str(target), "the upload").replace(folder, "the upload")
     if done.returncode == 0:
         return Outcome(summary=json.loads(done.stdout))
-    refusal = next((line for line in stderr.splitlines() if line.startswith(REFUSED_PREFIX)),
-                   None)
+    refusal = next((line for line in stderr.splitlines() if line.startswith(REFUSED_PREFIX)), None)
     if done.returncode == 2 and refusal:
         return Outcome(refusal=refusal)
-    raise RuntimeError(f"itb-audit load failed (exit {done.returncode}): "
-                       f"{stderr.strip().splitlines()[-1] if stderr.strip() else 'no message'}")
+    raise RuntimeError(
+        f"itb-audit load failed (exit {done.returncode}): "
+        f"{stderr.strip().splitlines()[-1] if stderr.strip() else 'no message'}"
+    )

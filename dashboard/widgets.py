@@ -15,21 +15,28 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import auth, data
-from pipelines.figures import breakdowns
-from pipelines.show import charts
-from pipelines.show.definitions import FIGURES, NOTES, Figure, label
 from dashboard.filters import Filters, current
-from pipelines.show import exports
-from pipelines.report.formatting import unit_of
-from pipelines.show.definitions import standard_label
-from pipelines.show.display import (
-    VERDICTS, all_whole, comparison_text, delta_text, detail_text, fmt, header, is_number,
-    number_text, standards_of, target_text,
-)
-from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_numbers
+from pipelines.figures import breakdowns
+from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.figures.spc import SpcSummary
+from pipelines.report.formatting import unit_of
 from pipelines.sections.model import ChartRecipe, TableRecipe
+from pipelines.show import charts, exports
+from pipelines.show.definitions import FIGURES, NOTES, Figure, label, standard_label
+from pipelines.show.display import (
+    VERDICTS,
+    all_whole,
+    comparison_text,
+    delta_text,
+    detail_text,
+    fmt,
+    header,
+    is_number,
+    number_text,
+    standards_of,
+    target_text,
+)
 
 EMPTY = (
     "No data loaded yet in {db}. Load an extract with `itb-audit load EXTRACT --db PATH` "
@@ -71,8 +78,10 @@ def patient_level(role: Role, what: str) -> bool:
     left out and why."""
     if sees_patient_rows(role):
         return True
-    st.caption(f":material/visibility_off: Not shown to the {role.value} role: {what} "
-               "(patient-level, or too few patients behind each point to show safely).")
+    st.caption(
+        f":material/visibility_off: Not shown to the {role.value} role: {what} "
+        "(patient-level, or too few patients behind each point to show safely)."
+    )
     return False
 
 
@@ -119,8 +128,13 @@ def interval_text(figures: dict[str, Any], key: str, unit: str) -> str | None:
     return f"95% CI {fmt(low, unit)} to {fmt(high, unit)}"
 
 
-def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = None,
-             comparisons: list | None = None) -> None:
+def headline(
+    figures: dict[str, Any],
+    key: str,
+    *,
+    trend: pd.Series | None = None,
+    comparisons: list | None = None,
+) -> None:
     """A headline figure of `compute_kpis` (`figures`), its definition as the tooltip, and its
     interval (if it has one) and detail beneath. `trend`: a monthly sparkline. `comparisons`:
     (words, pipelines.figures.comparisons.Comparison) with earlier periods, the first as the
@@ -132,21 +146,39 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
         # No sparkline where a month is "*": drawn without it, the line would mislead.
         hidden = trend is not None and (trend.astype(object) == SUPPRESSED).any()
         comparisons = comparisons or []
-        delta = (delta_text(comparisons[0][1].current, comparisons[0][1].earlier, figure.unit)
-                 if comparisons else None)
-        st.metric(figure.label, fmt(parent[name], figure.unit), help=text(figure.definition),
-                  delta=delta, delta_color="off")
+        delta = (
+            delta_text(comparisons[0][1].current, comparisons[0][1].earlier, figure.unit)
+            if comparisons
+            else None
+        )
+        st.metric(
+            figure.label,
+            fmt(parent[name], figure.unit),
+            help=text(figure.definition),
+            delta=delta,
+            delta_color="off",
+        )
         # a sparkline of the months with a value (a month without one is skipped)
         if trend is not None and not hidden:
             trend = pd.to_numeric(trend, errors="coerce").dropna()
         else:
             trend = None
         if trend is not None and len(trend) > 1:
-            st.markdown(charts.sparkline(trend.astype(float).tolist(),
-                                         description=trend_text(figure, trend)),
-                        unsafe_allow_html=True)
-        lines = [line for line in (detail, interval_text(parent, name, figure.unit),
-                                   parent.get(f"{name}_note")) if line]
+            st.markdown(
+                charts.sparkline(
+                    trend.astype(float).tolist(), description=trend_text(figure, trend)
+                ),
+                unsafe_allow_html=True,
+            )
+        lines = [
+            line
+            for line in (
+                detail,
+                interval_text(parent, name, figure.unit),
+                parent.get(f"{name}_note"),
+            )
+            if line
+        ]
         if parent[name] is None:
             lines = ["Nothing to compute it from for these filters."]
         if hidden:
@@ -161,15 +193,23 @@ def headline(figures: dict[str, Any], key: str, *, trend: pd.Series | None = Non
 def trend_text(figure: Figure, trend: pd.Series) -> str:
     """A sparkline's text alternative: what it shows, and its first, last, lowest and highest
     values."""
+
     def f(value: float) -> str:
         return fmt(value, figure.unit)
-    return (f"{figure.label}, monthly trend over {len(trend)} months: from {f(trend.iloc[0])} "
-            f"to {f(trend.iloc[-1])} (lowest {f(trend.min())}, highest {f(trend.max())}).")
+
+    return (
+        f"{figure.label}, monthly trend over {len(trend)} months: from {f(trend.iloc[0])} "
+        f"to {f(trend.iloc[-1])} (lowest {f(trend.min())}, highest {f(trend.max())})."
+    )
 
 
-def headlines(figures: dict[str, Any], keys: list[str],
-              trends: dict[str, pd.Series] | None = None, per_row: int = 4,
-              comparisons: dict[str, list] | None = None) -> None:
+def headlines(
+    figures: dict[str, Any],
+    keys: list[str],
+    trends: dict[str, pd.Series] | None = None,
+    per_row: int = 4,
+    comparisons: dict[str, list] | None = None,
+) -> None:
     """Headline figures in rows of `per_row`, each with its comparisons (see headline)."""
     trends, comparisons = trends or {}, comparisons or {}
     for start in range(0, len(keys), per_row):
@@ -185,8 +225,14 @@ def interval_rows(figures: dict[str, Any], keys: list[str]) -> pd.DataFrame:
     rows = []
     for key in keys:
         parent, name = figure_group(figures, key)
-        rows.append({"figure": FIGURES[key].label, "value": parent[name],
-                     "low": parent[f"{name}_ci_low"], "high": parent[f"{name}_ci_high"]})
+        rows.append(
+            {
+                "figure": FIGURES[key].label,
+                "value": parent[name],
+                "low": parent[f"{name}_ci_low"],
+                "high": parent[f"{name}_ci_high"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -211,9 +257,15 @@ def standards_table(figures: dict[str, Any]) -> None:
             parent, figure = {}, ""
         unit = unit_of(standard["figure"])
         symbol, words = VERDICTS[standard["status"]]
-        rows.append({"standard": standard_label(name), "figure": fmt(parent.get(figure), unit),
-                     "95% interval": interval_text(parent, figure, unit) or "",
-                     "target": target_text(standard, unit), "judgement": f"{symbol} {words}"})
+        rows.append(
+            {
+                "standard": standard_label(name),
+                "figure": fmt(parent.get(figure), unit),
+                "95% interval": interval_text(parent, figure, unit) or "",
+                "target": target_text(standard, unit),
+                "judgement": f"{symbol} {words}",
+            }
+        )
     table(pd.DataFrame(rows), "standards")
 
 
@@ -230,15 +282,19 @@ def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:
     if len(numbers):
         return True
     if (values == SUPPRESSED).any():
-        st.info(f"Nothing to draw: every {what} is * (too few people behind it to show safely; "
-                "the rule is at the top of the page).", icon=":material/visibility_off:")
+        st.info(
+            f"Nothing to draw: every {what} is * (too few people behind it to show safely; "
+            "the rule is at the top of the page).",
+            icon=":material/visibility_off:",
+        )
     else:
         st.info(empty)
     return False
 
 
-NO_WHOLE_MONTH = ("No whole calendar month in the period: choose a longer period for the monthly "
-                  "chart.")
+NO_WHOLE_MONTH = (
+    "No whole calendar month in the period: choose a longer period for the monthly chart."
+)
 
 
 def spc_chart(filters: Filters, role: Role, section: str, recipe: ChartRecipe) -> None:
@@ -250,8 +306,7 @@ def spc_chart(filters: Filters, role: Role, section: str, recipe: ChartRecipe) -
         return
     frame, summary = breakdowns.monthly_p_chart(monthly, section)
     rate = breakdowns.P_CHARTS[section][0]
-    if not drawable(monthly[rate], "month's rate",
-                    "No month of the period has a figure to chart."):
+    if not drawable(monthly[rate], "month's rate", "No month of the period has a figure to chart."):
         return
     draw(recipe, frame)
     mdc_icons(summary)
@@ -263,8 +318,9 @@ def mdc_icons(summary: SpcSummary) -> None:
     st.badge(words, color=colour, icon=":material/monitoring:")
     notes = ["Assurance: no target set, so no assurance icon."]
     if summary.trial_limits:
-        notes.append("Fewer than 12 months with a value: trial limits (a longer period firms "
-                     "them).")
+        notes.append(
+            "Fewer than 12 months with a value: trial limits (a longer period firms them)."
+        )
     st.caption(" ".join(notes))
 
 
@@ -277,8 +333,13 @@ def chart(fig: go.Figure, note_key: str, *, key: str | None = None) -> None:
         st.markdown(text(NOTES[note_key]))
 
 
-def draw(recipe: ChartRecipe, *inputs: Any, key: str | None = None,
-         names: dict[str, str] | None = None, **options: Any) -> None:
+def draw(
+    recipe: ChartRecipe,
+    *inputs: Any,
+    key: str | None = None,
+    names: dict[str, str] | None = None,
+    **options: Any,
+) -> None:
     """A chart of the section model (pipelines/sections/) drawn from `inputs`, with its note."""
     chart(recipe.figure(*inputs, names=names, **options), recipe.note, key=key)
 
@@ -288,10 +349,27 @@ PROPORTIONS = {"rate", "rate_within_target", "patient_incidence", "share_of_refe
 DATE_COLUMNS = {"date", "datetime64[ns]", "datetime64[ms]", "datetime64[us]"}
 CODE = re.compile(r"[a-z0-9_]+")
 # Columns of codes, shown as words (pipelines.show.definitions.label); downloads keep the codes.
-CODE_COLUMNS = {"source", "triage_outcome", "category", "subtype", "related_to", "severity",
-                "procedure", "explant_reason", "adherence", "endpoint", "primary_condition",
-                "tone_pattern", "sex", "method", "outcome", "status", "type", "reason_code",
-                "condition"}
+CODE_COLUMNS = {
+    "source",
+    "triage_outcome",
+    "category",
+    "subtype",
+    "related_to",
+    "severity",
+    "procedure",
+    "explant_reason",
+    "adherence",
+    "endpoint",
+    "primary_condition",
+    "tone_pattern",
+    "sex",
+    "method",
+    "outcome",
+    "status",
+    "type",
+    "reason_code",
+    "condition",
+}
 
 
 def headers(frame: pd.DataFrame) -> dict[str, Any]:
@@ -321,6 +399,7 @@ def headers(frame: pd.DataFrame) -> dict[str, Any]:
 def codes_as_words(frame: pd.DataFrame) -> pd.DataFrame:
     """Code columns as words ('csf_leak' -> 'CSF leak'); a list of reason codes ('bad_code,
     out_of_range') word by word."""
+
     def words(code: Any) -> Any:  # a value already in words (a page's label) stays as it is
         return label(code) if isinstance(code, str) and CODE.fullmatch(code) else code
 
@@ -329,13 +408,20 @@ def codes_as_words(frame: pd.DataFrame) -> pd.DataFrame:
         shown[column] = frame[column].map(words)
     if "reason_codes" in frame:
         shown["reason_codes"] = frame["reason_codes"].map(
-            lambda codes: ", ".join(words(c) for c in codes.split(", ") if c))
+            lambda codes: ", ".join(words(c) for c in codes.split(", ") if c)
+        )
     return shown
 
 
-def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
-          column_config: dict | None = None, height: int | str = "auto",
-          as_text: tuple[str, ...] = ()) -> None:
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    *,
+    note_key: str | None = None,
+    column_config: dict | None = None,
+    height: int | str = "auto",
+    as_text: tuple[str, ...] = (),
+) -> None:
     """A table with CSV and XLSX downloads of exactly the rows shown. `column_config` adds to
     (or overrides) the readable headers of `headers()`. `as_text` columns are shown as the pack
     writes them (pipelines.show.display), e.g. a pass rate with a failure never as 100%; the
@@ -349,8 +435,14 @@ def table(frame: pd.DataFrame, name: str, *, note_key: str | None = None,
             shown[column] = frame[column].map(lambda v: cell_text(v, unit))
             label = config[column]["label"] if isinstance(config[column], dict) else config[column]
             config[column] = st.column_config.TextColumn(label)
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=config,
-                 placeholder="—")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=height,
+        column_config=config,
+        placeholder="—",
+    )
     rates = {re.sub(r"_ci_(low|high)$", "", c) for c in frame.columns} & RATES
     if rates and suppresses_small_numbers(role := auth.current().role):
         d = data.disclosure(role)
@@ -366,11 +458,13 @@ def table_of(recipe: TableRecipe, frame: pd.DataFrame, **options: Any) -> None:
 
 
 RATES = PROPORTIONS | {"rate_per_100_pump_years"}
-ROUNDED_RATES = ("Rates in this table are * where fewer than {min_den} people are behind them or "
-                 "1–{max} "
-                 "are in them or outside them, and otherwise rounded to a step worth at least "
-                 "one person (up to 5 points), so they may differ from an unsuppressed view by "
-                 "up to half that step.")
+ROUNDED_RATES = (
+    "Rates in this table are * where fewer than {min_den} people are behind them or "
+    "1–{max} "
+    "are in them or outside them, and otherwise rounded to a step worth at least "
+    "one person (up to 5 points), so they may differ from an unsuppressed view by "
+    "up to half that step."
+)
 
 
 def cell_text(value: Any, unit: str | None) -> str:
@@ -396,13 +490,23 @@ def downloads(frame: pd.DataFrame, name: str) -> None:
         return content
 
     with st.container(horizontal=True):
-        st.download_button("CSV", lambda: made("csv", exports.csv_bytes(frame)), f"{stem}.csv",
-                           "text/csv", icon=":material/download:", key=f"csv-{stem}",
-                           on_click="ignore")
         st.download_button(
-            "Excel", lambda: made("xlsx", exports.xlsx_bytes({stem: frame})), f"{stem}.xlsx",
+            "CSV",
+            lambda: made("csv", exports.csv_bytes(frame)),
+            f"{stem}.csv",
+            "text/csv",
+            icon=":material/download:",
+            key=f"csv-{stem}",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Excel",
+            lambda: made("xlsx", exports.xlsx_bytes({stem: frame})),
+            f"{stem}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/download:", key=f"xlsx-{stem}", on_click="ignore",
+            icon=":material/download:",
+            key=f"xlsx-{stem}",
+            on_click="ignore",
         )
 
 

@@ -18,7 +18,6 @@ tests/expectations/test_catalogue.py keeps it true).
 
 from __future__ import annotations
 
-
 import great_expectations.expectations as gxe
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.expectations.row_conditions import Column as Col
@@ -57,60 +56,121 @@ def _read_where_given(name: str, typed: str, meta: dict):
     value of the contract's form (ISO_DATE after the UK rewrite, PLAIN_NUMBER) that is also
     real (no 2021-02-29), so this one vectorised check covers form and calendar. (A regex or
     strftime expectation per row did the same at up to two thirds of a large load's time.)"""
-    return gxe.ExpectColumnValuesToNotBeNull(column=f"{name}{typed}", row_condition=Col(name).is_not_null(), meta=meta)
+    return gxe.ExpectColumnValuesToNotBeNull(
+        column=f"{name}{typed}", row_condition=Col(name).is_not_null(), meta=meta
+    )
 
 
 def _value_rules(c: Column) -> list:
     name = c.name
     rules: list = []
     if c.required and not c.blank_means:
-        rules.append(gxe.ExpectColumnValuesToNotBeNull(
-            column=name, meta=_meta("missing_required", name, f"{name} is missing")))
+        rules.append(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=name, meta=_meta("missing_required", name, f"{name} is missing")
+            )
+        )
     if c.kind == "date":
-        rules.append(_read_where_given(name, "__date", _meta(
-            "bad_date", name, f"{name} '{{value}}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")))
+        rules.append(
+            _read_where_given(
+                name,
+                "__date",
+                _meta(
+                    "bad_date", name, f"{name} '{{value}}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"
+                ),
+            )
+        )
         if not c.planned:
-            rules.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=AS_OF_COLUMN, column_B=f"{name}__date", or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta=_meta("after_as_of", name,
-                           f"{name} {{value}} is after the extract's as-of date {{as_of}}")))
+            rules.append(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=AS_OF_COLUMN,
+                    column_B=f"{name}__date",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                    meta=_meta(
+                        "after_as_of",
+                        name,
+                        f"{name} {{value}} is after the extract's as-of date {{as_of}}",
+                    ),
+                )
+            )
     elif c.kind == "code":
-        rules.append(gxe.ExpectColumnValuesToBeInSet(
-            column=name, value_set=list(c.codes),
-            meta=_meta("bad_code", name, f"{name} '{{value}}' is not one of: {', '.join(c.codes)}")))
+        rules.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=name,
+                value_set=list(c.codes),
+                meta=_meta(
+                    "bad_code", name, f"{name} '{{value}}' is not one of: {', '.join(c.codes)}"
+                ),
+            )
+        )
     elif c.kind == "number":
-        rules.append(_read_where_given(name, "__num", _meta(
-            "bad_number", name, f"{name} '{{value}}' is not a plain decimal number")))
+        rules.append(
+            _read_where_given(
+                name,
+                "__num",
+                _meta("bad_number", name, f"{name} '{{value}}' is not a plain decimal number"),
+            )
+        )
         if c.low is not None or c.high is not None:
-            rules.append(gxe.ExpectColumnValuesToBeBetween(
-                column=f"{name}__num", min_value=c.low, max_value=c.high,
-                strict_min=not c.low_inclusive, strict_max=not c.high_inclusive,
-                meta=_meta("out_of_range", name, f"{name} {{value}} is outside {_range_text(c)}")))
+            rules.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f"{name}__num",
+                    min_value=c.low,
+                    max_value=c.high,
+                    strict_min=not c.low_inclusive,
+                    strict_max=not c.high_inclusive,
+                    meta=_meta(
+                        "out_of_range", name, f"{name} {{value}} is outside {_range_text(c)}"
+                    ),
+                )
+            )
         if c.allowed_numbers:
             allowed = " or ".join(f"{v:g}" for v in c.allowed_numbers)
-            rules.append(gxe.ExpectColumnValuesToBeInSet(
-                column=f"{name}__num", value_set=list(c.allowed_numbers),
-                meta=_meta("out_of_range", name, f"{name} {{value}} is not {allowed}")))
+            rules.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=f"{name}__num",
+                    value_set=list(c.allowed_numbers),
+                    meta=_meta("out_of_range", name, f"{name} {{value}} is not {allowed}"),
+                )
+            )
     elif c.kind == "boolean":
-        rules.append(gxe.ExpectColumnValuesToBeInSet(
-            column=name, value_set=list(BOOLEAN_TRUE + BOOLEAN_FALSE),
-            meta=_meta("bad_boolean", name, f"{name} '{{value}}' is not yes/no, y/n, true/false or 1/0")))
+        rules.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=name,
+                value_set=list(BOOLEAN_TRUE + BOOLEAN_FALSE),
+                meta=_meta(
+                    "bad_boolean", name, f"{name} '{{value}}' is not yes/no, y/n, true/false or 1/0"
+                ),
+            )
+        )
     elif c.kind == "nhs_number":
         # The value is already a pseudonym: messages never carry it.
         rules += [
             gxe.ExpectColumnValuesToBeInSet(
-                column=f"{name}__valid", value_set=[True],
-                meta=_meta("bad_nhs_number", name,
-                           f"{name} is not a valid NHS number (10 digits passing the Modulus 11 check)")),
+                column=f"{name}__valid",
+                value_set=[True],
+                meta=_meta(
+                    "bad_nhs_number",
+                    name,
+                    f"{name} is not a valid NHS number (10 digits passing the Modulus 11 check)",
+                ),
+            ),
             gxe.ExpectColumnValuesToBeUnique(
                 column=name,
-                meta=_meta("duplicate_nhs_number", name, f"{name} is shared with another patient row")),
+                meta=_meta(
+                    "duplicate_nhs_number", name, f"{name} is shared with another patient row"
+                ),
+            ),
         ]
     elif c.kind == "postcode":
-        rules.append(gxe.ExpectColumnValuesToBeInSet(
-            column=f"{name}__valid", value_set=[True],
-            meta=_meta("bad_postcode", name, f"{name} is not a UK postcode")))
+        rules.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=f"{name}__valid",
+                value_set=[True],
+                meta=_meta("bad_postcode", name, f"{name} is not a UK postcode"),
+            )
+        )
     return rules
 
 
@@ -123,39 +183,71 @@ def _range_text(c: Column) -> str:
 def row_suite(spec: Table) -> ExpectationSuite:
     rules: list = [
         gxe.ExpectColumnValuesToBeInSet(
-            column=HAS_VALUES, value_set=[True],
-            meta=_meta("no_values", HAS_VALUES, "no values in any contract column")),
+            column=HAS_VALUES,
+            value_set=[True],
+            meta=_meta("no_values", HAS_VALUES, "no values in any contract column"),
+        ),
         gxe.ExpectColumnValuesToBeNull(
             column=CELL_ERRORS,
-            meta=_meta("error_cell", CELL_ERRORS, "spreadsheet error cells, not values: {value}")),
+            meta=_meta("error_cell", CELL_ERRORS, "spreadsheet error cells, not values: {value}"),
+        ),
     ]
     for c in spec.columns:
         rules += _value_rules(c)
     key = ", ".join(spec.key)
-    duplicate = _meta("duplicate_key", key, f"key ({key}) = ({{value}}) appears on more than one row")
+    duplicate = _meta(
+        "duplicate_key", key, f"key ({key}) = ({{value}}) appears on more than one row"
+    )
     if len(spec.key) == 1:
         rules.append(gxe.ExpectColumnValuesToBeUnique(column=spec.key[0], meta=duplicate))
     else:
-        rules.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.key), meta=duplicate))
+        rules.append(
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.key), meta=duplicate)
+        )
     for table, earlier, later, strict in DATE_ORDERS:
         if table == spec.name:
             word = "after" if strict else "on or after"
-            rules.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=f"{later}__date", column_B=f"{earlier}__date", or_equal=not strict,
-                ignore_row_if="either_value_is_missing",
-                meta=_meta("date_order", later, f"{later} {{value}} must be {word} {earlier} {{other}}",
-                           other=earlier)))
+            rules.append(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=f"{later}__date",
+                    column_B=f"{earlier}__date",
+                    or_equal=not strict,
+                    ignore_row_if="either_value_is_missing",
+                    meta=_meta(
+                        "date_order",
+                        later,
+                        f"{later} {{value}} must be {word} {earlier} {{other}}",
+                        other=earlier,
+                    ),
+                )
+            )
     if spec.name == "implants":
-        rules.append(gxe.ExpectColumnValuesToNotBeNull(
-            column="explant_reason", row_condition=Col("explant_date").is_not_null(),
-            meta=_meta("missing_required", "explant_reason",
-                       "explant_reason is required when explant_date is given")))
+        rules.append(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="explant_reason",
+                row_condition=Col("explant_date").is_not_null(),
+                meta=_meta(
+                    "missing_required",
+                    "explant_reason",
+                    "explant_reason is required when explant_date is given",
+                ),
+            )
+        )
     if spec.name == "outcomes":
         for measure, (low, high) in MEASURE_RANGES.items():
-            rules.append(gxe.ExpectColumnValuesToBeBetween(
-                column="value__num", min_value=low, max_value=high,
-                row_condition=Col("measure") == measure,
-                meta=_meta("out_of_range", "value", f"value {{value}} is outside {measure}'s range {low:g}–{high:g}")))
+            rules.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="value__num",
+                    min_value=low,
+                    max_value=high,
+                    row_condition=Col("measure") == measure,
+                    meta=_meta(
+                        "out_of_range",
+                        "value",
+                        f"value {{value}} is outside {measure}'s range {low:g}–{high:g}",
+                    ),
+                )
+            )
     return ExpectationSuite(name=spec.name, expectations=rules)
 
 
@@ -170,46 +262,81 @@ def cross_suite(spec: Table) -> ExpectationSuite:
         singular = parent.rstrip("s")
         rules += [
             gxe.ExpectColumnValuesToBeInSet(
-                column=f"{c.name}__found", value_set=[True],
-                meta=_meta("unknown_reference", c.name, f"{c.name} '{{value}}' is not in {parent}")),
+                column=f"{c.name}__found",
+                value_set=[True],
+                meta=_meta("unknown_reference", c.name, f"{c.name} '{{value}}' is not in {parent}"),
+            ),
             gxe.ExpectColumnValuesToBeInSet(
-                column=f"{c.name}__parent_ok", value_set=[True],
-                meta=_meta("quarantined_parent", c.name, f"references a quarantined {singular}")),
+                column=f"{c.name}__parent_ok",
+                value_set=[True],
+                meta=_meta("quarantined_parent", c.name, f"references a quarantined {singular}"),
+            ),
         ]
         if c.name in SAME_PATIENT_REFERENCES:
-            rules.append(gxe.ExpectColumnValuesToBeInSet(
-                column=f"{c.name}__same_patient", value_set=[True],
-                meta=_meta("reference_mismatch", c.name,
-                           f"{c.name} '{{value}}' belongs to another patient")))
+            rules.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=f"{c.name}__same_patient",
+                    value_set=[True],
+                    meta=_meta(
+                        "reference_mismatch",
+                        c.name,
+                        f"{c.name} '{{value}}' belongs to another patient",
+                    ),
+                )
+            )
     event = f"{spec.event_date}__date"
     rules += [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=event, column_B="patient_date_of_birth", or_equal=True,
+            column_A=event,
+            column_B="patient_date_of_birth",
+            or_equal=True,
             ignore_row_if="either_value_is_missing",
-            meta=_meta("before_birth", spec.event_date,
-                       f"{spec.event_date} {{value}} is before the patient's date_of_birth")),
+            meta=_meta(
+                "before_birth",
+                spec.event_date,
+                f"{spec.event_date} {{value}} is before the patient's date_of_birth",
+            ),
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="patient_date_of_death", column_B=event, or_equal=True,
+            column_A="patient_date_of_death",
+            column_B=event,
+            or_equal=True,
             ignore_row_if="either_value_is_missing",
-            meta=_meta("after_death", spec.event_date,
-                       f"{spec.event_date} {{value}} is after the patient's date_of_death")),
+            meta=_meta(
+                "after_death",
+                spec.event_date,
+                f"{spec.event_date} {{value}} is after the patient's date_of_death",
+            ),
+        ),
     ]
     if spec.name == "refills":
         outside = "refill_date {value} is outside its pump's implant_date..explant_date"
         rules += [
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="refill_date__date", column_B="pump_implant_date", or_equal=True,
+                column_A="refill_date__date",
+                column_B="pump_implant_date",
+                or_equal=True,
                 ignore_row_if="either_value_is_missing",
-                meta=_meta("outside_pump_dates", "refill_date", outside)),
+                meta=_meta("outside_pump_dates", "refill_date", outside),
+            ),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="pump_explant_date", column_B="refill_date__date", or_equal=True,
+                column_A="pump_explant_date",
+                column_B="refill_date__date",
+                or_equal=True,
                 ignore_row_if="either_value_is_missing",
-                meta=_meta("outside_pump_dates", "refill_date", outside)),
+                meta=_meta("outside_pump_dates", "refill_date", outside),
+            ),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="pump_reservoir_ml", column_B="fill_volume_ml__num", or_equal=True,
+                column_A="pump_reservoir_ml",
+                column_B="fill_volume_ml__num",
+                or_equal=True,
                 ignore_row_if="either_value_is_missing",
-                meta=_meta("exceeds_reservoir", "fill_volume_ml",
-                           "fill_volume_ml {value} is more than the pump's reservoir_ml")),
+                meta=_meta(
+                    "exceeds_reservoir",
+                    "fill_volume_ml",
+                    "fill_volume_ml {value} is more than the pump's reservoir_ml",
+                ),
+            ),
         ]
     return ExpectationSuite(name=f"{spec.name}_cross", expectations=rules)
 
@@ -220,13 +347,22 @@ def sibling_suite(spec: Table) -> ExpectationSuite | None:
     (Duplicate keys are row rules: every row sharing a key is quarantined, bad or not.)"""
     if spec.name != "implants":
         return None
-    return ExpectationSuite(name=f"{spec.name}_siblings", expectations=[
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="implant_date__date", column_B="previous_pump_end", or_equal=True,
-            ignore_row_if="either_value_is_missing",
-            meta=_meta("pump_overlap", "implant_date",
-                       "implant_date {value} is before the patient's previous pump was explanted")),
-    ])
+    return ExpectationSuite(
+        name=f"{spec.name}_siblings",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="implant_date__date",
+                column_B="previous_pump_end",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta(
+                    "pump_overlap",
+                    "implant_date",
+                    "implant_date {value} is before the patient's previous pump was explanted",
+                ),
+            ),
+        ],
+    )
 
 
 WARNINGS = "_warnings"  # the suffix of a warning suite's name (queries/load_history reads it)
@@ -236,13 +372,23 @@ STALE_DEFAULT = 365  # the catalogue's stale_referral_days: the setting's defaul
 def warning_suites(stale_referral_days: int = STALE_DEFAULT) -> list[ExpectationSuite]:
     """Counted, never quarantined: referrals still open at the as-of date (queries/marts/waits.sql
     at as_of, one row each) whose wait is longer than stale_referral_days are "to validate"."""
-    return [ExpectationSuite(name=f"referrals{WARNINGS}", expectations=[
-        gxe.ExpectColumnValuesToBeBetween(
-            column="days_waiting", max_value=stale_referral_days,
-            meta=_meta("open_to_validate", "received_date",
-                       f"referral open {{value}} days at the as-of date, longer than "
-                       f"{stale_referral_days}: to validate (the row is kept)")),
-    ])]
+    return [
+        ExpectationSuite(
+            name=f"referrals{WARNINGS}",
+            expectations=[
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="days_waiting",
+                    max_value=stale_referral_days,
+                    meta=_meta(
+                        "open_to_validate",
+                        "received_date",
+                        f"referral open {{value}} days at the as-of date, longer than "
+                        f"{stale_referral_days}: to validate (the row is kept)",
+                    ),
+                ),
+            ],
+        )
+    ]
 
 
 def catalogue() -> str:
@@ -262,8 +408,10 @@ def catalogue() -> str:
         for suite in suites:
             for e in suite.expectations:
                 message = e.meta["message"].replace("|", "\\|")
-                lines.append(f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
-                             f"{e.meta['reason_code']} | {message} |")
+                lines.append(
+                    f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
+                    f"{e.meta['reason_code']} | {message} |"
+                )
     lines += [
         "",
         "## Warnings: counted, nothing quarantined",
@@ -278,8 +426,10 @@ def catalogue() -> str:
     ]
     for suite in warning_suites():
         for e in suite.expectations:
-            lines.append(f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
-                         f"{e.meta['reason_code']} | {e.meta['message']} |")
+            lines.append(
+                f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
+                f"{e.meta['reason_code']} | {e.meta['message']} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,13 +18,14 @@ app = typer.Typer(
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB warehouse file.")]
 ConfigOption = Annotated[
-    Optional[Path], typer.Option("--config", help="Settings TOML (default: itb-audit.toml).")
+    Path | None, typer.Option("--config", help="Settings TOML (default: itb-audit.toml).")
 ]
 StartOption = Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")]
 EndOption = Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")]
-SiteOption = Annotated[Optional[str], typer.Option("--site", help="One site (default: all).")]
+SiteOption = Annotated[str | None, typer.Option("--site", help="One site (default: all).")]
 ConditionOption = Annotated[
-    Optional[str], typer.Option("--condition", help="Only patients with this primary_condition (default: all).")
+    str | None,
+    typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
 ]
 
 
@@ -54,7 +55,9 @@ def _period_on_warehouse(db: Path, start: str, end: str, config: Path | None):
 def generate(
     out: Annotated[Path, typer.Argument(help="Output folder (csv/parquet) or .xlsx file.")],
     patients: Annotated[int, typer.Option(help="Number of patients.")] = 200,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same extract.")] = 1,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same extract.")
+    ] = 1,
     as_of: Annotated[str, typer.Option("--as-of", help="Extract date, YYYY-MM-DD.")] = "2026-11-01",
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
 ) -> None:
@@ -77,9 +80,14 @@ def kpis(
     condition: ConditionOption = None,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object only.")] = False,
-    suppressed: Annotated[bool, typer.Option(
-        "--suppressed", help="Small numbers suppressed, as a commissioner sees them "
-                             "([disclosure] settings, docs/access.md).")] = False,
+    suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--suppressed",
+            help="Small numbers suppressed, as a commissioner sees them "
+            "([disclosure] settings, docs/access.md).",
+        ),
+    ] = False,
 ) -> None:
     """Compute every figure of the KPI spec for a period (read-only on the warehouse)."""
     import json
@@ -92,8 +100,9 @@ def kpis(
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     try:
-        figures = compute_kpis(db, start_date, end_date, site=site, settings=settings,
-                               condition=condition)
+        figures = compute_kpis(
+            db, start_date, end_date, site=site, settings=settings, condition=condition
+        )
     except ValueError as e:  # a standard of the config that names no figure
         raise typer.BadParameter(str(e), param_hint="--config") from None
     if suppressed:
@@ -109,8 +118,10 @@ def kpis(
         else:
             yield prefix, "—" if value is None else str(value)
 
-    table = Table(title=f"ITB Audit KPIs {start_date}..{end_date}, site: {site or 'all'}, "
-                        f"condition: {condition or 'all'}")
+    table = Table(
+        title=f"ITB Audit KPIs {start_date}..{end_date}, site: {site or 'all'}, "
+        f"condition: {condition or 'all'}"
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in rows("", {k: v for k, v in figures.items() if k != "period"}):
@@ -126,9 +137,14 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Output file: .html, .pdf or .xlsx.")],
     site: SiteOption = None,
     condition: ConditionOption = None,
-    role: Annotated[str, typer.Option(
-        "--role", help="Whose pack: clinician (local ids), governance (pseudonymous ids) or "
-                       "commissioner (aggregates, small numbers suppressed).")] = "governance",
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="Whose pack: clinician (local ids), governance (pseudonymous ids) or "
+            "commissioner (aggregates, small numbers suppressed).",
+        ),
+    ] = "governance",
     config: ConfigOption = None,
 ) -> None:
     """Write the audit pack for a period as HTML, PDF or XLSX (from --out's extension).
@@ -163,11 +179,18 @@ def report(
 
 @app.command()
 def load(
-    extract: Annotated[Path, typer.Argument(help="Extract: a folder of CSV or Parquet files, or an .xlsx workbook.")],
+    extract: Annotated[
+        Path,
+        typer.Argument(help="Extract: a folder of CSV or Parquet files, or an .xlsx workbook."),
+    ],
     db: DbOption,
     site: Annotated[str, typer.Option(help="Site whose snapshot the extract replaces.")] = "main",
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Extract date, YYYY-MM-DD (default: today).")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the load summary as JSON.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Extract date, YYYY-MM-DD (default: today).")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the load summary as JSON.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Validate an extract and replace the site's data with it, all at once or not at all.
@@ -218,23 +241,29 @@ def _print_load_summary(result) -> None:
     console.print(f"timings: {timings}")
 
 
-users_app = typer.Typer(help="Who may sign in to the dashboard (the users file; docs/access.md).",
-                        no_args_is_help=True)
+users_app = typer.Typer(
+    help="Who may sign in to the dashboard (the users file; docs/access.md).", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 UsersFileOption = Annotated[
-    Optional[Path],
-    typer.Option("--users-file", help="Users file (default: ITB_AUDIT_USERS, else the config's "
-                                      "[access] users_file, else warehouse/users.json)."),
+    Path | None,
+    typer.Option(
+        "--users-file",
+        help="Users file (default: ITB_AUDIT_USERS, else the config's "
+        "[access] users_file, else warehouse/users.json).",
+    ),
 ]
 GenerateOption = Annotated[
-    bool, typer.Option("--generate", help="Generate a password and print it once, instead of "
-                                          "asking for one.")
+    bool,
+    typer.Option(
+        "--generate", help="Generate a password and print it once, instead of asking for one."
+    ),
 ]
 
 
-def _user_store(users_file: Optional[Path], config: Optional[Path]):
-    from pipelines.config import load_settings
+def _user_store(users_file: Path | None, config: Path | None):
     from pipelines.access.users import UserStore, store
+    from pipelines.config import load_settings
 
     try:
         settings = load_settings(config)
@@ -267,8 +296,10 @@ def _users_call(action) -> None:
 @users_app.command("add")
 def users_add(
     username: Annotated[str, typer.Argument(help="User name (a-z, 0-9, . _ - @).")],
-    role: Annotated[str, typer.Option("--role", help="clinician, governance, commissioner, "
-                                                     "data_manager or admin.")],
+    role: Annotated[
+        str,
+        typer.Option("--role", help="clinician, governance, commissioner, data_manager or admin."),
+    ],
     generate: GenerateOption = False,
     users_file: UsersFileOption = None,
     config: ConfigOption = None,
@@ -284,8 +315,9 @@ def users_add(
 
 
 @users_app.command("remove")
-def users_remove(username: str, users_file: UsersFileOption = None,
-                 config: ConfigOption = None) -> None:
+def users_remove(
+    username: str, users_file: UsersFileOption = None, config: ConfigOption = None
+) -> None:
     """Remove a user."""
     store = _user_store(users_file, config)
     _users_call(lambda: store.remove(username))
@@ -293,8 +325,12 @@ def users_remove(username: str, users_file: UsersFileOption = None,
 
 
 @users_app.command("set-password")
-def users_set_password(username: str, generate: GenerateOption = False,
-                       users_file: UsersFileOption = None, config: ConfigOption = None) -> None:
+def users_set_password(
+    username: str,
+    generate: GenerateOption = False,
+    users_file: UsersFileOption = None,
+    config: ConfigOption = None,
+) -> None:
     """Set a new password for a user (this also lifts a lock)."""
     store = _user_store(users_file, config)
     _users_call(lambda: store.set_password(username, _new_password(username, generate)))
@@ -307,8 +343,11 @@ def users_list(users_file: UsersFileOption = None, config: ConfigOption = None) 
     import datetime as dt
 
     for user in _user_store(users_file, config).list():
-        lock = (f"  locked until {dt.datetime.fromtimestamp(user.locked_until):%Y-%m-%d %H:%M}"
-                if user.locked_until else "")
+        lock = (
+            f"  locked until {dt.datetime.fromtimestamp(user.locked_until):%Y-%m-%d %H:%M}"
+            if user.locked_until
+            else ""
+        )
         typer.echo(f"{user.username}\t{user.role.value}{lock}")
 
 
@@ -321,8 +360,10 @@ def users_demo(users_file: UsersFileOption = None, config: ConfigOption = None) 
     store = _user_store(users_file, config)
     created = create_demo_users(store)
     if created is None:
-        typer.echo(f"Demo sign-in: the users in {store.path} (their passwords were printed when "
-                   "it was made; `itb-audit users set-password NAME --generate` sets a new one).")
+        typer.echo(
+            f"Demo sign-in: the users in {store.path} (their passwords were printed when "
+            "it was made; `itb-audit users set-password NAME --generate` sets a new one)."
+        )
         return
     typer.echo(f"Demo users (in {store.path}); the passwords are shown this once:")
     for role, (username, password) in created.items():

@@ -80,11 +80,16 @@ class Settings:
         """docs/figures.md's default standards with their targets from these settings, then the
         service's own."""
         return (
-            Standard("seen_within_target", "waits.rate_within_target", "at_least",
-                     self.wait_standard),
+            Standard(
+                "seen_within_target", "waits.rate_within_target", "at_least", self.wait_standard
+            ),
             Standard("refills_on_time", "refills.rate", "at_least", self.refill_standard),
-            Standard("weight_gain", "complications.by_category.weight_gain.patient_incidence",
-                     "below", self.weight_gain_standard),
+            Standard(
+                "weight_gain",
+                "complications.by_category.weight_gain.patient_incidence",
+                "below",
+                self.weight_gain_standard,
+            ),
             Standard("no_pump_overdue", "refills.overdue_now", "zero", 0),
         ) + self.extra_standards
 
@@ -136,14 +141,18 @@ def _extra_standards(section: dict) -> tuple[Standard, ...]:
     out = []
     for name, entry in section.items():
         if name in defaults:
-            raise ValueError(f"[standards.{name}]: {name} is a default standard; set its target "
-                             "in [kpis] (wait_standard, refill_standard, weight_gain_standard)")
+            raise ValueError(
+                f"[standards.{name}]: {name} is a default standard; set its target "
+                "in [kpis] (wait_standard, refill_standard, weight_gain_standard)"
+            )
         if not isinstance(entry, dict) or not isinstance(entry.get("figure"), str):
-            raise ValueError(f"[standards.{name}] needs figure = \"<section>.<figure>\"")
+            raise ValueError(f'[standards.{name}] needs figure = "<section>.<figure>"')
         direction = entry.get("direction")
         if direction not in DIRECTIONS:
-            raise ValueError(f"[standards.{name}]: direction must be one of "
-                             f"{', '.join(DIRECTIONS)}, not {direction!r}")
+            raise ValueError(
+                f"[standards.{name}]: direction must be one of "
+                f"{', '.join(DIRECTIONS)}, not {direction!r}"
+            )
         target = entry.get("target", 0 if direction == "zero" else None)
         if isinstance(target, bool) or not isinstance(target, int | float):
             raise ValueError(f"[standards.{name}]: target must be a number")
@@ -178,9 +187,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         extra_standards=_extra_standards(data.get("standards", {})),
         stale_referral_days=int(kpis.get("stale_referral_days", defaults.stale_referral_days)),
         default_battery_months=int(battery.get("default_months", defaults.default_battery_months)),
-        battery_months={
-            model_key(str(k)): int(v) for k, v in battery.get("models", {}).items()
-        },
+        battery_months={model_key(str(k)): int(v) for k, v in battery.get("models", {}).items()},
         min_battery_explants=int(
             battery.get("min_battery_explants", defaults.min_battery_explants)
         ),

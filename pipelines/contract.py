@@ -85,7 +85,14 @@ APPOINTMENT_STATUSES = ("attended", "dna", "patient_cancelled", "hospital_cancel
 TRIAL_METHODS = ("bolus_lumbar_puncture", "continuous_catheter")
 TRIAL_OUTCOMES = ("positive", "negative", "inconclusive")
 PROCEDURES = ("new_implant", "replacement")
-EXPLANT_REASONS = ("battery_end_of_life", "infection", "malfunction", "patient_choice", "death", "other")
+EXPLANT_REASONS = (
+    "battery_end_of_life",
+    "infection",
+    "malfunction",
+    "patient_choice",
+    "death",
+    "other",
+)
 COMPLICATION_CATEGORIES = (
     "catheter",
     "infection",
@@ -119,8 +126,13 @@ TABLES: dict[str, Table] = {
                 Column("patient_id", "text", required=True),
                 Column("nhs_number", "nhs_number"),
                 Column("date_of_birth", "date", required=True),
-                Column("sex", "code", required=True, codes=SEX,
-                       aliases={"m": "male", "f": "female", "o": "other", "u": "unknown"}),
+                Column(
+                    "sex",
+                    "code",
+                    required=True,
+                    codes=SEX,
+                    aliases={"m": "male", "f": "female", "o": "other", "u": "unknown"},
+                ),
                 Column("primary_condition", "code", required=True, codes=CONDITIONS),
                 Column("tone_pattern", "code", codes=TONE_PATTERNS),
                 Column("postcode", "postcode"),
@@ -193,10 +205,17 @@ TABLES: dict[str, Table] = {
                 Column("expected_residual_ml", "number", low=0),
                 Column("actual_residual_ml", "number", low=0),
                 Column("fill_volume_ml", "number", required=True, low=0, low_inclusive=False),
-                Column("concentration_mcg_per_ml", "number", required=True, low=0,
-                       low_inclusive=False, high=4000),
-                Column("daily_dose_mcg", "number", required=True, low=0, low_inclusive=False,
-                       high=3000),
+                Column(
+                    "concentration_mcg_per_ml",
+                    "number",
+                    required=True,
+                    low=0,
+                    low_inclusive=False,
+                    high=4000,
+                ),
+                Column(
+                    "daily_dose_mcg", "number", required=True, low=0, low_inclusive=False, high=3000
+                ),
                 Column("next_due_date", "date", planned=True),
                 Column("reported_eri_date", "date", planned=True),
             ),

@@ -82,6 +82,8 @@ def pytest_runtest_makereport(item, call):
     seconds = min(report.duration, getattr(item, "cpu_seconds", report.duration))
     if seconds > UNMARKED_LIMIT_SECONDS:
         report.outcome = "failed"
-        report.longrepr = (f"{item.nodeid} took {seconds:.1f} s, over the "
-                           f"{UNMARKED_LIMIT_SECONDS:g} s allowed an unmarked test: "
-                           "mark it slow (or make it faster)")
+        report.longrepr = (
+            f"{item.nodeid} took {seconds:.1f} s, over the "
+            f"{UNMARKED_LIMIT_SECONDS:g} s allowed an unmarked test: "
+            "mark it slow (or make it faster)"
+        )

@@ -22,20 +22,46 @@ ALLOWED: dict[str, set[str]] = {
     "expectations": {"pipelines.contract"},
     "pipelines.synthetic": {"pipelines.config", "pipelines.contract"},
     # figures: the load's warning suites count rows of a mart (open referrals as waits counts them)
-    "pipelines.load": {"pipelines.config", "pipelines.contract", "pipelines.warehouse",
-                       "expectations", "pipelines.figures"},
+    "pipelines.load": {
+        "pipelines.config",
+        "pipelines.contract",
+        "pipelines.warehouse",
+        "expectations",
+        "pipelines.figures",
+    },
     "pipelines.figures": {"pipelines.config", "pipelines.contract", "pipelines.warehouse"},
     "pipelines.show": {"pipelines.figures", "pipelines.contract"},
     # sections: each section's charts and tables described once, for the pack and the pages
     "pipelines.sections": {"pipelines.contract", "pipelines.figures", "pipelines.show"},
-    "pipelines.report": {"pipelines.access", "pipelines.config", "pipelines.contract",
-                         "pipelines.figures", "pipelines.load", "pipelines.sections",
-                         "pipelines.show", "pipelines.warehouse"},
-    "pipelines.cli": {"pipelines.access", "pipelines.config", "pipelines.figures",
-                      "pipelines.load", "pipelines.report", "pipelines.synthetic"},
-    "dashboard": {"pipelines.access", "pipelines.config", "pipelines.contract",
-                  "pipelines.figures", "pipelines.load", "pipelines.report", "pipelines.sections",
-                  "pipelines.show", "pipelines.warehouse"},
+    "pipelines.report": {
+        "pipelines.access",
+        "pipelines.config",
+        "pipelines.contract",
+        "pipelines.figures",
+        "pipelines.load",
+        "pipelines.sections",
+        "pipelines.show",
+        "pipelines.warehouse",
+    },
+    "pipelines.cli": {
+        "pipelines.access",
+        "pipelines.config",
+        "pipelines.figures",
+        "pipelines.load",
+        "pipelines.report",
+        "pipelines.synthetic",
+    },
+    "dashboard": {
+        "pipelines.access",
+        "pipelines.config",
+        "pipelines.contract",
+        "pipelines.figures",
+        "pipelines.load",
+        "pipelines.report",
+        "pipelines.sections",
+        "pipelines.show",
+        "pipelines.warehouse",
+    },
 }
 
 
@@ -76,8 +102,9 @@ def edges() -> dict[str, set[str]]:
 
 
 def test_every_import_between_units_is_an_allowed_edge():
-    unexpected = {unit: sorted(targets - ALLOWED.get(unit, set()))
-                  for unit, targets in edges().items()}
+    unexpected = {
+        unit: sorted(targets - ALLOWED.get(unit, set())) for unit, targets in edges().items()
+    }
     assert {u: t for u, t in unexpected.items() if t} == {}
 
 

@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
+from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.figures import breakdowns
+from pipelines.figures.survival import kaplan_meier
 from pipelines.sections.audit import COMPLICATIONS, KM_ENDPOINTS
 from pipelines.show.definitions import label
 from pipelines.show.display import is_number
-from pipelines.contract import COMPLICATION_CATEGORIES
-from pipelines.figures.survival import kaplan_meier
 
 filters, role = widgets.page("Complications")
 kpis = data.kpis(filters, role)
@@ -27,16 +27,24 @@ by_category = pd.DataFrame(
 )
 left, right = st.columns(2)
 with left:
-    widgets.draw(COMPLICATIONS.charts["patients"],
-                 by_category.dropna(subset=["patient_incidence"]), category="category",
-                 standards={"weight_gain": settings.weight_gain_standard},
-                 key="by-category-patients")
+    widgets.draw(
+        COMPLICATIONS.charts["patients"],
+        by_category.dropna(subset=["patient_incidence"]),
+        category="category",
+        standards={"weight_gain": settings.weight_gain_standard},
+        key="by-category-patients",
+    )
 with right:
-    widgets.draw(COMPLICATIONS.charts["rate"],
-                 by_category.dropna(subset=["rate_per_100_pump_years"]), category="category",
-                 key="by-category-rate")
-widgets.table_of(COMPLICATIONS.tables["by_category"],
-                 by_category.assign(category=by_category["category"].map(label)))
+    widgets.draw(
+        COMPLICATIONS.charts["rate"],
+        by_category.dropna(subset=["rate_per_100_pump_years"]),
+        category="category",
+        key="by-category-rate",
+    )
+widgets.table_of(
+    COMPLICATIONS.tables["by_category"],
+    by_category.assign(category=by_category["category"].map(label)),
+)
 
 st.subheader("Time to a first complication")
 if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small)"):
@@ -45,40 +53,54 @@ if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small
         with column:
             rows = survival[survival["endpoint"] == endpoint]
             if rows.empty:
-                st.info(f"No {label(endpoint).lower()} complication is recorded in the "
-                        "warehouse.")
+                st.info(f"No {label(endpoint).lower()} complication is recorded in the warehouse.")
                 continue
-            curves = kaplan_meier(rows["days"], rows["event"].astype(int),
-                                  groups=np.full(len(rows), "All implants"))
-            widgets.draw(COMPLICATIONS.charts["km"], curves,
-                         names={"endpoint": label(endpoint).lower()}, key=f"km-{endpoint}")
+            curves = kaplan_meier(
+                rows["days"], rows["event"].astype(int), groups=np.full(len(rows), "All implants")
+            )
+            widgets.draw(
+                COMPLICATIONS.charts["km"],
+                curves,
+                names={"endpoint": label(endpoint).lower()},
+                key=f"km-{endpoint}",
+            )
             at_one_year = breakdowns.survival_at(curves, 1.0)
             events = int(rows["event"].sum())
             if not at_one_year.empty:
                 one = at_one_year.iloc[0]
-                st.caption(f"At 1 year: {widgets.fmt(one['survival'], 'percent')} free (95% CI "
-                           f"{widgets.fmt(one['ci_low'], 'percent')} to "
-                           f"{widgets.fmt(one['ci_high'], 'percent')}); {len(rows)} implants, "
-                           f"{events} with the event.")
+                st.caption(
+                    f"At 1 year: {widgets.fmt(one['survival'], 'percent')} free (95% CI "
+                    f"{widgets.fmt(one['ci_low'], 'percent')} to "
+                    f"{widgets.fmt(one['ci_high'], 'percent')}); {len(rows)} implants, "
+                    f"{events} with the event."
+                )
 
 st.subheader("Events outside pump exposure")
 if widgets.patient_level(role, "the list of events"):
     events = data.mart("complication_events", filters, role)
     outside = events[~events["counted"].fillna(False).astype(bool)]
     if outside.empty:
-        st.success("Every complication in the period happened with a pump in situ.",
-                   icon=":material/check_circle:")
+        st.success(
+            "Every complication in the period happened with a pump in situ.",
+            icon=":material/check_circle:",
+        )
     widgets.table_of(COMPLICATIONS.tables["outside"], outside.drop(columns="counted"))
 
 sites = data.sites()
 if len(sites) > 1 and filters.site is None:
     st.subheader("Sites compared")
-    per_site = pd.DataFrame([
-        {"site": site, "pump_years": figures_["pump_years"], "events": figures_["all"]["events"],
-         "rate": figures_["all"]["rate_per_100_pump_years"]}
-        for site in sites
-        for figures_ in [data.kpis(filters.with_site(site), role)["complications"]]
-    ])
+    per_site = pd.DataFrame(
+        [
+            {
+                "site": site,
+                "pump_years": figures_["pump_years"],
+                "events": figures_["all"]["events"],
+                "rate": figures_["all"]["rate_per_100_pump_years"],
+            }
+            for site in sites
+            for figures_ in [data.kpis(filters.with_site(site), role)["complications"]]
+        ]
+    )
     per_site = per_site[per_site["rate"].map(is_number)].astype({"rate": float})
     overall = complications["all"]["rate_per_100_pump_years"]
     if per_site.empty or not is_number(overall):

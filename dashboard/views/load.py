@@ -14,17 +14,26 @@ role = auth.current().role
 limit = settings.access.upload_limit_mb
 st.title("Load an extract")
 # Not the warehouse's path: where the server keeps its files is no business of the page's.
-st.caption("Into the dashboard's warehouse. A set of .csv files or of .parquet files named "
-           f"after the data contract's tables, or one .xlsx workbook; at most {limit} MB. The "
-           "site's data is replaced all at once, or not at all when the extract is refused.")
+st.caption(
+    "Into the dashboard's warehouse. A set of .csv files or of .parquet files named "
+    f"after the data contract's tables, or one .xlsx workbook; at most {limit} MB. The "
+    "site's data is replaced all at once, or not at all when the extract is refused."
+)
 
 sites = data.sites() if data.has_data() else []
 with st.form("load", clear_on_submit=True):
-    files = st.file_uploader("Extract files", type=[f.lstrip(".") for f in uploads.FORMS],
-                             accept_multiple_files=True, max_upload_size=limit)
+    files = st.file_uploader(
+        "Extract files",
+        type=[f.lstrip(".") for f in uploads.FORMS],
+        accept_multiple_files=True,
+        max_upload_size=limit,
+    )
     left, right = st.columns(2)
-    site = left.text_input("Site", value=sites[0] if sites else "main",
-                           help=f"Loaded sites: {', '.join(sites) or 'none yet'}.")
+    site = left.text_input(
+        "Site",
+        value=sites[0] if sites else "main",
+        help=f"Loaded sites: {', '.join(sites) or 'none yet'}.",
+    )
     as_of = right.date_input("Extract date (as of)", value=dt.date.today(), format="DD/MM/YYYY")
     submitted = st.form_submit_button("Load", type="primary", icon=":material/upload:")
 
@@ -44,11 +53,18 @@ if submitted:
         st.stop()
     summary = outcome.summary
     tables = pd.DataFrame([{"table": t, **c} for t, c in summary["tables"].items()])
-    record("load", site=summary["site"], files=names, load_id=summary["load_id"],
-           rows_accepted=int(tables["rows_accepted"].sum()),
-           rows_quarantined=int(tables["rows_quarantined"].sum()))
-    st.success(f"Loaded as load {summary['load_id']}: site {summary['site']}, as of "
-               f"{summary['as_of']}.", icon=":material/check_circle:")
+    record(
+        "load",
+        site=summary["site"],
+        files=names,
+        load_id=summary["load_id"],
+        rows_accepted=int(tables["rows_accepted"].sum()),
+        rows_quarantined=int(tables["rows_quarantined"].sum()),
+    )
+    st.success(
+        f"Loaded as load {summary['load_id']}: site {summary['site']}, as of {summary['as_of']}.",
+        icon=":material/check_circle:",
+    )
     widgets.table(tables, "loaded tables")
     for table, columns in summary["ignored_columns"].items():
         st.caption(f"Ignored columns in {table}: {', '.join(columns)}")

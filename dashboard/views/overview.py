@@ -5,22 +5,27 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
+from dashboard.report_button import report_downloads
+from pipelines.access.roles import sees_patient_rows, suppresses_small_numbers
 from pipelines.sections.audit import HEADLINE_GROUPS, OVERVIEW
 from pipelines.show.definitions import FIGURES
 from pipelines.show.display import day_text
-from pipelines.access.roles import sees_patient_rows, suppresses_small_numbers
-from dashboard.report_button import report_downloads
 
 filters, role = widgets.page("ITB service overview")
 figures = data.kpis(filters, role)
 
 for load in data.current_loads().itertuples():
     as_of, loaded = pd.Timestamp(load.as_of).date(), pd.Timestamp(load.finished_at)
-    st.caption(f":material/database: **Site {load.site}**: extract as of {day_text(as_of)}, "
-               f"loaded {day_text(loaded.date())} at {loaded:%H:%M}")
+    st.caption(
+        f":material/database: **Site {load.site}**: extract as of {day_text(as_of)}, "
+        f"loaded {day_text(loaded.date())} at {loaded:%H:%M}"
+    )
     if as_of < filters.end:
-        st.warning(f"The period ends after site {load.site}'s extract date ({day_text(as_of)}): "
-                   "its figures stop there.", icon=":material/warning:")
+        st.warning(
+            f"The period ends after site {load.site}'s extract date ({day_text(as_of)}): "
+            "its figures stop there.",
+            icon=":material/warning:",
+        )
 widgets.note("freshness")
 
 waits_by_month = data.monthly("waits", filters, role)
@@ -33,40 +38,63 @@ compared = data.comparisons(filters, role, list(OVERVIEW.headlines))
 
 st.subheader("Access")
 widgets.headlines(
-    figures, list(HEADLINE_GROUPS["Access"]), comparisons=compared,
-    trends={"activity.referrals_received": activity_by_month.get("referrals_received"),
-            "waits.rate_within_target": waits_by_month.get("rate_within_target"),
-            "waits.median_wait_days": waits_by_month.get("median_wait_days")},
+    figures,
+    list(HEADLINE_GROUPS["Access"]),
+    comparisons=compared,
+    trends={
+        "activity.referrals_received": activity_by_month.get("referrals_received"),
+        "waits.rate_within_target": waits_by_month.get("rate_within_target"),
+        "waits.median_wait_days": waits_by_month.get("median_wait_days"),
+    },
 )
 st.subheader("Treatment and safety")
 widgets.headlines(
-    figures, list(HEADLINE_GROUPS["Treatment and safety"]), comparisons=compared,
-    trends={"activity.new_implants": activity_by_month.get("new_implants"),
-            "complications.all.rate_per_100_pump_years":
-                complications_by_month.get("all.rate_per_100_pump_years")},
+    figures,
+    list(HEADLINE_GROUPS["Treatment and safety"]),
+    comparisons=compared,
+    trends={
+        "activity.new_implants": activity_by_month.get("new_implants"),
+        "complications.all.rate_per_100_pump_years": complications_by_month.get(
+            "all.rate_per_100_pump_years"
+        ),
+    },
 )
 st.subheader("Pumps")
 widgets.headlines(
-    figures, list(HEADLINE_GROUPS["Pumps"]), comparisons=compared,
+    figures,
+    list(HEADLINE_GROUPS["Pumps"]),
+    comparisons=compared,
     trends={"refills.rate": refills_by_month.get("rate")},
 )
 widgets.note("comparisons")
 if figures["refills"]["overdue_now"] and sees_patient_rows(role):
-    st.error(f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now.",
-             icon=":material/warning:")
-    st.page_link("views/refills.py", label="The list of pumps overdue for a refill (Refills page)",
-                 icon=":material/arrow_forward:")
+    st.error(
+        f"{figures['refills']['overdue_now']} pump(s) are overdue for a refill now.",
+        icon=":material/warning:",
+    )
+    st.page_link(
+        "views/refills.py",
+        label="The list of pumps overdue for a refill (Refills page)",
+        icon=":material/arrow_forward:",
+    )
 
 st.subheader("Standards")
 widgets.caption("standards")
 widgets.standards_table(figures)
 # The proportions held against a target, drawn with their intervals and the target marked.
-drawn = {s["figure"]: s["target"] for s in figures["standards"].values()
-         if s["direction"] != "zero" and s["figure"] in FIGURES
-         and FIGURES[s["figure"]].unit == "percent"}
+drawn = {
+    s["figure"]: s["target"]
+    for s in figures["standards"].values()
+    if s["direction"] != "zero"
+    and s["figure"] in FIGURES
+    and FIGURES[s["figure"]].unit == "percent"
+}
 standards = widgets.interval_rows(figures, list(drawn)).assign(target=list(drawn.values()))
-if widgets.drawable(standards["value"], "figure held against a standard",
-                    "No figure to hold against a standard in the period."):
+if widgets.drawable(
+    standards["value"],
+    "figure held against a standard",
+    "No figure to hold against a standard in the period.",
+):
     widgets.draw(OVERVIEW.charts["standards"], standards.dropna(subset=["value"]))
 
 # For a role whose figures are suppressed, the suppressed JSON, and the command that gives it.

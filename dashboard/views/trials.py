@@ -15,33 +15,65 @@ kpis = data.kpis(filters, role)
 widgets.headlines(kpis, list(TRIALS.headlines))
 
 by_condition = pd.DataFrame(
-    [{"condition": condition, **figures_}
-     for condition, figures_ in kpis["trials"]["by_condition"].items()],
-    columns=["condition", "patients", "responders", "non_responders", "inconclusive", "rate",
-             "rate_ci_low", "rate_ci_high"],
+    [
+        {"condition": condition, **figures_}
+        for condition, figures_ in kpis["trials"]["by_condition"].items()
+    ],
+    columns=[
+        "condition",
+        "patients",
+        "responders",
+        "non_responders",
+        "inconclusive",
+        "rate",
+        "rate_ci_low",
+        "rate_ci_high",
+    ],
 )
 by_dose = data.summary("trial_doses", filters, role, breakdowns.response_by_dose)
 by_dose["dose"] = by_dose["dose_mcg"].map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg")
 
 left, right = st.columns(2)
 with left:
-    if widgets.drawable(by_condition["rate"], "condition's response rate",
-                        "No patient had a first trial with a positive or negative result in the "
-                        "period."):
-        widgets.draw(TRIALS.charts["by_condition"], by_condition.dropna(subset=["rate"]),
-                     category="condition")
+    if widgets.drawable(
+        by_condition["rate"],
+        "condition's response rate",
+        "No patient had a first trial with a positive or negative result in the period.",
+    ):
+        widgets.draw(
+            TRIALS.charts["by_condition"],
+            by_condition.dropna(subset=["rate"]),
+            category="condition",
+        )
 with right:
-    if widgets.drawable(by_dose["rate"], "test dose's positive rate",
-                        "No trial with a positive or negative result in the period."):
+    if widgets.drawable(
+        by_dose["rate"],
+        "test dose's positive rate",
+        "No trial with a positive or negative result in the period.",
+    ):
         widgets.draw(TRIALS.charts["by_dose"], by_dose.dropna(subset=["rate"]))
 
 st.subheader("By condition")
-widgets.table_of(TRIALS.tables["by_condition"],
-                 by_condition.assign(condition=by_condition["condition"].map(label)))
+widgets.table_of(
+    TRIALS.tables["by_condition"],
+    by_condition.assign(condition=by_condition["condition"].map(label)),
+)
 st.subheader("By test dose")
-widgets.table_of(TRIALS.tables["by_dose"], by_dose[
-    ["dose", "trials", "positive", "negative", "inconclusive", "rate", "rate_ci_low",
-     "rate_ci_high"]])
+widgets.table_of(
+    TRIALS.tables["by_dose"],
+    by_dose[
+        [
+            "dose",
+            "trials",
+            "positive",
+            "negative",
+            "inconclusive",
+            "rate",
+            "rate_ci_low",
+            "rate_ci_high",
+        ]
+    ],
+)
 
 st.subheader("Pathway: referral to implant")
 funnel = data.summary("pathway", filters, role, breakdowns.pathway_funnel)

@@ -15,13 +15,14 @@ settings = data.settings()
 store = users.store(settings)
 record = auth.recorder(settings)
 st.title("Users")
-st.caption(f"{store.path}. The same file `itb-audit users add|remove|set-password|list` "
-           "manages.")
+st.caption(f"{store.path}. The same file `itb-audit users add|remove|set-password|list` manages.")
 
 
 def show_password(username: str, password: str) -> None:
-    st.success(f"Password for **{username}**, shown once: copy it now and give it to them "
-               "privately.", icon=":material/key:")
+    st.success(
+        f"Password for **{username}**, shown once: copy it now and give it to them privately.",
+        icon=":material/key:",
+    )
     st.code(password, language=None)
 
 
@@ -57,8 +58,20 @@ with remove, st.form("remove_user"):
             st.success(f"{username} removed.")
 
 st.subheader("Everyone who may sign in")
-widgets.table(pd.DataFrame(
-    [{"user": u.username, "role": u.role.value, "pages": ", ".join(PAGES[u.role]),
-      "locked until": dt.datetime.fromtimestamp(u.locked_until).strftime("%d %b %Y %H:%M")
-      if u.locked_until else ""} for u in store.list()],
-    columns=["user", "role", "pages", "locked until"]), "users")
+widgets.table(
+    pd.DataFrame(
+        [
+            {
+                "user": u.username,
+                "role": u.role.value,
+                "pages": ", ".join(PAGES[u.role]),
+                "locked until": dt.datetime.fromtimestamp(u.locked_until).strftime("%d %b %Y %H:%M")
+                if u.locked_until
+                else "",
+            }
+            for u in store.list()
+        ],
+        columns=["user", "role", "pages", "locked until"],
+    ),
+    "users",
+)

@@ -34,14 +34,27 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def append(path: str | os.PathLike, *, user: str | None, role: str | None, event: str,
-           page: str | None = None, **detail: Any) -> None:
+def append(
+    path: str | os.PathLike,
+    *,
+    user: str | None,
+    role: str | None,
+    event: str,
+    page: str | None = None,
+    **detail: Any,
+) -> None:
     """Record one event. `detail`: what was shown (filters, a table's name and rows, a load's
     counts); JSON-able values only."""
-    record = scrub({
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "user": user, "role": role, "event": event, "page": page, "detail": detail,
-    })
+    record = scrub(
+        {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "user": user,
+            "role": role,
+            "event": event,
+            "page": page,
+            "detail": detail,
+        }
+    )
     line = (json.dumps(record, default=str, ensure_ascii=False) + "\n").encode()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from pipelines.access.roles import Role
 
 
-def role_from_claims(claims: Mapping, claim: str,
-                     roles: Sequence[tuple[str, str]]) -> Role | None:
+def role_from_claims(claims: Mapping, claim: str, roles: Sequence[tuple[str, str]]) -> Role | None:
     """The role of the first (claim value, role) pair in `roles` whose value the user's `claim`
     holds (a string or a list of strings); None when none matches, so no role is assumed."""
     held = claims.get(claim)

@@ -11,11 +11,11 @@ import pandas as pd
 
 
 class Role(str, Enum):
-    CLINICIAN = "clinician"          # every page; patient lists with the clinic's local id
-    GOVERNANCE = "governance"        # every page; patient lists with a stable pseudonymous id
-    COMMISSIONER = "commissioner"    # aggregate figures only, small numbers suppressed
-    DATA_MANAGER = "data_manager"    # data quality, quarantine contents, loading extracts
-    ADMIN = "admin"                  # user management and the access log
+    CLINICIAN = "clinician"  # every page; patient lists with the clinic's local id
+    GOVERNANCE = "governance"  # every page; patient lists with a stable pseudonymous id
+    COMMISSIONER = "commissioner"  # aggregate figures only, small numbers suppressed
+    DATA_MANAGER = "data_manager"  # data quality, quarantine contents, loading extracts
+    ADMIN = "admin"  # user management and the access log
 
 
 class Forbidden(PermissionError):
@@ -55,8 +55,15 @@ def sees_pseudonyms(role: Role) -> bool:
 
 # The prefix of each kind of record id's pseudonym, by the id column's entity ("refill_id" ->
 # "refill"); an id column of another name (the activity mart's `record_id`) gets REC-.
-ID_PREFIXES = {"patient": "PSN", "referral": "REF", "appointment": "APT", "trial": "TRL",
-               "implant": "IMP", "refill": "RFL", "complication": "CMP"}
+ID_PREFIXES = {
+    "patient": "PSN",
+    "referral": "REF",
+    "appointment": "APT",
+    "trial": "TRL",
+    "implant": "IMP",
+    "refill": "RFL",
+    "complication": "CMP",
+}
 NOT_CLINIC_IDS = {"load_id"}  # the warehouse's own load number
 
 
@@ -91,6 +98,8 @@ def display_ids(role: Role, rows: pd.DataFrame, key: bytes) -> pd.DataFrame:
         return rows
     shown = rows.copy()
     for column in filter(is_record_id, rows.columns):
-        shown[column] = [display_id(role, site, column, value, key)
-                         for site, value in zip(rows["site"], rows[column], strict=True)]
+        shown[column] = [
+            display_id(role, site, column, value, key)
+            for site, value in zip(rows["site"], rows[column], strict=True)
+        ]
     return shown

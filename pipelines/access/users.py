@@ -14,10 +14,10 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -70,8 +70,12 @@ def _read(path: Path) -> dict:
 class UserStore:
     """The users file at `path`. `clock` gives epoch seconds (injectable for tests)."""
 
-    def __init__(self, path: str | os.PathLike, lockout: Lockout = Lockout(),
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        lockout: Lockout = Lockout(),
+        clock: Callable[[], float] = time.time,
+    ):
         self.path = Path(path)
         self.lockout_path = self.path.with_name(self.path.name + ".lockout.json")
         self.lockout = lockout
@@ -128,9 +132,13 @@ class UserStore:
         state = _read(self.lockout_path)
         now = self.clock()
         return [
-            User(name, Role(entry["role"]),
-                 until if (until := state.get(name, {}).get("locked_until")) and until > now
-                 else None)
+            User(
+                name,
+                Role(entry["role"]),
+                until
+                if (until := state.get(name, {}).get("locked_until")) and until > now
+                else None,
+            )
             for name, entry in sorted(self._users().items())
         ]
 
@@ -181,8 +189,10 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def locked_message(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
-    return (f"Too many wrong passwords: this user is locked for {minutes} minute"
-            f"{'s' if minutes != 1 else ''}. An admin can set a new password to unlock it.")
+    return (
+        f"Too many wrong passwords: this user is locked for {minutes} minute"
+        f"{'s' if minutes != 1 else ''}. An admin can set a new password to unlock it."
+    )
 
 
 def normalise_username(username: str) -> str:
@@ -205,8 +215,9 @@ def generate_password() -> str:
 def store(settings) -> UserStore:
     """The users file the settings name, with their lockout rule."""
     access = settings.access
-    return UserStore(access.users_file,
-                     Lockout(access.max_failed_sign_ins, access.lockout_minutes * 60))
+    return UserStore(
+        access.users_file, Lockout(access.max_failed_sign_ins, access.lockout_minutes * 60)
+    )
 
 
 DEMO_USERS = {role: f"demo-{role.value.replace('_', '-')}" for role in Role}

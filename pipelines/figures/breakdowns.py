@@ -18,10 +18,10 @@ import pandas as pd
 import polars as pl
 from scipy.stats import chi2, t
 
+from pipelines.contract import MEASURES
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_section
 from pipelines.figures.kpis import outcomes_figures, quarters_after, waits_figures
 from pipelines.figures.spc import SpcSummary, p_chart, summarise
-from pipelines.contract import MEASURES
 from pipelines.figures.survival import (
     MedianSurvival,
     expected_count,
@@ -49,8 +49,11 @@ def monthly_p_chart(monthly: pd.DataFrame, section: str) -> tuple[pd.DataFrame, 
     shown rate (from its exact counts, pipelines.figures.disclosure) and only the limits use the
     rounded denominator."""
     rate, numerator, denominator = P_CHARTS[section]
-    den = monthly[list(denominator)].apply(pd.to_numeric, errors="coerce").sum(
-        axis=1, min_count=len(denominator))
+    den = (
+        monthly[list(denominator)]
+        .apply(pd.to_numeric, errors="coerce")
+        .sum(axis=1, min_count=len(denominator))
+    )
     shown = pd.to_numeric(monthly[rate], errors="coerce")  # "*": a gap
     counted = pd.to_numeric(monthly[numerator], errors="coerce")
     # Unsuppressed, the numerator is the count itself; rounded, it is the shown rate's share.
@@ -60,8 +63,7 @@ def monthly_p_chart(monthly: pd.DataFrame, section: str) -> tuple[pd.DataFrame, 
     return chart, summarise(chart, "increase")
 
 
-def waits_by(waits: pd.DataFrame, column: str,
-             d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
+def waits_by(waits: pd.DataFrame, column: str, d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
     """The waits figures (pipelines.figures.kpis.waits_figures) of the seen referrals for each value of
     `column`."""
     seen = waits[waits["seen"].fillna(False).astype(bool)]
@@ -79,18 +81,29 @@ def response_by_dose(trial_doses: pd.DataFrame, d: Disclosure = NO_SUPPRESSION) 
     for dose, group in trial_doses.groupby("dose_mcg", dropna=False, sort=True):
         counts = group["outcome"].value_counts()
         positive, negative = int(counts.get("positive", 0)), int(counts.get("negative", 0))
-        rows.append({
-            "dose_mcg": dose,
-            "trials": d.count(len(group)),
-            "positive": d.count(positive),
-            "negative": d.count(negative),
-            "inconclusive": d.count(int(counts.get("inconclusive", 0))),
-            **d.proportion("rate", positive, positive + negative),
-        })
-    return pd.DataFrame(rows, columns=[
-        "dose_mcg", "trials", "positive", "negative", "inconclusive", "rate", "rate_ci_low",
-        "rate_ci_high",
-    ])
+        rows.append(
+            {
+                "dose_mcg": dose,
+                "trials": d.count(len(group)),
+                "positive": d.count(positive),
+                "negative": d.count(negative),
+                "inconclusive": d.count(int(counts.get("inconclusive", 0))),
+                **d.proportion("rate", positive, positive + negative),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dose_mcg",
+            "trials",
+            "positive",
+            "negative",
+            "inconclusive",
+            "rate",
+            "rate_ci_low",
+            "rate_ci_high",
+        ],
+    )
 
 
 PATHWAY_STEPS = (
@@ -109,13 +122,15 @@ def pathway_funnel(pathway: pd.DataFrame, d: Disclosure = NO_SUPPRESSION) -> pd.
     for step, date_column, days_column in PATHWAY_STEPS:
         reached = int(pathway[date_column].notna().sum())
         days = pathway[days_column].dropna() if days_column else pd.Series(dtype=float)
-        rows.append({
-            "step": step,
-            "patients": d.count(reached),
-            "share_of_referred": d.proportion("share", reached, referred)["share"],
-            "median_days": d.statistic(float(days.median()) if len(days) else None, len(days)),
-            "patients_timed": d.count(len(days)) if days_column else None,
-        })
+        rows.append(
+            {
+                "step": step,
+                "patients": d.count(reached),
+                "share_of_referred": d.proportion("share", reached, referred)["share"],
+                "median_days": d.statistic(float(days.median()) if len(days) else None, len(days)),
+                "patients_timed": d.count(len(days)) if days_column else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -142,22 +157,24 @@ def select(cohort: pd.DataFrame, selection: dict[str, list]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Cohort:
-    options: dict[str, list]    # explorer column -> its values, in order
-    patients: int | str         # patients in the cohort
-    matched: int | str          # patients matching the selection
-    changes: pd.DataFrame       # paired_changes of the matching rows
+    options: dict[str, list]  # explorer column -> its values, in order
+    patients: int | str  # patients in the cohort
+    matched: int | str  # patients matching the selection
+    changes: pd.DataFrame  # paired_changes of the matching rows
 
 
-def explore_cohort(outcomes: pd.DataFrame, d: Disclosure = NO_SUPPRESSION,
-                   selection: dict[str, list] | None = None) -> Cohort:
+def explore_cohort(
+    outcomes: pd.DataFrame, d: Disclosure = NO_SUPPRESSION, selection: dict[str, list] | None = None
+) -> Cohort:
     """The cohort explorer's figures: its filter values, and the paired changes of the
     patients matching `selection`."""
     cohort = outcome_cohort(outcomes)
     selected = select(cohort, selection or {})
     return Cohort(
-        options={column: sorted(cohort[column].unique(),
-                                key=lambda v: (AGE_BAND_ORDER.get(v, 0), v))
-                 for column in EXPLORER_COLUMNS},
+        options={
+            column: sorted(cohort[column].unique(), key=lambda v: (AGE_BAND_ORDER.get(v, 0), v))
+            for column in EXPLORER_COLUMNS
+        },
         patients=d.count(len(cohort[["site", "patient_id"]].drop_duplicates())),
         matched=d.count(len(selected[["site", "patient_id"]].drop_duplicates())),
         changes=paired_changes(selected, MEASURES, d),
@@ -174,22 +191,37 @@ def age_band(age: float) -> str:
     return band
 
 
-def paired_changes(outcomes: pd.DataFrame, measures,
-                   d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
+def paired_changes(
+    outcomes: pd.DataFrame, measures, d: Disclosure = NO_SUPPRESSION
+) -> pd.DataFrame:
     """Per measure: the figures of pipelines.figures.kpis.outcomes_figures over these rows, and a 95%
     t interval of the mean change (None with fewer than 2 paired patients)."""
     figures = outcomes_figures(pl.from_pandas(outcomes)) if len(outcomes) else {}
-    empty = {"patients_due": 0, "patients_with_baseline": 0, "patients_with_followup": 0,
-             "patients_paired": 0, "baseline_mean": None, "followup_mean": None,
-             "mean_change": None}
+    empty = {
+        "patients_due": 0,
+        "patients_with_baseline": 0,
+        "patients_with_followup": 0,
+        "patients_paired": 0,
+        "baseline_mean": None,
+        "followup_mean": None,
+        "mean_change": None,
+    }
     shown = suppress_section("outcomes", {m: figures.get(m, empty) for m in measures}, d)
     rows = []
     for measure in measures:
-        changes = outcomes.loc[outcomes["paired"].fillna(False).astype(bool)
-                               & (outcomes["measure"] == measure), "change"]
+        changes = outcomes.loc[
+            outcomes["paired"].fillna(False).astype(bool) & (outcomes["measure"] == measure),
+            "change",
+        ]
         low, high = (d.statistic(bound, changes.count()) for bound in mean_interval(changes))
-        rows.append({"measure": measure, **shown[measure],
-                     "mean_change_ci_low": low, "mean_change_ci_high": high})
+        rows.append(
+            {
+                "measure": measure,
+                **shown[measure],
+                "mean_change_ci_low": low,
+                "mean_change_ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -209,39 +241,69 @@ def survival_at(curves: pd.DataFrame, years: float) -> pd.DataFrame:
     for group, curve in curves.groupby("group", sort=True):
         if curve["years"].max() >= years:
             step = curve[curve["years"] <= years].iloc[-1]
-            rows.append({"group": group, "survival": step["survival"],
-                         "ci_low": step["ci_low"], "ci_high": step["ci_high"]})
+            rows.append(
+                {
+                    "group": group,
+                    "survival": step["survival"],
+                    "ci_low": step["ci_low"],
+                    "ci_high": step["ci_high"],
+                }
+            )
     return pd.DataFrame(rows, columns=["group", "survival", "ci_low", "ci_high"])
 
 
 def median_table(medians: list[MedianSurvival], d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
     """Median survival (years) with its 95% interval per group; blank where not reached."""
     return pd.DataFrame(
-        [{"group": m.group, "implants": d.count(m.n), "events": d.count(m.events),
-          **{name: d.statistic(value, m.n) for name, value in (
-              ("median_years", m.median_years), ("median_years_ci_low", m.ci_low_years),
-              ("median_years_ci_high", m.ci_high_years))}}
-         for m in medians],
-        columns=["group", "implants", "events", "median_years", "median_years_ci_low",
-                 "median_years_ci_high"],
+        [
+            {
+                "group": m.group,
+                "implants": d.count(m.n),
+                "events": d.count(m.events),
+                **{
+                    name: d.statistic(value, m.n)
+                    for name, value in (
+                        ("median_years", m.median_years),
+                        ("median_years_ci_low", m.ci_low_years),
+                        ("median_years_ci_high", m.ci_high_years),
+                    )
+                },
+            }
+            for m in medians
+        ],
+        columns=[
+            "group",
+            "implants",
+            "events",
+            "median_years",
+            "median_years_ci_low",
+            "median_years_ci_high",
+        ],
     )
 
 
 def battery_life(implant_survival: pd.DataFrame) -> pd.DataFrame:
     """Implants of a model with a battery, followed to battery end of life (the rows behind
     the service-life curves)."""
-    return implant_survival[(implant_survival["endpoint"] == "battery_end_of_life")
-                            & implant_survival["has_battery"].fillna(False).astype(bool)]
+    return implant_survival[
+        (implant_survival["endpoint"] == "battery_end_of_life")
+        & implant_survival["has_battery"].fillna(False).astype(bool)
+    ]
 
 
-def service_life_by_model(implant_survival: pd.DataFrame,
-                          d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
+def service_life_by_model(
+    implant_survival: pd.DataFrame, d: Disclosure = NO_SUPPRESSION
+) -> pd.DataFrame:
     """Median battery service life (years) by pump model, with its 95% interval."""
     life = battery_life(implant_survival)
-    medians = (median_survival(life["days"], life["event"].astype(int), groups=life["pump_model"])
-               if len(life) else [])
-    return median_table(medians, d).rename(columns={"group": "pump_model",
-                                                    "events": "battery_explants"})
+    medians = (
+        median_survival(life["days"], life["event"].astype(int), groups=life["pump_model"])
+        if len(life)
+        else []
+    )
+    return median_table(medians, d).rename(
+        columns={"group": "pump_model", "events": "battery_explants"}
+    )
 
 
 def model_group(name: str) -> str:
@@ -253,11 +315,12 @@ def model_group(name: str) -> str:
 @dataclass(frozen=True)
 class LifeForecast:
     by_quarter: pd.DataFrame  # quarter, expected, low, high, pumps, beyond_follow_up
-    models: pd.DataFrame      # model, battery_explants, active_pumps, forecast (bool)
+    models: pd.DataFrame  # model, battery_explants, active_pumps, forecast (bool)
 
 
-def observed_life_forecast(implant_survival: pd.DataFrame, active_pumps: pd.DataFrame,
-                           as_of: dt.date, min_explants: int) -> LifeForecast:
+def observed_life_forecast(
+    implant_survival: pd.DataFrame, active_pumps: pd.DataFrame, as_of: dt.date, min_explants: int
+) -> LifeForecast:
     """Battery replacements expected per quarter for the 8 quarters after as_of's, from each
     pump model's observed service life (the Kaplan–Meier curve of battery_life), for the models
     with at least `min_explants` battery_end_of_life explants: each active pump of age a at
@@ -266,35 +329,52 @@ def observed_life_forecast(implant_survival: pd.DataFrame, active_pumps: pd.Data
     95% prediction interval (survival.expected_count). Pumps of the other models are left out
     (models says which); a pump that would outlive its model's follow-up within a quarter is
     left out of that quarter (beyond_follow_up)."""
-    life = battery_life(implant_survival).assign(
-        model=lambda r: r["pump_model"].map(model_group))
+    life = battery_life(implant_survival).assign(model=lambda r: r["pump_model"].map(model_group))
     pumps = active_pumps[active_pumps["has_battery"].fillna(False).astype(bool)].assign(
-        model=lambda r: r["pump_model"].map(model_group))
+        model=lambda r: r["pump_model"].map(model_group)
+    )
     explants = life.groupby("model")["event"].sum().astype(int)
     actives = pumps.groupby("model").size()
-    names = pd.concat([life, pumps]).groupby("model")["pump_model"].agg(
-        lambda v: v.value_counts().index[0])  # the model's most common spelling
+    names = (
+        pd.concat([life, pumps])
+        .groupby("model")["pump_model"]
+        .agg(lambda v: v.value_counts().index[0])
+    )  # the model's most common spelling
     models = pd.DataFrame({"battery_explants": explants, "active_pumps": actives}).fillna(0)
     models = models.astype(int).assign(forecast=lambda r: r["battery_explants"] >= min_explants)
-    curves = {model: kaplan_meier(group["days"], group["event"].astype(int))
-              for model, group in life.groupby("model") if models.at[model, "forecast"]}
-    ages = {model: (pd.Timestamp(as_of) - pd.to_datetime(group["implant_date"])).dt.days
-            for model, group in pumps.groupby("model") if model in curves}
+    curves = {
+        model: kaplan_meier(group["days"], group["event"].astype(int))
+        for model, group in life.groupby("model")
+        if models.at[model, "forecast"]
+    }
+    ages = {
+        model: (pd.Timestamp(as_of) - pd.to_datetime(group["implant_date"])).dt.days
+        for model, group in pumps.groupby("model")
+        if model in curves
+    }
     rows = []
     for quarter in quarters_after(as_of):
         year, q = int(quarter[:4]), int(quarter[-1])
         first_day = dt.date(year, 3 * q - 2, 1)
         last_day = (pd.Timestamp(first_day) + pd.offsets.QuarterEnd(0)).date()
         window = ((first_day - as_of).days, (last_day - as_of).days)
-        p = np.concatenate([np.empty(0), *(window_probabilities(curves[m], a, *window)
-                                           for m, a in ages.items())])
+        p = np.concatenate(
+            [np.empty(0), *(window_probabilities(curves[m], a, *window) for m, a in ages.items())]
+        )
         known = p[~np.isnan(p)]
-        rows.append({"quarter": quarter, **expected_count(known), "pumps": len(known),
-                     "beyond_follow_up": int(np.isnan(p).sum())})
+        rows.append(
+            {
+                "quarter": quarter,
+                **expected_count(known),
+                "pumps": len(known),
+                "beyond_follow_up": int(np.isnan(p).sum()),
+            }
+        )
     models = models.assign(model=names.reindex(models.index).to_numpy()).reset_index(drop=True)
     return LifeForecast(
-        pd.DataFrame(rows, columns=["quarter", "expected", "low", "high", "pumps",
-                                    "beyond_follow_up"]),
+        pd.DataFrame(
+            rows, columns=["quarter", "expected", "low", "high", "pumps", "beyond_follow_up"]
+        ),
         models[["model", "battery_explants", "active_pumps", "forecast"]],
     )
 
@@ -304,19 +384,27 @@ def forecast_coverage(forecast: LifeForecast, min_explants: int) -> str:
     models = forecast.models
     covered, left = models[models["forecast"]], models[~models["forecast"]]
     if covered.empty:
-        return (f"No pump model has {min_explants} or more explants for battery end of life yet: "
-                "no forecast from the observed service life (the nominal forecast stands alone).")
-    text = ("From the observed service life of "
-            + ", ".join(f"{m.model} ({m.battery_explants} explants)" for m in covered.itertuples())
-            + f": {int(covered['active_pumps'].sum())} active pumps.")
+        return (
+            f"No pump model has {min_explants} or more explants for battery end of life yet: "
+            "no forecast from the observed service life (the nominal forecast stands alone)."
+        )
+    text = (
+        "From the observed service life of "
+        + ", ".join(f"{m.model} ({m.battery_explants} explants)" for m in covered.itertuples())
+        + f": {int(covered['active_pumps'].sum())} active pumps."
+    )
     if not left.empty:
-        text += (f" Not forecast (fewer than {min_explants} explants): "
-                 + ", ".join(f"{m.model} ({m.active_pumps} active pumps)"
-                             for m in left.itertuples()) + ".")
+        text += (
+            f" Not forecast (fewer than {min_explants} explants): "
+            + ", ".join(f"{m.model} ({m.active_pumps} active pumps)" for m in left.itertuples())
+            + "."
+        )
     beyond = int(forecast.by_quarter["beyond_follow_up"].max())
     if beyond:
-        text += (f" Up to {beyond} pumps outlive their model's longest follow-up within a quarter "
-                 "and are left out of it: the forecast is a floor in the later quarters.")
+        text += (
+            f" Up to {beyond} pumps outlive their model's longest follow-up within a quarter "
+            "and are left out of it: the forecast is a floor in the later quarters."
+        )
     return text
 
 

@@ -25,18 +25,26 @@ PROPORTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "waits.rate_within_target": ("waits.within_target", ("waits.seen",)),
     "trials.rate": ("trials.responders", ("trials.responders", "trials.non_responders")),
     "refills.rate": ("refills.on_time", ("refills.on_time", "refills.late")),
-    "complications.all.patient_incidence": ("complications.all.patients",
-                                            ("complications.implanted_patients",)),
+    "complications.all.patient_incidence": (
+        "complications.all.patients",
+        ("complications.implanted_patients",),
+    ),
     "complications.by_category.weight_gain.patient_incidence": (
-        "complications.by_category.weight_gain.patients", ("complications.implanted_patients",)),
-    "activity.dna_rate": ("activity.appointments_dna",
-                          ("activity.appointments_attended", "activity.appointments_dna")),
+        "complications.by_category.weight_gain.patients",
+        ("complications.implanted_patients",),
+    ),
+    "activity.dna_rate": (
+        "activity.appointments_dna",
+        ("activity.appointments_attended", "activity.appointments_dna"),
+    ),
 }
 # The headline rates: (events, exposure); exposure None = the period's days (a count of activity
 # over two periods, compared as a rate so that periods of unequal length compare fairly).
 RATES: dict[str, tuple[str, str | None]] = {
-    "complications.all.rate_per_100_pump_years": ("complications.all.events",
-                                                  "complications.pump_years"),
+    "complications.all.rate_per_100_pump_years": (
+        "complications.all.events",
+        "complications.pump_years",
+    ),
     "activity.referrals_received": ("activity.referrals_received", None),
     "activity.new_implants": ("activity.new_implants", None),
 }
@@ -88,8 +96,12 @@ def year_earlier(start: dt.date, end: dt.date) -> Period | None:
 
 
 def compare(
-    current: dict[str, Any], earlier: dict[str, Any], keys: list[str], current_days: int,
-    earlier_days: int, against: str = "previous",
+    current: dict[str, Any],
+    earlier: dict[str, Any],
+    keys: list[str],
+    current_days: int,
+    earlier_days: int,
+    against: str = "previous",
     shown: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> dict[str, Comparison]:
     """Each headline figure of `keys` in the figures of two periods (as compute_kpis gives
@@ -109,8 +121,9 @@ def _as_shown(exact: Comparison, now: dict, then: dict) -> Comparison:
     return Comparison(exact.key, exact.kind, a, b, change, None, None, exact.verdict)
 
 
-def _compare(key: str, now: dict, then: dict, now_days: int, then_days: int,
-             words: str) -> Comparison:
+def _compare(
+    key: str, now: dict, then: dict, now_days: int, then_days: int, words: str
+) -> Comparison:
     a, b = _at(now, key), _at(then, key)
     if key in PROPORTIONS:
         numerator, denominator = PROPORTIONS[key]
@@ -119,22 +132,33 @@ def _compare(key: str, now: dict, then: dict, now_days: int, then_days: int,
         if _missing(k1, n1, k2, n2) or not (n1 and n2):
             return _not_compared(key, "difference", a, b)
         low, high = newcombe_difference(k1, n1, k2, n2)
-        return Comparison(key, "difference", a, b, k1 / n1 - k2 / n2, low, high,
-                          verdict(low, high, 0.0, words))
+        return Comparison(
+            key, "difference", a, b, k1 / n1 - k2 / n2, low, high, verdict(low, high, 0.0, words)
+        )
     if key in RATES:
         events, exposure = RATES[key]
         k1, k2 = _at(now, events), _at(then, events)
-        e1, e2 = ((now_days, then_days) if exposure is None
-                  else (_at(now, exposure), _at(then, exposure)))
+        e1, e2 = (
+            (now_days, then_days) if exposure is None else (_at(now, exposure), _at(then, exposure))
+        )
         if _missing(k1, k2, e1, e2) or not (e1 > 0 and e2 > 0) or k2 == 0:
             return _not_compared(key, "ratio", a, b)
         low, high = exact_rate_ratio(k1, e1, k2, e2)
-        return Comparison(key, "ratio", a, b, (k1 / e1) / (k2 / e2), low, high,
-                          verdict(low, high, 1.0, words))
+        return Comparison(
+            key, "ratio", a, b, (k1 / e1) / (k2 / e2), low, high, verdict(low, high, 1.0, words)
+        )
     if _missing(a, b):
         return _not_compared(key, "change", a, b)
-    return Comparison(key, "change", a, b, a - b, None, None,
-                      "not tested (a median or a count at the period's end)")
+    return Comparison(
+        key,
+        "change",
+        a,
+        b,
+        a - b,
+        None,
+        None,
+        "not tested (a median or a count at the period's end)",
+    )
 
 
 def newcombe_difference(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
@@ -166,8 +190,11 @@ def verdict(low: float, high: float, no_change: float, words: str) -> str:
 
 
 def _not_compared(key: str, kind: str, a: Any, b: Any) -> Comparison:
-    why = ("not compared: a figure is suppressed" if SUPPRESSED in (a, b)
-           else "not compared: no figure in one of the periods")
+    why = (
+        "not compared: a figure is suppressed"
+        if SUPPRESSED in (a, b)
+        else "not compared: no figure in one of the periods"
+    )
     return Comparison(key, kind, a, b, None, None, None, why)
 
 

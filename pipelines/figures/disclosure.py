@@ -23,17 +23,19 @@ from pipelines.figures.kpis import rounded, standards_figures
 SUPPRESSED = "*"
 Value = int | float | str | None
 
-STATEMENT = ("Small numbers are suppressed (NHS disclosure control): counts of 1–{max} are shown "
-             "as *, other counts are rounded to the nearest {base}, and statistics built on "
-             "1–{max} people are *. A rate, its interval and its judgement against a standard "
-             "are * when fewer than {min_den} people are behind it or 1–{max} are in it or outside "
-             "it; otherwise the rate is worked out from the exact counts and rounded to a step "
-             "worth at least one person (5 points under 50 people, 2 under 100, 1 under 200), "
-             "so it may differ from an unsuppressed view by up to half that step: its note "
-             "says so.")
+STATEMENT = (
+    "Small numbers are suppressed (NHS disclosure control): counts of 1–{max} are shown "
+    "as *, other counts are rounded to the nearest {base}, and statistics built on "
+    "1–{max} people are *. A rate, its interval and its judgement against a standard "
+    "are * when fewer than {min_den} people are behind it or 1–{max} are in it or outside "
+    "it; otherwise the rate is worked out from the exact counts and rounded to a step "
+    "worth at least one person (5 points under 50 people, 2 under 100, 1 under 200), "
+    "so it may differ from an unsuppressed view by up to half that step: its note "
+    "says so."
+)
 # The steps a rate is rounded to (in its own unit): the smallest that is worth at least one
 # person (or event), so a shown rate cannot be turned back into its exact count.
-STEPS = tuple(m * 10.0 ** e for e in range(-3, 3) for m in (1, 2, 5))
+STEPS = tuple(m * 10.0**e for e in range(-3, 3) for m in (1, 2, 5))
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,18 @@ class Disclosure:
     min_denominator: int = 20
 
     @classmethod
-    def from_settings(cls, settings) -> "Disclosure":
-        return cls(settings.disclosure_max_suppressed, settings.disclosure_rounding_base,
-                   settings.disclosure_min_denominator)
+    def from_settings(cls, settings) -> Disclosure:
+        return cls(
+            settings.disclosure_max_suppressed,
+            settings.disclosure_rounding_base,
+            settings.disclosure_min_denominator,
+        )
 
     @property
     def statement(self) -> str:
-        return STATEMENT.format(max=self.max_suppressed, base=self.rounding_base,
-                                min_den=self.min_denominator)
+        return STATEMENT.format(
+            max=self.max_suppressed, base=self.rounding_base, min_den=self.min_denominator
+        )
 
     @property
     def exact(self) -> bool:
@@ -79,8 +85,9 @@ class Disclosure:
             return f"1–{self.max_suppressed} people in it or outside it"
         return None
 
-    def _shown(self, name: str, values: tuple, reason: str | None, one: float,
-               unit: str) -> dict[str, Value]:
+    def _shown(
+        self, name: str, values: tuple, reason: str | None, one: float, unit: str
+    ) -> dict[str, Value]:
         """A rate and its interval as shown: '*' with the reason, or each rounded to the
         smallest step worth at least one person (`one`), with a note when that is coarser than
         the figure is printed."""
@@ -90,8 +97,10 @@ class Disclosure:
         if reason:
             return {**dict.fromkeys(keys, SUPPRESSED), f"{name}_note": f"* : {reason}"}
         step = next(s for s in STEPS if s >= one * (1 - 1e-9))
-        out = {k: None if v is None else round(round(v / step) * step, 6)
-               for k, v in zip(keys, values, strict=True)}
+        out = {
+            k: None if v is None else round(round(v / step) * step, 6)
+            for k, v in zip(keys, values, strict=True)
+        }
         percent = unit == "point"
         printed = 0.001 if percent else 0.1  # fmt: one decimal (of a percentage)
         if step > printed * (1 + 1e-9):
@@ -105,17 +114,20 @@ class Disclosure:
         """The proportion k/n and its Wilson interval (module docstring for the rule)."""
         if not n:
             return {name: None, f"{name}_ci_low": None, f"{name}_ci_high": None}
-        return self._shown(name, (k / n, *wilson_interval(k, n)), self.withheld(n, k, n - k),
-                           1 / n, "point")
+        return self._shown(
+            name, (k / n, *wilson_interval(k, n)), self.withheld(n, k, n - k), 1 / n, "point"
+        )
 
-    def rate_per_100(self, name: str, events: int, pump_years: float,
-                     people: int) -> dict[str, Value]:
+    def rate_per_100(
+        self, name: str, events: int, pump_years: float, people: int
+    ) -> dict[str, Value]:
         """A rate per 100 pump-years of `people` and its exact Poisson interval."""
         if pump_years <= 0:
             return {name: None, f"{name}_ci_low": None, f"{name}_ci_high": None}
         values = (events / pump_years * 100, *poisson_rate_interval(events, pump_years, per=100.0))
-        return self._shown(name, values, self.withheld(people, events), 100 / pump_years,
-                           "per 100 pump-years")
+        return self._shown(
+            name, values, self.withheld(people, events), 100 / pump_years, "per 100 pump-years"
+        )
 
 
 def _counts(section: dict, d: Disclosure, *keys: str) -> None:
@@ -135,10 +147,16 @@ def _waits(raw: dict, d: Disclosure) -> dict:
 def _trials(raw: dict, d: Disclosure) -> dict:
     def group(figures: dict) -> dict:
         out = dict(figures)
-        out.update(d.proportion("rate", figures["responders"],
-                                figures["responders"] + figures["non_responders"]))
-        _counts(out, d, *(k for k in ("patients", "responders", "non_responders", "inconclusive")
-                          if k in out))
+        out.update(
+            d.proportion(
+                "rate", figures["responders"], figures["responders"] + figures["non_responders"]
+            )
+        )
+        _counts(
+            out,
+            d,
+            *(k for k in ("patients", "responders", "non_responders", "inconclusive") if k in out),
+        )
         return out
 
     t = group(raw)
@@ -149,10 +167,17 @@ def _trials(raw: dict, d: Disclosure) -> dict:
 def _complications(raw: dict, d: Disclosure) -> dict:
     def group(figures: dict) -> dict:
         out = dict(figures)
-        out.update(d.proportion("patient_incidence", figures["patients"],
-                                raw["implanted_patients"]))
-        out.update(d.rate_per_100("rate_per_100_pump_years", figures["events"], raw["pump_years"],
-                                  raw["implanted_patients"]))
+        out.update(
+            d.proportion("patient_incidence", figures["patients"], raw["implanted_patients"])
+        )
+        out.update(
+            d.rate_per_100(
+                "rate_per_100_pump_years",
+                figures["events"],
+                raw["pump_years"],
+                raw["implanted_patients"],
+            )
+        )
         _counts(out, d, "events", "patients")
         return out
 
@@ -164,7 +189,8 @@ def _complications(raw: dict, d: Disclosure) -> dict:
     # is shown: a judgement beside a suppressed interval would hint at the count behind it.
     shown = c["by_category"]["weight_gain"]["patient_incidence"]
     c["weight_gain_standard_status"] = (
-        SUPPRESSED if shown == SUPPRESSED else raw["weight_gain_standard_status"])
+        SUPPRESSED if shown == SUPPRESSED else raw["weight_gain_standard_status"]
+    )
     return c
 
 
@@ -172,8 +198,16 @@ def _refills(raw: dict, d: Disclosure) -> dict:
     r = dict(raw)
     r.update(d.proportion("rate", raw["on_time"], raw["on_time"] + raw["late"]))
     r["median_days_late"] = d.statistic(raw["median_days_late"], raw["late"])
-    _counts(r, d, "on_time", "late", "without_due_date", "booked_after_alarm",
-            "residual_discrepancies", "overdue_now")
+    _counts(
+        r,
+        d,
+        "on_time",
+        "late",
+        "without_due_date",
+        "booked_after_alarm",
+        "residual_discrepancies",
+        "overdue_now",
+    )
     return r
 
 
@@ -186,8 +220,13 @@ def _battery(raw: dict, d: Disclosure) -> dict:
 
 def _activity(raw: dict, d: Disclosure) -> dict:
     a = dict(raw)
-    a.update(d.proportion("dna_rate", raw["appointments_dna"],
-                          raw["appointments_attended"] + raw["appointments_dna"]))
+    a.update(
+        d.proportion(
+            "dna_rate",
+            raw["appointments_dna"],
+            raw["appointments_attended"] + raw["appointments_dna"],
+        )
+    )
     _counts(a, d, *(k for k, v in raw.items() if isinstance(v, int)))
     return a
 
@@ -198,15 +237,34 @@ def _outcomes(raw: dict, d: Disclosure) -> dict:
         group = dict(figures)
         for key in ("baseline_mean", "followup_mean", "mean_change"):
             group[key] = d.statistic(figures[key], figures["patients_paired"])
-        _counts(group, d, *(k for k in ("patients_due", "patients_with_baseline",
-                                        "patients_with_followup", "patients_paired") if k in group))
+        _counts(
+            group,
+            d,
+            *(
+                k
+                for k in (
+                    "patients_due",
+                    "patients_with_baseline",
+                    "patients_with_followup",
+                    "patients_paired",
+                )
+                if k in group
+            ),
+        )
         out[measure] = group
     return out
 
 
-SECTIONS = {"waits": _waits, "trials": _trials, "complications": _complications,
-            "refills": _refills, "battery": _battery, "activity": _activity,
-            "outcomes": _outcomes, "outcomes_12m": _outcomes}
+SECTIONS = {
+    "waits": _waits,
+    "trials": _trials,
+    "complications": _complications,
+    "refills": _refills,
+    "battery": _battery,
+    "activity": _activity,
+    "outcomes": _outcomes,
+    "outcomes_12m": _outcomes,
+}
 
 
 def suppress_section(name: str, figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
@@ -223,11 +281,20 @@ def suppress_kpis(figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
     # Each standard keeps the judgement of its exact interval (the shown one is rounded), as
     # weight_gain_standard_status does, and only where its figure and interval are shown.
     shown = standards_figures(
-        out, [Standard(name, s["figure"], s["direction"], s["target"])
-              for name, s in figures["standards"].items()], hidden=SUPPRESSED)
+        out,
+        [
+            Standard(name, s["figure"], s["direction"], s["target"])
+            for name, s in figures["standards"].items()
+        ],
+        hidden=SUPPRESSED,
+    )
     out["standards"] = {
-        name: {**s, "status": s["status"] if s["status"] == SUPPRESSED
-               else figures["standards"][name]["status"]}
+        name: {
+            **s,
+            "status": s["status"]
+            if s["status"] == SUPPRESSED
+            else figures["standards"][name]["status"],
+        }
         for name, s in shown.items()
     }
     return rounded(out)

@@ -95,8 +95,9 @@ class Scope:
         rows = pl.from_arrow(run_query(con, f"marts/{name}", **{**self.params(), **variant}))
         return rows.drop(PERIOD_START, strict=False)
 
-    def run_periods(self, con: duckdb.DuckDBPyConnection, mart: str,
-                    periods: Periods) -> dict[dt.date, pl.DataFrame]:
+    def run_periods(
+        self, con: duckdb.DuckDBPyConnection, mart: str, periods: Periods
+    ) -> dict[dt.date, pl.DataFrame]:
         """The rows of a mart that takes a list of periods, run once for all of `periods`, split
         by period (the key: its first day): each period's rows are the rows `run` gives for a
         scope of that period."""
@@ -138,8 +139,13 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
         **({"condition": scope.condition} if scope.condition is not None else {}),
     }
     figures = section_figures(con, scope)
-    return rounded({"period": period, **figures,
-                    "standards": standards_figures(figures, scope.settings.standards)})
+    return rounded(
+        {
+            "period": period,
+            **figures,
+            "standards": standards_figures(figures, scope.settings.standards),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -157,9 +163,13 @@ SECTIONS: dict[str, Section] = {
     "trials": Section(("trials",), lambda trials, scope: trials_figures(trials)),
     "complications": Section(
         ("complication_exposure", "complication_events"),
-        lambda exposure, events, scope: complications_figures(exposure, events, scope.settings.weight_gain_standard),
+        lambda exposure, events, scope: complications_figures(
+            exposure, events, scope.settings.weight_gain_standard
+        ),
     ),
-    "refills": Section(("refills", "active_pumps"), lambda refills, pumps, scope: refills_figures(refills, pumps)),
+    "refills": Section(
+        ("refills", "active_pumps"), lambda refills, pumps, scope: refills_figures(refills, pumps)
+    ),
     "battery": Section(("active_pumps",), lambda pumps, scope: battery_figures(pumps, scope.as_of)),
     "activity": Section(("activity",), lambda activity, scope: activity_figures(activity)),
     "outcomes": Section(("outcomes",), lambda outcomes, scope: outcomes_figures(outcomes)),
@@ -176,7 +186,10 @@ def section_figures(
     marts = list(dict.fromkeys(m for name in sections for m in SECTIONS[name].marts))
     with ThreadPoolExecutor(len(marts)) as pool:
         rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts)))
-    return {name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope) for name in sections}
+    return {
+        name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope)
+        for name in sections
+    }
 
 
 def monthly_figures(
@@ -194,8 +207,12 @@ def monthly_figures(
         runs = pool.map(lambda mart: scope.run_periods(con, mart, months), marts)
         rows = dict(zip(marts, runs, strict=True))
     return [
-        (first, SECTIONS[section].figures(*(rows[m][first] for m in marts),
-                                          replace(scope, start=first, end=last)))
+        (
+            first,
+            SECTIONS[section].figures(
+                *(rows[m][first] for m in marts), replace(scope, start=first, end=last)
+            ),
+        )
         for first, last in months
     ]
 
@@ -355,8 +372,12 @@ def standards_figures(
         else:
             value, low, high = shown
             status = standard_status(low, high, standard.target, standard.direction, value)
-        out[standard.name] = {"figure": standard.figure, "direction": standard.direction,
-                              "target": standard.target, "status": status}
+        out[standard.name] = {
+            "figure": standard.figure,
+            "direction": standard.direction,
+            "target": standard.target,
+            "status": status,
+        }
     return out
 
 
@@ -374,13 +395,17 @@ def _standard_values(figures: dict[str, Any], standard: Standard) -> tuple[Any, 
             break
         group = group[part]
     if not isinstance(group, dict) or name not in group or isinstance(group[name], dict):
-        raise ValueError(f"standard {standard.name}: {standard.figure} is not a figure of "
-                         "`itb-audit kpis --json`")
+        raise ValueError(
+            f"standard {standard.name}: {standard.figure} is not a figure of "
+            "`itb-audit kpis --json`"
+        )
     if standard.direction == "zero":
         return group[name], None, None
     if f"{name}_ci_low" not in group:
-        raise ValueError(f"standard {standard.name}: {standard.figure} has no 95% interval to "
-                         f"judge it by ({standard.direction} needs one)")
+        raise ValueError(
+            f"standard {standard.name}: {standard.figure} has no 95% interval to "
+            f"judge it by ({standard.direction} needs one)"
+        )
     return group[name], group[f"{name}_ci_low"], group[f"{name}_ci_high"]
 
 
@@ -399,7 +424,9 @@ def whole_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """(first day, last day) of each calendar month wholly inside start..end: the periods of a
     monthly series (a part-month would look like a month with little activity)."""
     out = []
-    first = start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    first = (
+        start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    )
     while True:
         following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         if following - dt.timedelta(days=1) > end:

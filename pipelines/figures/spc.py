@@ -74,8 +74,9 @@ def xmr(
     baseline = x.iloc[:baseline_points]
     centre = baseline.mean()  # of the values: pandas skips the gaps
     moving_range = x.diff().abs()  # NaN beside a gap
-    spread = _mean_moving_range(moving_range.iloc[:baseline_points].dropna().to_numpy(),
-                                screen_outliers)
+    spread = _mean_moving_range(
+        moving_range.iloc[:baseline_points].dropna().to_numpy(), screen_outliers
+    )
     frame = pd.DataFrame(
         {
             "x": x,
@@ -134,7 +135,9 @@ def p_chart(
     return _classify(frame, sign, target)
 
 
-def summarise(df: pd.DataFrame, improvement: Improvement, target: float | None = None) -> SpcSummary:
+def summarise(
+    df: pd.DataFrame, improvement: Improvement, target: float | None = None
+) -> SpcSummary:
     """Variation icon from the latest point with a value; assurance icon from the target and
     that point's limits (the p-chart's limits vary with the denominator)."""
     sign = _improvement_sign(improvement)
@@ -160,7 +163,8 @@ def special_causes(x, mean, lower_limit, upper_limit, lower_near, upper_near) ->
     2 of 3, shift; so a falling trend above the mean reads as "low", as in NHSRplotthedots.
     """
     x, mean, lower_limit, upper_limit, lower_near, upper_near = (
-        np.asarray(a, dtype=float) for a in (x, mean, lower_limit, upper_limit, lower_near, upper_near)
+        np.asarray(a, dtype=float)
+        for a in (x, mean, lower_limit, upper_limit, lower_near, upper_near)
     )
     side = np.sign(x - mean).astype(int)
     outside = (x > upper_limit) | (x < lower_limit)
@@ -172,7 +176,12 @@ def special_causes(x, mean, lower_limit, upper_limit, lower_near, upper_near) ->
         "two_of_three": _two_of_three(side, close),
         "shift": _shift(side),
     }
-    directions = {"outside_limits": side, "trend": trend_direction, "two_of_three": side, "shift": side}
+    directions = {
+        "outside_limits": side,
+        "trend": trend_direction,
+        "two_of_three": side,
+        "shift": side,
+    }
     direction = np.zeros(len(x), dtype=int)
     for rule in reversed(_RULES):  # later assignments win, so the first rule takes precedence
         direction = np.where(flags[rule], directions[rule], direction)
@@ -247,7 +256,9 @@ def _classify(frame: pd.DataFrame, sign: int, target: float | None) -> pd.DataFr
 
 def _improvement_sign(improvement: str) -> int:
     if improvement not in _IMPROVEMENT_SIGN:
-        raise ValueError(f"improvement must be one of {sorted(_IMPROVEMENT_SIGN)}, not {improvement!r}")
+        raise ValueError(
+            f"improvement must be one of {sorted(_IMPROVEMENT_SIGN)}, not {improvement!r}"
+        )
     return _IMPROVEMENT_SIGN[improvement]
 
 

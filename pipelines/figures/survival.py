@@ -126,16 +126,21 @@ def _median(label: str, t: np.ndarray, e: np.ndarray) -> MedianSurvival:
         _quantile_time(sf.surv_times, curve, float(t.max()), 0.5)
         for curve in (sf.surv_prob, low, high)
     )
-    return MedianSurvival(group=label, n=len(t), events=int(e.sum()), median_days=median,
-                          ci_low_days=ci_low, ci_high_days=ci_high)
+    return MedianSurvival(
+        group=label,
+        n=len(t),
+        events=int(e.sum()),
+        median_days=median,
+        ci_low_days=ci_low,
+        ci_high_days=ci_high,
+    )
 
 
 # R's tolerance for a curve "exactly" at the quantile (sqrt(.Machine$double.eps)).
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 
-def _quantile_time(times: np.ndarray, surv: np.ndarray, last_time: float,
-                   p: float) -> float | None:
+def _quantile_time(times: np.ndarray, surv: np.ndarray, last_time: float, p: float) -> float | None:
     """The time at which the step curve `surv` (its value from each event time on) reaches 1 − p,
     by R survival's rule (findq in R/quantile.survfit.R):
 
@@ -190,8 +195,11 @@ def window_probabilities(curve: pd.DataFrame, ages_days, first: int, last: int) 
     p = (S(a + first - 1) - S(a + last)) / S(a). NaN for a unit whose age passes the curve's
     follow-up within the window (the curve cannot say), or where S(a) is 0."""
     ages = np.asarray(ages_days, dtype=float)
-    before, end, now = (step_at(curve, ages + first - 1), step_at(curve, ages + last),
-                        step_at(curve, ages))
+    before, end, now = (
+        step_at(curve, ages + first - 1),
+        step_at(curve, ages + last),
+        step_at(curve, ages),
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.clip((before - end) / now, 0.0, 1.0)
     return np.where(np.isnan(end) | ~(now > 0), np.nan, p)

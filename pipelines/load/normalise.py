@@ -60,9 +60,7 @@ def _number(c: Column) -> list[pl.Expr]:
 
 def _boolean(c: Column) -> list[pl.Expr]:
     v = _trimmed(c.name).str.to_lowercase()
-    parsed = (
-        pl.when(v.is_in(BOOLEAN_TRUE)).then(True).when(v.is_in(BOOLEAN_FALSE)).then(False)
-    )
+    parsed = pl.when(v.is_in(BOOLEAN_TRUE)).then(True).when(v.is_in(BOOLEAN_FALSE)).then(False)
     return [v.alias(c.name), parsed.alias(f"{c.name}__bool")]
 
 
@@ -87,8 +85,10 @@ def protect(frame: pl.DataFrame, spec: Table, key: bytes) -> pl.DataFrame:
                 pl.Series(c.name, pseudonymise(values, key), dtype=pl.String),
                 pl.Series(
                     f"{c.name}__valid",
-                    [None if v is None else bool(TEN_DIGITS.match(v)) and nhs_number.is_valid(v)
-                     for v in values],
+                    [
+                        None if v is None else bool(TEN_DIGITS.match(v)) and nhs_number.is_valid(v)
+                        for v in values
+                    ],
                     dtype=pl.Boolean,
                 ),
             )

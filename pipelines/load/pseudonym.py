@@ -16,8 +16,10 @@ from pathlib import Path
 
 ENV_KEY = "ITB_AUDIT_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
-VALID_KEY = (f"a valid key is at least {MIN_KEY_LENGTH} characters; best, 64 random hex digits "
-             "(openssl rand -hex 32)")
+VALID_KEY = (
+    f"a valid key is at least {MIN_KEY_LENGTH} characters; best, 64 random hex digits "
+    "(openssl rand -hex 32)"
+)
 
 
 class KeyUnusable(Exception):
@@ -42,8 +44,9 @@ def resolve_key(key_file: str | os.PathLike | None = None) -> bytes:
         if path.exists():
             key = path.read_bytes().strip()
             if len(key) < MIN_KEY_LENGTH:
-                raise KeyUnusable(f"pseudonym key file {path} is too short "
-                                  f"({len(key)} characters): {VALID_KEY}")
+                raise KeyUnusable(
+                    f"pseudonym key file {path} is too short ({len(key)} characters): {VALID_KEY}"
+                )
             return key
         if key_file:
             raise KeyUnusable(f"pseudonym key file {path} does not exist: {VALID_KEY}")
@@ -55,7 +58,8 @@ def resolve_key(key_file: str | os.PathLike | None = None) -> bytes:
         return key
     except OSError as e:  # unreadable file, a folder, no permission to make the default
         raise KeyUnusable(
-            f"pseudonym key file {path} cannot be used ({e.strerror or e}): {VALID_KEY}") from None
+            f"pseudonym key file {path} cannot be used ({e.strerror or e}): {VALID_KEY}"
+        ) from None
 
 
 def pseudonymise(values: list[str | None], key: bytes) -> list[str | None]:

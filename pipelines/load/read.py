@@ -23,12 +23,25 @@ from pipelines.contract import CELL_ERRORS, TABLE_ORDER, TABLES
 # header that are blank push both down: the numbers stay those the clinic's editor shows).
 FIRST_DATA_ROW = 2
 # Excel's text for each error calamine (fastexcel's reader) reports, e.g. 'Error(Div0)'.
-EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!",
-                "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "GettingData": "#GETTING_DATA"}
+EXCEL_ERRORS = {
+    "Div0": "#DIV/0!",
+    "NA": "#N/A",
+    "Value": "#VALUE!",
+    "Ref": "#REF!",
+    "Name": "#NAME?",
+    "Null": "#NULL!",
+    "Num": "#NUM!",
+    "GettingData": "#GETTING_DATA",
+}
 CALAMINE_ERROR = re.compile(r"Error\((\w+)\)")
 # Column types that are not cell values (Parquet): ignored when extra, refused in a contract column.
-NOT_VALUES = {pl.List: "lists", pl.Array: "lists", pl.Struct: "structs", pl.Binary: "binary data",
-              pl.Object: "objects"}
+NOT_VALUES = {
+    pl.List: "lists",
+    pl.Array: "lists",
+    pl.Struct: "structs",
+    pl.Binary: "binary data",
+    pl.Object: "objects",
+}
 # A workbook date cell (or a Parquet datetime) read as text carries a midnight time; in a date
 # column that is the date. In CSV text it is a bad value, as the contract says.
 MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
@@ -41,16 +54,16 @@ class LoadRefused(Exception):
 @dataclass
 class TableRead:
     table: str
-    source_file: str          # file name (and sheet, for a workbook) the rows came from
-    frame: pl.DataFrame       # source_row, contract columns as text, CELL_ERRORS; no blank rows
+    source_file: str  # file name (and sheet, for a workbook) the rows came from
+    frame: pl.DataFrame  # source_row, contract columns as text, CELL_ERRORS; no blank rows
     ignored_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Extract:
     path: Path
-    fmt: str                  # csv | parquet | xlsx
-    sha256: str               # over the bytes of every file read, in table order
+    fmt: str  # csv | parquet | xlsx
+    sha256: str  # over the bytes of every file read, in table order
     tables: dict[str, TableRead]
 
     @property
@@ -64,10 +77,10 @@ class ExtractFiles:
     bytes need not parse them)."""
 
     path: Path
-    fmt: str                  # csv | parquet | xlsx
-    sha256: str               # over the bytes of every file read, in table order
+    fmt: str  # csv | parquet | xlsx
+    sha256: str  # over the bytes of every file read, in table order
     files: dict[str, tuple[str, bytes]]  # table -> (file name, bytes), for a folder
-    workbook: bytes | None = None        # the bytes of a workbook, whose sheets are the tables
+    workbook: bytes | None = None  # the bytes of a workbook, whose sheets are the tables
 
 
 def open_extract(path: str | Path) -> ExtractFiles:
@@ -76,7 +89,9 @@ def open_extract(path: str | Path) -> ExtractFiles:
         raise LoadRefused(f"{path}: no such file or folder")
     if path.is_file():
         if path.suffix.lower() != ".xlsx":
-            raise LoadRefused(f"{path.name}: an extract is a folder of CSV or Parquet files or one .xlsx workbook")
+            raise LoadRefused(
+                f"{path.name}: an extract is a folder of CSV or Parquet files or one .xlsx workbook"
+            )
         return _workbook_files(path)
     return _folder_files(path)
 
@@ -104,14 +119,14 @@ def _workbook_files(path: Path) -> ExtractFiles:
 
 def _folder_files(folder: Path) -> ExtractFiles:
     by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
-    forms = {
-        ext for ext in ("csv", "parquet") if any(f"{t}.{ext}" in by_name for t in TABLES)
-    }
+    forms = {ext for ext in ("csv", "parquet") if any(f"{t}.{ext}" in by_name for t in TABLES)}
     if not forms:
         workbooks = [p for p in by_name.values() if p.suffix.lower() == ".xlsx"]
         if len(workbooks) == 1:
             return _workbook_files(workbooks[0])
-        raise LoadRefused(f"{folder}: the extract is empty (no patients.csv, patients.parquet or workbook)")
+        raise LoadRefused(
+            f"{folder}: the extract is empty (no patients.csv, patients.parquet or workbook)"
+        )
     if len(forms) > 1:
         raise LoadRefused(f"{folder}: holds both CSV and Parquet tables; give one form only")
     fmt = forms.pop()
@@ -151,7 +166,9 @@ def _read_csv(name: str, data: bytes) -> tuple[pl.DataFrame, int]:
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
-        raise LoadRefused(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02X} at offset {e.start}); save it as UTF-8")
+        raise LoadRefused(
+            f"{name}: not UTF-8 text (byte 0x{data[e.start]:02X} at offset {e.start}); save it as UTF-8"
+        )
     body = text.lstrip("\r\n")
     blank_lines = text[: len(text) - len(body)].count("\n")
     _refuse_repeated(name, next(csv.reader(_lines(body)), []))
@@ -205,7 +222,9 @@ def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
     try:
         reader = fastexcel.read_excel(data)
     except Exception as e:
-        raise LoadRefused(f"{name}: cannot be read as an .xlsx workbook ({str(e).strip().splitlines()[0]})")
+        raise LoadRefused(
+            f"{name}: cannot be read as an .xlsx workbook ({str(e).strip().splitlines()[0]})"
+        )
     sheets = {s.strip().lower(): s for s in reader.sheet_names}
     tables: dict[str, TableRead] = {}
     for table in TABLE_ORDER:
@@ -218,8 +237,9 @@ def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
         try:
             # Every row from the sheet's row 1 (no header row, no leading rows skipped), so that
             # frame row i is spreadsheet row i + 1 however many blank rows precede the header.
-            batch, errors = reader.load_sheet(sheet, header_row=None, skip_rows=0,
-                                              dtypes="string").to_arrow_with_errors()
+            batch, errors = reader.load_sheet(
+                sheet, header_row=None, skip_rows=0, dtypes="string"
+            ).to_arrow_with_errors()
         except Exception as e:
             first = str(e).strip().splitlines()[0]
             raise LoadRefused(f"{source}: cannot be read as a table ({first})") from None
@@ -258,8 +278,9 @@ def _sheet_table(table: str, source: str, cells: pl.DataFrame, errors: list) -> 
             by_row.setdefault(i - header_at - 1, []).append(f"{names[j].lower()} {text}")
     listed = [", ".join(by_row[i]) if i in by_row else None for i in range(data.height)]
     cell_errors = pl.Series(CELL_ERRORS, listed, dtype=pl.String)
-    return _conform(table, source, data, first_row=header_at + 2, typed_cells=True,
-                    cell_errors=cell_errors)
+    return _conform(
+        table, source, data, first_row=header_at + 2, typed_cells=True, cell_errors=cell_errors
+    )
 
 
 def _given(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -270,8 +291,15 @@ def _given(column: str, dtype: pl.DataType) -> pl.Expr:
     return value.is_not_null()
 
 
-def _conform(table: str, source: str, frame: pl.DataFrame, *, first_row: int = FIRST_DATA_ROW,
-             typed_cells: bool = False, cell_errors: pl.Series | None = None) -> TableRead:
+def _conform(
+    table: str,
+    source: str,
+    frame: pl.DataFrame,
+    *,
+    first_row: int = FIRST_DATA_ROW,
+    typed_cells: bool = False,
+    cell_errors: pl.Series | None = None,
+) -> TableRead:
     """Match the contract's columns (case-insensitive, trimmed), keep them as text, number rows
     from first_row. Repeated names were refused by the reader. typed_cells: the file held typed
     values (workbook, Parquet), so a date column's midnight datetimes are dates; other columns
@@ -305,6 +333,13 @@ def _conform(table: str, source: str, frame: pl.DataFrame, *, first_row: int = F
     written = pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
     numbered = frame.with_row_index("source_row", offset=first_row).with_columns(cell_errors)
     kept = numbered.filter(written)
-    return TableRead(table, source, kept.select(
-        pl.col("source_row").cast(pl.Int32), *(text(c) for c in spec.column_names), CELL_ERRORS,
-    ), ignored)
+    return TableRead(
+        table,
+        source,
+        kept.select(
+            pl.col("source_row").cast(pl.Int32),
+            *(text(c) for c in spec.column_names),
+            CELL_ERRORS,
+        ),
+        ignored,
+    )

@@ -14,18 +14,18 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import polars as pl
 
 from pipelines.config import PROJECT_ROOT, QUERIES_DIR, Settings, load_settings
 from pipelines.contract import TABLE_ORDER, TABLES, Table
-from pipelines.load.read import LoadRefused, open_extract, parse_extract
 from pipelines.load.pseudonym import resolve_key
+from pipelines.load.read import LoadRefused, open_extract, parse_extract
 from pipelines.load.validate import (
     ExpectationOutcome,
     GxRunner,
@@ -78,7 +78,11 @@ class LoadResult:
             "site": self.site,
             "as_of": self.as_of.isoformat(),
             "tables": {
-                t: {"rows_read": c.rows_read, "rows_accepted": c.rows_accepted, "rows_quarantined": c.rows_quarantined}
+                t: {
+                    "rows_read": c.rows_read,
+                    "rows_accepted": c.rows_accepted,
+                    "rows_quarantined": c.rows_quarantined,
+                }
                 for t, c in self.tables.items()
             },
             "ignored_columns": self.ignored_columns,
@@ -93,31 +97,46 @@ def _typed(v: TableValidation, spec: Table, site: str) -> pl.DataFrame:
     accepted = v.checked.filter(~pl.col("source_row").is_in(list(v.issues)))
     return accepted.select(
         pl.lit(site).alias("site"),
-        *(pl.col(c.name + suffix.get(c.kind, "")).alias(CORE_RENAMES.get(c.name, c.name)) for c in spec.columns),
+        *(
+            pl.col(c.name + suffix.get(c.kind, "")).alias(CORE_RENAMES.get(c.name, c.name))
+            for c in spec.columns
+        ),
         pl.lit(v.source_file).alias("source_file"),
         pl.col("source_row"),
     )
 
 
 def _quarantine_rows(v: TableValidation, spec: Table, load_id: int, site: str) -> pl.DataFrame:
-    rows = v.protected.filter(pl.col("source_row").is_in(list(v.issues))).select("source_row", *spec.column_names)
+    rows = v.protected.filter(pl.col("source_row").is_in(list(v.issues))).select(
+        "source_row", *spec.column_names
+    )
     records = []
     for r in rows.iter_rows(named=True):
         issues = v.issues[r["source_row"]]
-        records.append({
-            "load_id": load_id,
-            "site": site,
-            "table_name": spec.name,
-            "source_file": v.source_file,
-            "source_row": r["source_row"],
-            "row_key": ", ".join(str(r[k]) for k in spec.key),
-            "reason_codes": [i.reason_code for i in issues],
-            "reasons": [i.message for i in issues],
-            "record": json.dumps({c: r[c] for c in spec.column_names}),
-        })
-    schema = {"load_id": pl.Int32, "site": pl.String, "table_name": pl.String, "source_file": pl.String,
-              "source_row": pl.Int32, "row_key": pl.String, "reason_codes": pl.List(pl.String),
-              "reasons": pl.List(pl.String), "record": pl.String}
+        records.append(
+            {
+                "load_id": load_id,
+                "site": site,
+                "table_name": spec.name,
+                "source_file": v.source_file,
+                "source_row": r["source_row"],
+                "row_key": ", ".join(str(r[k]) for k in spec.key),
+                "reason_codes": [i.reason_code for i in issues],
+                "reasons": [i.message for i in issues],
+                "record": json.dumps({c: r[c] for c in spec.column_names}),
+            }
+        )
+    schema = {
+        "load_id": pl.Int32,
+        "site": pl.String,
+        "table_name": pl.String,
+        "source_file": pl.String,
+        "source_row": pl.Int32,
+        "row_key": pl.String,
+        "reason_codes": pl.List(pl.String),
+        "reasons": pl.List(pl.String),
+        "record": pl.String,
+    }
     return pl.DataFrame(records, schema=schema)
 
 
@@ -133,7 +152,9 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, spec: Table, site: str) -> li
     key = ", ".join(f'"{CORE_RENAMES.get(k, k)}"' for k in spec.key)
     return con.execute(
         f"SELECT {key}, count(*) AS n FROM core.{spec.name} WHERE site = ? GROUP BY ALL HAVING n > 1 "
-        f"ORDER BY ALL LIMIT 3", [site]).fetchall()
+        f"ORDER BY ALL LIMIT 3",
+        [site],
+    ).fetchall()
 
 
 class SnapshotWriter:
@@ -146,8 +167,9 @@ class SnapshotWriter:
         self.con, self.site, self.extract_sha256 = con, site, extract_sha256
         self.load_id = run_sql(con, "load_write/next_load_id").fetchone()[0]
         # The raw rows of an extract already held (same bytes, same site) are not stored twice.
-        previous = run_sql(con, "load_write/raw_rows_held", site=site,
-                           extract_sha256=extract_sha256).fetchone()
+        previous = run_sql(
+            con, "load_write/raw_rows_held", site=site, extract_sha256=extract_sha256
+        ).fetchone()
         self.raw_load_id = previous[0] if previous else self.load_id
         self.counts: dict[str, TableCounts] = {}
         self._thread = ThreadPoolExecutor(1)
@@ -173,20 +195,31 @@ class SnapshotWriter:
         typed = _typed(v, spec, site)
         _insert(con, f"core.{spec.name}", typed)
         if repeated := _repeated_keys(con, spec, site):
-            raise LoadRefused(f"{v.source_file}: accepted rows share a key ({', '.join(spec.key)}), e.g. "
-                              f"{', '.join(map(str, repeated[0][:-1]))}; validation missed it, nothing was written")
+            raise LoadRefused(
+                f"{v.source_file}: accepted rows share a key ({', '.join(spec.key)}), e.g. "
+                f"{', '.join(map(str, repeated[0][:-1]))}; validation missed it, nothing was written"
+            )
         quarantine = _quarantine_rows(v, spec, load_id, site)
         _insert(con, "audit.quarantine", quarantine)
         if self.raw_load_id == load_id:
             raw = v.protected.select(
-                pl.lit(load_id, pl.Int32).alias("load_id"), pl.lit(v.source_file).alias("source_file"),
-                "source_row", *spec.column_names,
+                pl.lit(load_id, pl.Int32).alias("load_id"),
+                pl.lit(v.source_file).alias("source_file"),
+                "source_row",
+                *spec.column_names,
             )
             _insert(con, f"staging.{spec.name}", raw)
         self.counts[spec.name] = TableCounts(v.protected.height, typed.height, quarantine.height)
-        run_sql(con, "load_write/record_table", load_id=load_id, table_name=spec.name,
-                source_file=v.source_file, rows_read=v.protected.height,
-                rows_accepted=typed.height, rows_quarantined=quarantine.height)
+        run_sql(
+            con,
+            "load_write/record_table",
+            load_id=load_id,
+            table_name=spec.name,
+            source_file=v.source_file,
+            rows_read=v.protected.height,
+            rows_accepted=typed.height,
+            rows_quarantined=quarantine.height,
+        )
 
     def finish(
         self,
@@ -212,33 +245,69 @@ class SnapshotWriter:
         for table in TABLE_ORDER:
             if table not in self.counts:  # not in the extract: the site no longer has such rows
                 con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
-                run_sql(con, "load_write/record_table", load_id=load_id, table_name=table,
-                        source_file=None, rows_read=0, rows_accepted=0, rows_quarantined=0)
+                run_sql(
+                    con,
+                    "load_write/record_table",
+                    load_id=load_id,
+                    table_name=table,
+                    source_file=None,
+                    rows_read=0,
+                    rows_accepted=0,
+                    rows_quarantined=0,
+                )
                 self.counts[table] = TableCounts(0, 0, 0)
         results = pl.DataFrame(
             [
-                {"load_id": load_id, "suite": o.suite, "expectation": o.expectation, "column_name": o.column,
-                 "reason_code": o.reason_code, "description": o.description, "element_count": o.element_count,
-                 "unexpected_count": o.unexpected_count, "success": o.success}
+                {
+                    "load_id": load_id,
+                    "suite": o.suite,
+                    "expectation": o.expectation,
+                    "column_name": o.column,
+                    "reason_code": o.reason_code,
+                    "description": o.description,
+                    "element_count": o.element_count,
+                    "unexpected_count": o.unexpected_count,
+                    "success": o.success,
+                }
                 for o in outcomes
             ]
         )
         if results.height:
             _insert(con, "audit.expectation_results", results)
-        run_sql(con, "load_write/record_load", load_id=load_id, site=site, started_at=started_at,
-                as_of=as_of, source_path=str(source_path), source_format=source_format,
-                extract_sha256=self.extract_sha256, raw_load_id=self.raw_load_id,
-                ignored_columns=json.dumps(ignored_columns), fingerprint=fingerprint)
+        run_sql(
+            con,
+            "load_write/record_load",
+            load_id=load_id,
+            site=site,
+            started_at=started_at,
+            as_of=as_of,
+            source_path=str(source_path),
+            source_format=source_format,
+            extract_sha256=self.extract_sha256,
+            raw_load_id=self.raw_load_id,
+            ignored_columns=json.dumps(ignored_columns),
+            fingerprint=fingerprint,
+        )
         run_sql(con, "load_write/set_site_snapshot", site=site, load_id=load_id, as_of=as_of)
         if before_commit:
             before_commit()
         con.execute("COMMIT")
-        return LoadResult(load_id, site, as_of, {t: self.counts[t] for t in TABLE_ORDER}, ignored_columns,
-                          reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id)
+        return LoadResult(
+            load_id,
+            site,
+            as_of,
+            {t: self.counts[t] for t in TABLE_ORDER},
+            ignored_columns,
+            reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id,
+        )
 
 
-def fingerprint_of(extract_sha256: str, as_of: dt.date, key: bytes,
-                   stale_referral_days: int = Settings.stale_referral_days) -> str:
+def fingerprint_of(
+    extract_sha256: str,
+    as_of: dt.date,
+    key: bytes,
+    stale_referral_days: int = Settings.stale_referral_days,
+) -> str:
     """Everything that decides a load's outcome: the files' bytes, the as-of date, the
     pseudonymisation key (through a keyed digest, never the key), the validation rules and the
     warning suites' setting."""
@@ -255,43 +324,66 @@ def _unchanged_snapshot(db_path: Path, site: str, fingerprint: str) -> bool:
         return False
     with connect_readonly(db_path) as con:
         try:
-            current = run_sql(con, "load_write/current_load_with_fingerprint", site=site,
-                              fingerprint=fingerprint)
+            current = run_sql(
+                con, "load_write/current_load_with_fingerprint", site=site, fingerprint=fingerprint
+            )
             return current.fetchone() is not None
         except duckdb.Error:  # a warehouse from before fingerprints
             return False
 
 
 def repeat_snapshot(
-    con: duckdb.DuckDBPyConnection, *, site: str, fingerprint: str, source_path: Path, started_at: dt.datetime,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    site: str,
+    fingerprint: str,
+    source_path: Path,
+    started_at: dt.datetime,
     before_commit: Callable[[], None] | None = None,
 ) -> LoadResult:
     """Record a load of what the site's current snapshot was made from: the core rows stand;
     the load log, counts, quarantine and expectation results are carried over to the new id."""
-    row = run_sql(con, "load_write/current_load_with_fingerprint", site=site,
-                  fingerprint=fingerprint).fetchone()
+    row = run_sql(
+        con, "load_write/current_load_with_fingerprint", site=site, fingerprint=fingerprint
+    ).fetchone()
     if row is None:
         raise SnapshotMoved
     previous = row[0]
     load_id = run_sql(con, "load_write/next_load_id").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
-    run_sql(con, "load_write/repeat_load", load_id=load_id, previous=previous,
-            started_at=started_at, source_path=str(source_path))
+    run_sql(
+        con,
+        "load_write/repeat_load",
+        load_id=load_id,
+        previous=previous,
+        started_at=started_at,
+        source_path=str(source_path),
+    )
     for records in ("load_tables", "quarantine", "expectation_results"):
         run_sql(con, f"load_write/repeat_{records}", load_id=load_id, previous=previous)
     run_sql(con, "load_write/move_site_snapshot", site=site, load_id=load_id)
     if before_commit:
         before_commit()
     con.execute("COMMIT")
-    as_of, raw_load_id, ignored = run_sql(con, "load_write/load_outcome", load_id=load_id).fetchone()
+    as_of, raw_load_id, ignored = run_sql(
+        con, "load_write/load_outcome", load_id=load_id
+    ).fetchone()
     counts = {
         table: TableCounts(read, accepted, quarantined)
-        for table, read, accepted, quarantined
-        in run_sql(con, "load_write/load_counts", load_id=load_id).fetchall()
+        for table, read, accepted, quarantined in run_sql(
+            con, "load_write/load_counts", load_id=load_id
+        ).fetchall()
     }
     ordered = {t: counts[t] for t in TABLE_ORDER}
-    return LoadResult(load_id, site, as_of, ordered, json.loads(ignored), reused_raw_from=raw_load_id,
-                      unchanged_from=previous)
+    return LoadResult(
+        load_id,
+        site,
+        as_of,
+        ordered,
+        json.loads(ignored),
+        reused_raw_from=raw_load_id,
+        unchanged_from=previous,
+    )
 
 
 def load_extract(
@@ -306,7 +398,9 @@ def load_extract(
 ) -> LoadResult:
     """Load an extract; raises LoadRefused (nothing written) when it cannot be trusted."""
     if not SITE_NAME.match(site):
-        raise LoadRefused(f"site name {site!r} is not allowed: use letters, digits, spaces, '.', '_' or '-'")
+        raise LoadRefused(
+            f"site name {site!r} is not allowed: use letters, digits, spaces, '.', '_' or '-'"
+        )
     settings = settings or load_settings()
     as_of = as_of or dt.date.today()
     started = dt.datetime.now()
@@ -320,8 +414,14 @@ def load_extract(
         t1 = time.perf_counter()
         try:
             with swap_write(db_path) as con:
-                result = repeat_snapshot(con, site=site, fingerprint=fingerprint, source_path=Path(extract_path),
-                                         started_at=started, before_commit=before_commit)
+                result = repeat_snapshot(
+                    con,
+                    site=site,
+                    fingerprint=fingerprint,
+                    source_path=Path(extract_path),
+                    started_at=started,
+                    before_commit=before_commit,
+                )
         except SnapshotMoved:
             pass  # another load replaced the snapshot meanwhile: validate after all
         else:
@@ -331,14 +431,22 @@ def load_extract(
     t1 = time.perf_counter()
     extract = parse_extract(files)
     timings["read"] += time.perf_counter() - t1
-    with swap_write(db_path) as con, SnapshotWriter(con, site=site, extract_sha256=files.sha256) as writer:
+    with (
+        swap_write(db_path) as con,
+        SnapshotWriter(con, site=site, extract_sha256=files.sha256) as writer,
+    ):
         t2 = time.perf_counter()
         validation = validate_extract(extract, key, as_of, runner, on_table=writer.add)
         t3 = time.perf_counter()
         result = writer.finish(
-            as_of=as_of, source_path=Path(extract_path), source_format=extract.fmt,
-            ignored_columns=extract.ignored_columns, outcomes=validation.outcomes, started_at=started,
-            fingerprint=fingerprint, before_commit=before_commit,
+            as_of=as_of,
+            source_path=Path(extract_path),
+            source_format=extract.fmt,
+            ignored_columns=extract.ignored_columns,
+            outcomes=validation.outcomes,
+            started_at=started,
+            fingerprint=fingerprint,
+            before_commit=before_commit,
             warnings=lambda con: warning_outcomes(con, site, as_of, settings, validation.runner),
         )
     # The tables are written while validation runs: "write" is what is left after it.

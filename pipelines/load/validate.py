@@ -23,8 +23,8 @@ import polars as pl
 
 from pipelines.config import QUERIES_DIR, Settings
 from pipelines.contract import TABLE_ORDER, TABLES
-from pipelines.load.read import Extract
 from pipelines.load.normalise import normalise, protect
+from pipelines.load.read import Extract
 
 CHECKS_DIR = QUERIES_DIR / "checks"
 
@@ -55,8 +55,8 @@ class ExpectationOutcome:
 class TableValidation:
     table: str
     source_file: str
-    protected: pl.DataFrame      # raw text with identifiers made safe (staging, quarantine)
-    checked: pl.DataFrame        # normalised and typed (core)
+    protected: pl.DataFrame  # raw text with identifiers made safe (staging, quarantine)
+    checked: pl.DataFrame  # normalised and typed (core)
     issues: dict[int, list[Issue]]  # source_row -> every reason, in the order found
 
 
@@ -75,7 +75,10 @@ class GxRunner:
     def __init__(self) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
-        from great_expectations.execution_engine import PandasExecutionEngine, pandas_execution_engine
+        from great_expectations.execution_engine import (
+            PandasExecutionEngine,
+            pandas_execution_engine,
+        )
 
         # GX fingerprints every batch (an md5 of all rows, twice per validate call) for batch
         # markers nothing here reads; frames above this size are not fingerprinted.
@@ -87,7 +90,9 @@ class GxRunner:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = self.context.data_sources.add_pandas("extract")
-        self._batch_definition = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
+        self._batch_definition = source.add_dataframe_asset(
+            "frame"
+        ).add_batch_definition_whole_dataframe("whole")
         self.seconds = 0.0  # time spent in GX (validation and the pandas hand-over), for benchmarks
 
     def run(self, frame: pl.DataFrame, suite) -> list[ExpectationOutcome]:
@@ -110,20 +115,30 @@ class GxRunner:
             ids = {r.expectation_config.id for r in failed}
             retry = self._gx.ExpectationSuite(
                 name=f"{suite.name}_failures",
-                expectations=[e.copy(update={"id": None}) for e in suite.expectations if e.id in ids],
+                expectations=[
+                    e.copy(update={"id": None}) for e in suite.expectations if e.id in ids
+                ],
             )
             complete = batch.validate(
                 retry,
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"],
-                               "return_unexpected_index_query": False},
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ["source_row"],
+                    "return_unexpected_index_query": False,
+                },
             )
             _raise_on_errors(complete, suite.name)
             for r in complete.results:
                 identity = _identity(r.expectation_config)
-                counts[identity] = (int(r.result.get("element_count") or 0),
-                                    int(r.result.get("unexpected_count") or 0))
+                counts[identity] = (
+                    int(r.result.get("element_count") or 0),
+                    int(r.result.get("unexpected_count") or 0),
+                )
                 rows[identity] = sorted(
-                    {int(item["source_row"]) for item in r.result.get("unexpected_index_list") or []}
+                    {
+                        int(item["source_row"])
+                        for item in r.result.get("unexpected_index_list") or []
+                    }
                 )
         outcomes = []
         for r in summary.results:
@@ -133,18 +148,20 @@ class GxRunner:
                 element_count, unexpected_count = counts[identity]
             else:
                 element_count, unexpected_count = self._rows_checked(data, r.expectation_config), 0
-            outcomes.append(ExpectationOutcome(
-                suite=suite.name,
-                expectation=r.expectation_config.type,
-                column=meta["column"],
-                reason_code=meta["reason_code"],
-                description=meta["message"],
-                element_count=element_count,
-                unexpected_count=unexpected_count,
-                success=bool(r.success),
-                unexpected_rows=rows.get(identity, []),
-                meta=meta,
-            ))
+            outcomes.append(
+                ExpectationOutcome(
+                    suite=suite.name,
+                    expectation=r.expectation_config.type,
+                    column=meta["column"],
+                    reason_code=meta["reason_code"],
+                    description=meta["message"],
+                    element_count=element_count,
+                    unexpected_count=unexpected_count,
+                    success=bool(r.success),
+                    unexpected_rows=rows.get(identity, []),
+                    meta=meta,
+                )
+            )
         return outcomes
 
     def _rows_checked(self, data, config) -> int:
@@ -154,7 +171,11 @@ class GxRunner:
         condition = config.kwargs.get("row_condition")
         if condition is None:
             return len(data)
-        return int(data.eval(self._engine.condition_to_filter_clause(deserialize_row_condition(condition))).sum())
+        return int(
+            data.eval(
+                self._engine.condition_to_filter_clause(deserialize_row_condition(condition))
+            ).sum()
+        )
 
 
 def _identity(config) -> str:
@@ -173,8 +194,11 @@ def _raise_on_errors(result, suite: str) -> None:
 
 # The view each table's cross-table frame is read from (queries/checks/<view>.sql); a table not
 # listed has only the patient rules. Each view is created once the lookup it joins exists.
-CROSS_VIEWS = {"appointments": "rows_with_referral", "refills": "rows_with_implant",
-               "complications": "rows_with_implant"}
+CROSS_VIEWS = {
+    "appointments": "rows_with_referral",
+    "refills": "rows_with_implant",
+    "complications": "rows_with_implant",
+}
 # Views created after a table's status is known: its lookup, then the views that join it.
 AFTER_TABLE = {
     "patients": ("lookup_patients", "rows_with_patient"),
@@ -185,7 +209,11 @@ AFTER_TABLE = {
 
 def _cross_sql(table: str) -> str:
     path = CHECKS_DIR / f"cross_{table}.sql"
-    return path.read_text() if path.exists() else f"select * from {CROSS_VIEWS.get(table, 'rows_with_patient')}"
+    return (
+        path.read_text()
+        if path.exists()
+        else f"select * from {CROSS_VIEWS.get(table, 'rows_with_patient')}"
+    )
 
 
 def _run_sql_file(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -241,8 +269,9 @@ def validate_extract(
     return Validation(outcomes, runner.seconds - gx_before, runner)
 
 
-def warning_outcomes(con: duckdb.DuckDBPyConnection, site: str, as_of: dt.date,
-                     settings: Settings, runner: GxRunner) -> list[ExpectationOutcome]:
+def warning_outcomes(
+    con: duckdb.DuckDBPyConnection, site: str, as_of: dt.date, settings: Settings, runner: GxRunner
+) -> list[ExpectationOutcome]:
     """The warning suites over the site's rows as written (in the load's transaction, on `con`):
     the referrals open at as_of, from the waits mart itself, so that "open" is the figures'
     own definition. Their outcomes are recorded; no row is quarantined."""
@@ -252,20 +281,32 @@ def warning_outcomes(con: duckdb.DuckDBPyConnection, site: str, as_of: dt.date,
 
     scope = Scope(as_of, as_of, site, settings)
     waits = pl.from_arrow(run_on(con, "marts/waits", **scope.params()))
-    rows = con.execute("select referral_id, source_row from core.referrals where site = ?",
-                       [site]).pl()
-    open_now = (waits.filter(pl.col("is_open")).select("referral_id", "days_waiting")
-                .join(rows, on="referral_id", how="left"))
-    return [o for suite in warning_suites(settings.stale_referral_days)
-            for o in runner.run(open_now, suite)]
+    rows = con.execute(
+        "select referral_id, source_row from core.referrals where site = ?", [site]
+    ).pl()
+    open_now = (
+        waits.filter(pl.col("is_open"))
+        .select("referral_id", "days_waiting")
+        .join(rows, on="referral_id", how="left")
+    )
+    return [
+        o
+        for suite in warning_suites(settings.stale_referral_days)
+        for o in runner.run(open_now, suite)
+    ]
 
 
-def _issues(found: list[ExpectationOutcome], protected: pl.DataFrame, as_of: dt.date) -> dict[int, list[Issue]]:
+def _issues(
+    found: list[ExpectationOutcome], protected: pl.DataFrame, as_of: dt.date
+) -> dict[int, list[Issue]]:
     """Every reason per source row, one per (reason, column), with the row's raw values quoted."""
     wanted = sorted({row for o in found for row in o.unexpected_rows})
     if not wanted:
         return {}
-    raw = {r["source_row"]: r for r in protected.filter(pl.col("source_row").is_in(wanted)).iter_rows(named=True)}
+    raw = {
+        r["source_row"]: r
+        for r in protected.filter(pl.col("source_row").is_in(wanted)).iter_rows(named=True)
+    }
     issues: dict[int, list[Issue]] = {}
     for o in found:
         for row in o.unexpected_rows:

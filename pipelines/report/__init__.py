@@ -14,8 +14,15 @@ from pipelines.report.html import render_html
 from pipelines.report.pdf import ChromiumMissing, chromium_available, html_to_pdf
 from pipelines.report.workbook import workbook_bytes
 
-__all__ = ["FORMATS", "ChromiumMissing", "Request", "chromium_available", "format_of",
-           "report_bytes", "report_roles"]
+__all__ = [
+    "FORMATS",
+    "ChromiumMissing",
+    "Request",
+    "chromium_available",
+    "format_of",
+    "report_bytes",
+    "report_roles",
+]
 
 FORMATS = {
     "html": "text/html",

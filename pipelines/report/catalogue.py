@@ -45,8 +45,12 @@ END = "<!-- end of catalogue -->"
 START, END_DATE = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 CI = ("_ci_low", "_ci_high")
 # A group's members are written as one row: the part after the group's name is a placeholder.
-GROUPS = {"by_condition": "<condition>", "by_category": "<category>", "by_quarter": "<quarter>",
-          "standards": "<standard>"}
+GROUPS = {
+    "by_condition": "<condition>",
+    "by_category": "<category>",
+    "by_quarter": "<quarter>",
+    "standards": "<standard>",
+}
 
 # Which columns of which query (queries/<name>.sql) a figure counts, by its catalogue key
 # (fnmatch pattern; the first match wins).
@@ -331,7 +335,8 @@ def pages(keys: list[str]) -> dict[str, set[str]]:
             (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8")
         )
         names |= section_keys(
-            (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8"))
+            (ROOT / "dashboard" / "views" / f"{name}.py").read_text(encoding="utf-8")
+        )
         shown = {key for key in keys if shown_on(key, names, templates)}
         for figure in shown | {d for key in shown for d in detail_keys(key, set(keys))}:
             out[figure].add(title)

@@ -9,51 +9,93 @@ patient-level rows, and the action lists, are only built for roles that may see 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.figures import breakdowns
-
-from pipelines.show.definitions import FIGURES, NOTES, label, standard_label
-from pipelines.sections.audit import (
-    ACTIVITY, BATTERIES, COMPLICATIONS, DATA_QUALITY, HEADLINE_GROUPS, KM_ENDPOINTS, OUTCOMES,
-    OVERVIEW, REFILLS, TRIALS, WAITS,
+from pipelines.access.roles import (
+    PAGES,
+    Role,
+    display_id,
+    sees_patient_rows,
+    sees_pseudonyms,
+    suppresses_small_numbers,
 )
-from pipelines.sections.model import ChartRecipe, TableRecipe
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
-from pipelines.figures.disclosure import Disclosure, suppress_kpis
+from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import compare, previous_period, year_earlier
+from pipelines.figures.disclosure import Disclosure, suppress_kpis
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures, section_figures
-from pipelines.load.pseudonym import resolve_key
 from pipelines.figures.queries import run_query
-from pipelines.show.display import (
-    change_texts, day_text, eri_text, fmt, is_number, standards_of, verdict_text,
-)
-from pipelines.report.formatting import label_of, name_label, unit_of
-from pipelines.report.model import (
-    Chart, Definitions, FigureTable, GroupTable, Judgement, Measure, Report, Section, Standard,
-    Standards, Table, Text, Value,
-)
-from pipelines.access.roles import (PAGES, Role, display_id, sees_patient_rows, sees_pseudonyms,
-                                    suppresses_small_numbers)
 from pipelines.figures.spc import SpcSummary
 from pipelines.figures.survival import kaplan_meier, median_survival
+from pipelines.load.pseudonym import resolve_key
+from pipelines.report.formatting import label_of, name_label, unit_of
+from pipelines.report.model import (
+    Chart,
+    Definitions,
+    FigureTable,
+    GroupTable,
+    Judgement,
+    Measure,
+    Report,
+    Section,
+    Standard,
+    Standards,
+    Table,
+    Text,
+    Value,
+)
+from pipelines.sections.audit import (
+    ACTIVITY,
+    BATTERIES,
+    COMPLICATIONS,
+    DATA_QUALITY,
+    HEADLINE_GROUPS,
+    KM_ENDPOINTS,
+    OUTCOMES,
+    OVERVIEW,
+    REFILLS,
+    TRIALS,
+    WAITS,
+)
+from pipelines.sections.model import ChartRecipe, TableRecipe
+from pipelines.show.definitions import FIGURES, NOTES, label, standard_label
+from pipelines.show.display import (
+    change_texts,
+    day_text,
+    eri_text,
+    fmt,
+    is_number,
+    standards_of,
+    verdict_text,
+)
 from pipelines.warehouse import connect_readonly
 
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
-KPI_SETTINGS = ("wait_target_days", "alarm_volume_ml", "max_refill_interval_days",
-                "residual_discrepancy_ml", "weight_gain_standard", "default_battery_months",
-                "min_battery_explants", "stale_referral_days")
-DISCLOSURE_SETTINGS = ("disclosure_max_suppressed", "disclosure_rounding_base",
-                       "disclosure_min_denominator")
+KPI_SETTINGS = (
+    "wait_target_days",
+    "alarm_volume_ml",
+    "max_refill_interval_days",
+    "residual_discrepancy_ml",
+    "weight_gain_standard",
+    "default_battery_months",
+    "min_battery_explants",
+    "stale_referral_days",
+)
+DISCLOSURE_SETTINGS = (
+    "disclosure_max_suppressed",
+    "disclosure_rounding_base",
+    "disclosure_min_denominator",
+)
 NO_WHOLE_MONTH = "No whole calendar month in the period: no monthly chart."
 VARIATION = {
     None: "No months with data.",
@@ -89,15 +131,21 @@ class _Builder:
     """One pack: the figures and rows of one scope, read once, and the sections built from them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, request: Request):
-        self.con, self.request, self.role, self.settings = con, request, request.role, request.settings
-        self.scope = Scope(request.start, request.end, request.site, request.settings,
-                           request.condition)
-        self.raw = compute_kpis(con, request.start, request.end, request.site, request.settings,
-                                request.condition)
+        self.con, self.request, self.role, self.settings = (
+            con,
+            request,
+            request.role,
+            request.settings,
+        )
+        self.scope = Scope(
+            request.start, request.end, request.site, request.settings, request.condition
+        )
+        self.raw = compute_kpis(
+            con, request.start, request.end, request.site, request.settings, request.condition
+        )
         self.suppressed = suppresses_small_numbers(self.role)
         self.disclosure = Disclosure.from_settings(request.settings)
-        self.figures = (suppress_kpis(self.raw, self.disclosure) if self.suppressed
-                        else self.raw)
+        self.figures = suppress_kpis(self.raw, self.disclosure) if self.suppressed else self.raw
         self.patient_rows = sees_patient_rows(self.role)  # patient-level charts and lists
         self._rows: dict[str, pd.DataFrame] = {}
 
@@ -127,8 +175,10 @@ class _Builder:
     def monthly(self, section: str) -> pd.DataFrame:
         """The section's figures for each calendar month wholly inside the period, each computed
         as the headline is for a period of that month (as the dashboard's monthly charts)."""
-        rows = [{"month": pd.Timestamp(first), **flatten(figures)}
-                for first, figures in monthly_figures(self.con, self.scope, section)]
+        rows = [
+            {"month": pd.Timestamp(first), **flatten(figures)}
+            for first, figures in monthly_figures(self.con, self.scope, section)
+        ]
         return pd.DataFrame(rows)
 
     def text(self, template: str) -> str:
@@ -142,17 +192,30 @@ class _Builder:
         """The note of a chart drawn from the figures, which leaves out suppressed ones."""
         return self.note(key) + (" Figures shown as * are not drawn." if self.suppressed else "")
 
-    def chart(self, recipe: ChartRecipe, *inputs: Any, note: str | None = None,
-              caption: str | None = None, **options: Any) -> Chart:
+    def chart(
+        self,
+        recipe: ChartRecipe,
+        *inputs: Any,
+        note: str | None = None,
+        caption: str | None = None,
+        **options: Any,
+    ) -> Chart:
         """A chart of the section model drawn from `inputs`, with its note (or `note`)."""
-        return Chart(recipe.figure(*inputs, **options),
-                     self.note(recipe.note) if note is None else note, caption)
+        return Chart(
+            recipe.figure(*inputs, **options),
+            self.note(recipe.note) if note is None else note,
+            caption,
+        )
 
     def table(self, recipe: TableRecipe, frame: pd.DataFrame, **names: Any) -> Table:
         """A table of the section model: its title (filled with `names`), sheet and note."""
         sheet = (recipe.sheet or recipe.title).format(**names)
-        return Table(recipe.heading(**names), sheet, recipe.rows(frame),
-                     self.note(recipe.note) if recipe.note else None)
+        return Table(
+            recipe.heading(**names),
+            sheet,
+            recipe.rows(frame),
+            self.note(recipe.note) if recipe.note else None,
+        )
 
     @cached_property
     def key(self) -> bytes:
@@ -161,8 +224,10 @@ class _Builder:
     def patient_ids(self, rows: pd.DataFrame) -> list[str | None]:
         """Each row's patient as this role sees them (a local id or a pseudonym)."""
         key = self.key if sees_pseudonyms(self.role) else b""  # clinicians need no key
-        return [display_id(self.role, site, "patient_id", patient, key)
-                for site, patient in zip(rows["site"], rows["patient_id"], strict=True)]
+        return [
+            display_id(self.role, site, "patient_id", patient, key)
+            for site, patient in zip(rows["site"], rows["patient_id"], strict=True)
+        ]
 
     # --- figures ------------------------------------------------------------------------------
 
@@ -175,48 +240,77 @@ class _Builder:
         every standard that holds it."""
         value = self.value(key)
         judgements = tuple(
-            Judgement(Value(f"standards.{name}.status", s["status"], "count"),
-                      verdict_text(s, value.unit))
-            for name, s in standards_of(self.figures, key))
+            Judgement(
+                Value(f"standards.{name}.status", s["status"], "count"), verdict_text(s, value.unit)
+            )
+            for name, s in standards_of(self.figures, key)
+        )
         path, name = key.rsplit(".", 1)
         if f"{name}_ci_low" not in at(self.figures, path):
             return Measure(value, judgements=judgements)
-        low, high = (Value(k, at(self.figures, k), value.unit)
-                     for k in (f"{key}_ci_low", f"{key}_ci_high"))
+        low, high = (
+            Value(k, at(self.figures, k), value.unit) for k in (f"{key}_ci_low", f"{key}_ci_high")
+        )
         return Measure(value, low, high, judgements)
 
-    def figure_table(self, keys: list[str], title: str | None = None,
-                     labels: Callable[[str], str] = label_of) -> FigureTable:
+    def figure_table(
+        self, keys: list[str], title: str | None = None, labels: Callable[[str], str] = label_of
+    ) -> FigureTable:
         return FigureTable([(labels(k), self.measure(k)) for k in keys], title)
 
     def section_table(self, section: str, exclude: tuple[str, ...] = ()) -> FigureTable:
         """Every figure of a section that is not in a group, with its interval beside it."""
-        return self.figure_table([f"{section}.{name}" for name in scalars(at(self.figures, section))
-                                  if name not in exclude])
+        return self.figure_table(
+            [
+                f"{section}.{name}"
+                for name in scalars(at(self.figures, section))
+                if name not in exclude
+            ]
+        )
 
-    def group_table(self, title: str, group_header: str, groups: list[tuple[str, str]],
-                    names: list[str]) -> GroupTable:
+    def group_table(
+        self, title: str, group_header: str, groups: list[tuple[str, str]], names: list[str]
+    ) -> GroupTable:
         """groups: (label, dotted path); names: the figures of each group shown as columns."""
-        return GroupTable(title, group_header, [name_label(n) for n in names],
-                          [(group, [self.measure(f"{path}.{n}") for n in names])
-                           for group, path in groups])
+        return GroupTable(
+            title,
+            group_header,
+            [name_label(n) for n in names],
+            [(group, [self.measure(f"{path}.{n}") for n in names]) for group, path in groups],
+        )
 
     def interval_rows(self, groups: list[tuple[str, str]], name: str) -> pd.DataFrame:
         """(category, value, low, high) of one figure per group, for charts.intervals; a figure
         that is suppressed or undefined is not drawn (its table shows it)."""
-        rows = [{"category": category, "value": group[name], "low": group[f"{name}_ci_low"],
-                 "high": group[f"{name}_ci_high"]}
-                for category, path in groups
-                for group in [at(self.figures, path)] if is_number(group[name])]
+        rows = [
+            {
+                "category": category,
+                "value": group[name],
+                "low": group[f"{name}_ci_low"],
+                "high": group[f"{name}_ci_high"],
+            }
+            for category, path in groups
+            for group in [at(self.figures, path)]
+            if is_number(group[name])
+        ]
         return pd.DataFrame(rows, columns=["category", "value", "low", "high"])
 
     # --- the pack -----------------------------------------------------------------------------
 
     def report(self) -> Report:
-        sections = [self.provenance(), self.summary(), self.comparisons(), self.standards(),
-                    self.waits(), self.trials(),
-                    self.complications(), self.refills(), self.batteries(), self.activity(),
-                    self.outcomes()]
+        sections = [
+            self.provenance(),
+            self.summary(),
+            self.comparisons(),
+            self.standards(),
+            self.waits(),
+            self.trials(),
+            self.complications(),
+            self.refills(),
+            self.batteries(),
+            self.activity(),
+            self.outcomes(),
+        ]
         if "data_quality" in PAGES[self.role]:
             sections.append(self.data_quality())
         sections.append(self.definitions())
@@ -225,8 +319,10 @@ class _Builder:
             title="ITB service audit pack",
             start=day_text(request.start),
             end=day_text(request.end),
-            scope=(f"{'site ' + request.site if request.site else 'all sites'} · "
-                   f"{label(request.condition) if request.condition else 'all conditions'}"),
+            scope=(
+                f"{'site ' + request.site if request.site else 'all sites'} · "
+                f"{label(request.condition) if request.condition else 'all conditions'}"
+            ),
             role=self.role.value,
             generated=f"{dt.datetime.now():%d %b %Y %H:%M}",
             about=self.about(),
@@ -236,42 +332,75 @@ class _Builder:
 
     def about(self) -> list[str]:
         if self.suppressed:
-            return [self.disclosure.statement,
-                    "Aggregate figures only: no patient list, and no chart drawn from "
-                    "patient-level rows or monthly counts (those are in the clinician and "
-                    "governance packs)."]
-        who = ("the clinic's local patient ids" if self.role is Role.CLINICIAN
-               else "pseudonymous patient ids (PSN-…), never local ids")
-        return [f"Every figure, chart and action list of the dashboard, with {who}. "
-                "Figures are not suppressed: do not pass this pack outside the service."]
+            return [
+                self.disclosure.statement,
+                "Aggregate figures only: no patient list, and no chart drawn from "
+                "patient-level rows or monthly counts (those are in the clinician and "
+                "governance packs).",
+            ]
+        who = (
+            "the clinic's local patient ids"
+            if self.role is Role.CLINICIAN
+            else "pseudonymous patient ids (PSN-…), never local ids"
+        )
+        return [
+            f"Every figure, chart and action list of the dashboard, with {who}. "
+            "Figures are not suppressed: do not pass this pack outside the service."
+        ]
 
     def provenance(self) -> Section:
         loads = self.audit("loads", self.request.site)
         current = loads[loads["is_current"]]
-        blocks: list[Any] = [self.table(OVERVIEW.tables["provenance"], current[
-            ["site", "load_id", "as_of", "finished_at", "rows_read", "rows_accepted",
-             "rows_quarantined"]].rename(columns={"as_of": "extract_as_of",
-                                                  "finished_at": "loaded_at"}))]
-        blocks += [Text(f"The period ends after site {load.site}'s extract date "
-                        f"({day_text(load.as_of)}): its figures stop there.", "alert")
-                   for load in current.itertuples()
-                   if pd.Timestamp(load.as_of).date() < self.request.end]
+        blocks: list[Any] = [
+            self.table(
+                OVERVIEW.tables["provenance"],
+                current[
+                    [
+                        "site",
+                        "load_id",
+                        "as_of",
+                        "finished_at",
+                        "rows_read",
+                        "rows_accepted",
+                        "rows_quarantined",
+                    ]
+                ].rename(columns={"as_of": "extract_as_of", "finished_at": "loaded_at"}),
+            )
+        ]
+        blocks += [
+            Text(
+                f"The period ends after site {load.site}'s extract date "
+                f"({day_text(load.as_of)}): its figures stop there.",
+                "alert",
+            )
+            for load in current.itertuples()
+            if pd.Timestamp(load.as_of).date() < self.request.end
+        ]
         if current.empty:
             blocks.append(Text("No load for this site: every figure below is empty.", "alert"))
         return Section("provenance", "Period and data provenance", blocks)
 
     def summary(self) -> Section:
-        blocks: list[Any] = [self.figure_table(list(keys), title)
-                             for title, keys in HEADLINE_GROUPS.items()]
+        blocks: list[Any] = [
+            self.figure_table(list(keys), title) for title, keys in HEADLINE_GROUPS.items()
+        ]
         notes = [key for key in flatten(self.figures) if key.endswith("_note")]
         if notes:  # where a rate differs from an unsuppressed view's, and why
-            blocks.append(self.figure_table(
-                notes, OVERVIEW.tables["suppressed_rates"].title,
-                labels=lambda key: " · ".join(map(name_label, key[:-5].split(".")))))
+            blocks.append(
+                self.figure_table(
+                    notes,
+                    OVERVIEW.tables["suppressed_rates"].title,
+                    labels=lambda key: " · ".join(map(name_label, key[:-5].split("."))),
+                )
+            )
         overdue = self.figures["refills"]["overdue_now"]
         if self.patient_rows and overdue:
-            blocks.append(Text(f"{overdue} pump(s) are overdue for a refill now: see the list "
-                               "under Refills.", "alert"))
+            blocks.append(
+                Text(
+                    f"{overdue} pump(s) are overdue for a refill now: see the list under Refills.",
+                    "alert",
+                )
+            )
         return Section("summary", OVERVIEW.title, blocks)
 
     def comparisons(self) -> Section:
@@ -279,25 +408,38 @@ class _Builder:
         earlier, for a period shorter than a year), from the figures this role sees."""
         request, keys = self.request, list(OVERVIEW.headlines)
         rows = []
-        for against, period in (("previous", previous_period(request.start, request.end)),
-                                ("year_earlier", year_earlier(request.start, request.end))):
+        for against, period in (
+            ("previous", previous_period(request.start, request.end)),
+            ("year_earlier", year_earlier(request.start, request.end)),
+        ):
             if period is None:
                 continue
-            then = compute_kpis(self.con, period.start, period.end, request.site, self.settings,
-                                request.condition)
-            shown = ((self.figures, suppress_kpis(then, self.disclosure)) if self.suppressed
-                     else None)
+            then = compute_kpis(
+                self.con, period.start, period.end, request.site, self.settings, request.condition
+            )
+            shown = (
+                (self.figures, suppress_kpis(then, self.disclosure)) if self.suppressed else None
+            )
             days = (request.end - request.start).days + 1
-            for key, c in compare(self.raw, then, keys, days, period.days, against,
-                                  shown).items():
+            for key, c in compare(self.raw, then, keys, days, period.days, against, shown).items():
                 unit = unit_of(key, c.current)
                 change, interval = change_texts(c, unit)
-                rows.append({"figure": label_of(key),
-                             "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
-                             "this period": fmt(c.current, unit), "then": fmt(c.earlier, unit),
-                             "change": change, "change 95% CI": interval, "verdict": c.verdict})
-        return Section("comparisons", "Comparisons with earlier periods", [
-            self.table(OVERVIEW.tables["comparisons"], pd.DataFrame(rows))])
+                rows.append(
+                    {
+                        "figure": label_of(key),
+                        "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
+                        "this period": fmt(c.current, unit),
+                        "then": fmt(c.earlier, unit),
+                        "change": change,
+                        "change 95% CI": interval,
+                        "verdict": c.verdict,
+                    }
+                )
+        return Section(
+            "comparisons",
+            "Comparisons with earlier periods",
+            [self.table(OVERVIEW.tables["comparisons"], pd.DataFrame(rows))],
+        )
 
     def standards(self) -> Section:
         """Every standard of the figures, judged by its interval (for a commissioner, the exact
@@ -309,29 +451,53 @@ class _Builder:
             except KeyError:  # a condition with no patient in the cohort: no figure
                 measure = Measure(Value("", None, unit_of(s["figure"])))
             unit = "count" if s["direction"] == "zero" else measure.value.unit
-            rows.append(Standard(
-                standard_label(name), measure,
-                *(Value(f"standards.{name}.{part}", s[part], unit)
-                  for part in ("figure", "direction", "target", "status"))))
-        drawn = [row for row in rows if row.measure.low and row.measure.high
-                 and row.measure.value.unit == "percent" and is_number(row.measure.value.raw)]
+            rows.append(
+                Standard(
+                    standard_label(name),
+                    measure,
+                    *(
+                        Value(f"standards.{name}.{part}", s[part], unit)
+                        for part in ("figure", "direction", "target", "status")
+                    ),
+                )
+            )
+        drawn = [
+            row
+            for row in rows
+            if row.measure.low
+            and row.measure.high
+            and row.measure.value.unit == "percent"
+            and is_number(row.measure.value.raw)
+        ]
         blocks: list[Any] = [Standards(rows), Text(self.note("standards"))]
         if drawn:
-            blocks.append(self.chart(
-                OVERVIEW.charts["standards"],
-                pd.DataFrame([{"figure": row.label, "value": row.measure.value.raw,
-                               "low": row.measure.low.raw if row.measure.low else None,
-                               "high": row.measure.high.raw if row.measure.high else None,
-                               "target": row.target.raw} for row in drawn]),
-                note=" ".join([self.note("waits.standard"), self.note("refills.standard")])))
+            blocks.append(
+                self.chart(
+                    OVERVIEW.charts["standards"],
+                    pd.DataFrame(
+                        [
+                            {
+                                "figure": row.label,
+                                "value": row.measure.value.raw,
+                                "low": row.measure.low.raw if row.measure.low else None,
+                                "high": row.measure.high.raw if row.measure.high else None,
+                                "target": row.target.raw,
+                            }
+                            for row in drawn
+                        ]
+                    ),
+                    note=" ".join([self.note("waits.standard"), self.note("refills.standard")]),
+                )
+            )
         return Section("standards", "Standards", blocks)
 
     def waits(self) -> Section:
         blocks: list[Any] = [self.section_table("waits"), Text(self.note("waits.standard"))]
         if self.patient_rows:
             waits = self.rows("waits")
-            blocks.append(self.chart(WAITS.charts["distribution"], waits,
-                                     self.settings.wait_target_days))
+            blocks.append(
+                self.chart(WAITS.charts["distribution"], waits, self.settings.wait_target_days)
+            )
             blocks.append(self.spc(WAITS.charts["spc"], "waits"))
             blocks += self.waits_by_source(waits[waits["seen"].fillna(False).astype(bool)])
         return Section(WAITS.id, WAITS.title, blocks)
@@ -341,30 +507,50 @@ class _Builder:
             return [Text("No referrals were seen in the period.")]
         by_source = breakdowns.waits_by(seen, "source")
         by_source["source"] = by_source["source"].map(label)
-        return [self.chart(WAITS.charts["by_source"], by_source),
-                self.table(WAITS.tables["by_source"], by_source)]
+        return [
+            self.chart(WAITS.charts["by_source"], by_source),
+            self.table(WAITS.tables["by_source"], by_source),
+        ]
 
     def trials(self) -> Section:
-        groups = [(label(c), f"trials.by_condition.{c}") for c in self.figures["trials"]["by_condition"]]
+        groups = [
+            (label(c), f"trials.by_condition.{c}") for c in self.figures["trials"]["by_condition"]
+        ]
         blocks: list[Any] = [
             self.section_table("trials"),
-            self.group_table(TRIALS.tables["by_condition"].title, "Condition", groups,
-                             ["patients", "responders", "non_responders", "inconclusive", "rate"]),
+            self.group_table(
+                TRIALS.tables["by_condition"].title,
+                "Condition",
+                groups,
+                ["patients", "responders", "non_responders", "inconclusive", "rate"],
+            ),
         ]
         by_condition = self.interval_rows(groups, "rate")
         if not by_condition.empty:
             recipe = TRIALS.charts["by_condition"]
-            blocks.append(self.chart(
-                recipe, by_condition, category="category", value="value", low="low",
-                high="high", codes=False, note=self.figures_note(recipe.note)))
+            blocks.append(
+                self.chart(
+                    recipe,
+                    by_condition,
+                    category="category",
+                    value="value",
+                    low="low",
+                    high="high",
+                    codes=False,
+                    note=self.figures_note(recipe.note),
+                )
+            )
         if self.patient_rows:
             blocks += self.trial_doses() + self.pathway()
         return Section(TRIALS.id, TRIALS.title, blocks)
 
     def trial_doses(self) -> list[Any]:
         by_dose = breakdowns.response_by_dose(self.rows("trial_doses"))
-        by_dose.insert(0, "dose", by_dose.pop("dose_mcg").map(
-            lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg"))
+        by_dose.insert(
+            0,
+            "dose",
+            by_dose.pop("dose_mcg").map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg"),
+        )
         blocks: list[Any] = []
         if by_dose["rate"].notna().any():
             blocks.append(self.chart(TRIALS.charts["by_dose"], by_dose.dropna(subset=["rate"])))
@@ -372,20 +558,29 @@ class _Builder:
 
     def pathway(self) -> list[Any]:
         funnel = breakdowns.pathway_funnel(self.rows("pathway")).astype({"patients_timed": "Int64"})
-        return [self.chart(TRIALS.charts["pathway"], funnel),
-                self.table(TRIALS.tables["pathway"], funnel)]
+        return [
+            self.chart(TRIALS.charts["pathway"], funnel),
+            self.table(TRIALS.tables["pathway"], funnel),
+        ]
 
     def complications(self) -> Section:
         groups = [("All complications", "complications.all")] + [
-            (label(c), f"complications.by_category.{c}") for c in COMPLICATION_CATEGORIES]
+            (label(c), f"complications.by_category.{c}") for c in COMPLICATION_CATEGORIES
+        ]
         blocks: list[Any] = [
-            self.section_table("complications",
-                               exclude=("weight_gain_standard", "weight_gain_standard_status")),
-            self.group_table(COMPLICATIONS.tables["by_category"].title, "Category", groups,
-                             ["events", "patients", "patient_incidence", "rate_per_100_pump_years"]),
+            self.section_table(
+                "complications", exclude=("weight_gain_standard", "weight_gain_standard_status")
+            ),
+            self.group_table(
+                COMPLICATIONS.tables["by_category"].title,
+                "Category",
+                groups,
+                ["events", "patients", "patient_incidence", "rate_per_100_pump_years"],
+            ),
         ]
         codes = [("all", "complications.all")] + [
-            (c, f"complications.by_category.{c}") for c in COMPLICATION_CATEGORIES]
+            (c, f"complications.by_category.{c}") for c in COMPLICATION_CATEGORIES
+        ]
         blocks += self.complication_charts(codes)
         if self.patient_rows:
             blocks += self.time_to_complication() + self.sites_compared()
@@ -394,16 +589,25 @@ class _Builder:
     def complication_charts(self, codes: list[tuple[str, str]]) -> list[Chart]:
         out = []
         for chart, name, standards in (
-                ("patients", "patient_incidence",
-                 {"weight_gain": self.settings.weight_gain_standard}),
-                ("rate", "rate_per_100_pump_years", None)):
+            ("patients", "patient_incidence", {"weight_gain": self.settings.weight_gain_standard}),
+            ("rate", "rate_per_100_pump_years", None),
+        ):
             rows = self.interval_rows(codes, name)
             if rows.empty:
                 continue
             recipe = COMPLICATIONS.charts[chart]
-            out.append(self.chart(recipe, rows, category="category", value="value", low="low",
-                                  high="high", standards=standards,
-                                  note=self.figures_note(recipe.note)))
+            out.append(
+                self.chart(
+                    recipe,
+                    rows,
+                    category="category",
+                    value="value",
+                    low="low",
+                    high="high",
+                    standards=standards,
+                    note=self.figures_note(recipe.note),
+                )
+            )
         return out
 
     def time_to_complication(self) -> list[Any]:
@@ -414,11 +618,17 @@ class _Builder:
             if rows.empty:
                 blocks.append(Text(f"No {label(endpoint).lower()} complication is recorded."))
                 continue
-            curves = kaplan_meier(rows["days"], rows["event"].astype(int),
-                                  groups=np.full(len(rows), "All implants"))
-            blocks.append(self.chart(COMPLICATIONS.charts["km"], curves,
-                                     names={"endpoint": label(endpoint).lower()},
-                                     caption=one_year(curves, rows)))
+            curves = kaplan_meier(
+                rows["days"], rows["event"].astype(int), groups=np.full(len(rows), "All implants")
+            )
+            blocks.append(
+                self.chart(
+                    COMPLICATIONS.charts["km"],
+                    curves,
+                    names={"endpoint": label(endpoint).lower()},
+                    caption=one_year(curves, rows),
+                )
+            )
         return blocks
 
     def sites_compared(self) -> list[Any]:
@@ -427,12 +637,21 @@ class _Builder:
         overall = self.figures["complications"]["all"]["rate_per_100_pump_years"]
         if len(sites) < 2 or self.request.site is not None or overall is None:
             return []
-        per_site = pd.DataFrame([
-            {"site": site, "pump_years": c["pump_years"], "rate": c["all"]["rate_per_100_pump_years"]}
-            for site in sites
-            for c in [section_figures(self.con, replace(self.scope, site=site),
-                                      ["complications"])["complications"]]
-        ]).dropna(subset=["rate"])
+        per_site = pd.DataFrame(
+            [
+                {
+                    "site": site,
+                    "pump_years": c["pump_years"],
+                    "rate": c["all"]["rate_per_100_pump_years"],
+                }
+                for site in sites
+                for c in [
+                    section_figures(self.con, replace(self.scope, site=site), ["complications"])[
+                        "complications"
+                    ]
+                ]
+            ]
+        ).dropna(subset=["rate"])
         if per_site.empty:
             return []
         limits = breakdowns.funnel_limits(overall, per_site["pump_years"])
@@ -449,24 +668,35 @@ class _Builder:
                 self.spc(REFILLS.charts["spc"], "refills"),
                 self.chart(REFILLS.charts["lateness"], refills),
                 # The hover text of each point names its patient as this role sees them.
-                self.chart(REFILLS.charts["residuals"],
-                           refills.assign(refill_id=self.patient_ids(refills)),
-                           self.settings.residual_discrepancy_ml),
+                self.chart(
+                    REFILLS.charts["residuals"],
+                    refills.assign(refill_id=self.patient_ids(refills)),
+                    self.settings.residual_discrepancy_ml,
+                ),
             ]
         return Section(REFILLS.id, REFILLS.title, blocks)
 
     def overdue_refills(self) -> Table:
         pumps = self.rows("active_pumps")
         overdue = pumps[pumps["overdue_now"].fillna(False).astype(bool)].sort_values(
-            "days_overdue", ascending=False)
+            "days_overdue", ascending=False
+        )
         return self.action_list(
-            REFILLS.tables["overdue"], overdue, ["pump_model", "implant_date",
-                                                 "latest_refill_date", "current_due_date",
-                                                 "days_overdue"],
-            date=day_text(self.request.end))
+            REFILLS.tables["overdue"],
+            overdue,
+            [
+                "pump_model",
+                "implant_date",
+                "latest_refill_date",
+                "current_due_date",
+                "days_overdue",
+            ],
+            date=day_text(self.request.end),
+        )
 
-    def action_list(self, recipe: TableRecipe, rows: pd.DataFrame, columns: list[str],
-                    **names: Any) -> Table:
+    def action_list(
+        self, recipe: TableRecipe, rows: pd.DataFrame, columns: list[str], **names: Any
+    ) -> Table:
         """Patients to act on, named as this role may see them; the title counts them."""
         frame = rows[["site", *columns]].copy()
         frame.insert(0, "patient", self.patient_ids(rows))
@@ -477,9 +707,11 @@ class _Builder:
         battery = self.figures["battery"]
         blocks: list[Any] = [
             self.section_table("battery"),
-            self.figure_table([f"battery.by_quarter.{q}" for q in battery["by_quarter"]],
-                              BATTERIES.tables["by_quarter"].title,
-                              labels=lambda key: key.rsplit(".", 1)[-1]),
+            self.figure_table(
+                [f"battery.by_quarter.{q}" for q in battery["by_quarter"]],
+                BATTERIES.tables["by_quarter"].title,
+                labels=lambda key: key.rsplit(".", 1)[-1],
+            ),
         ]
         # As on the dashboard: a suppressed quarter's bar is a "*" at the axis; with no quarter
         # left to draw, the table above is the forecast.
@@ -493,8 +725,11 @@ class _Builder:
 
     def observed_forecast(self) -> list[Any]:
         forecast = breakdowns.observed_life_forecast(
-            self.rows("implant_survival"), self.rows("active_pumps"), self.scope.as_of,
-            self.settings.min_battery_explants)
+            self.rows("implant_survival"),
+            self.rows("active_pumps"),
+            self.scope.as_of,
+            self.settings.min_battery_explants,
+        )
         frame = forecast.by_quarter
         coverage = breakdowns.forecast_coverage(forecast, self.settings.min_battery_explants)
         blocks: list[Any] = [Text(coverage)]
@@ -504,12 +739,15 @@ class _Builder:
 
     def batteries_due(self) -> Table:
         pumps = self.rows("active_pumps")
-        due = pumps[pumps["has_battery"].fillna(False).astype(bool)
-                    & (pumps["eri_overdue"] | pumps["eri_within_182_days"]).fillna(False).astype(bool)]
+        due = pumps[
+            pumps["has_battery"].fillna(False).astype(bool)
+            & (pumps["eri_overdue"] | pumps["eri_within_182_days"]).fillna(False).astype(bool)
+        ]
         return self.action_list(
             BATTERIES.tables["due_182"],
             due.sort_values("forecast_eri_date").assign(eri_due=due["days_to_eri"].map(eri_text)),
-            ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "eri_due"])
+            ["pump_model", "implant_date", "reported_eri_date", "forecast_eri_date", "eri_due"],
+        )
 
     def service_life(self) -> list[Any]:
         life = breakdowns.battery_life(self.rows("implant_survival"))
@@ -518,30 +756,46 @@ class _Builder:
         args = (life["days"], life["event"].astype(int))
         medians = breakdowns.median_table(median_survival(*args, groups=life["pump_model"]))
         return [
-            self.chart(BATTERIES.charts["service_life"],
-                       kaplan_meier(*args, groups=life["pump_model"])),
-            self.table(BATTERIES.tables["medians"], medians.rename(
-                columns={"group": "pump_model", "events": "battery_explants"})),
+            self.chart(
+                BATTERIES.charts["service_life"], kaplan_meier(*args, groups=life["pump_model"])
+            ),
+            self.table(
+                BATTERIES.tables["medians"],
+                medians.rename(columns={"group": "pump_model", "events": "battery_explants"}),
+            ),
         ]
 
     def activity(self) -> Section:
         blocks: list[Any] = [self.section_table("activity")]
         if self.patient_rows:
             monthly = self.monthly("activity")
-            blocks.append(Text(NO_WHOLE_MONTH) if monthly.empty
-                          else self.chart(ACTIVITY.charts["dna"], monthly))
+            blocks.append(
+                Text(NO_WHOLE_MONTH)
+                if monthly.empty
+                else self.chart(ACTIVITY.charts["dna"], monthly)
+            )
         return Section(ACTIVITY.id, ACTIVITY.title, blocks)
 
     def outcomes(self) -> Section:
         """The cohort whose one-year review falls due in the period first (it can be complete),
         then the cohort first implanted in the period (too recent, mostly, for a 12-month value)."""
-        names = ["patients_due", "patients_with_baseline", "patients_with_followup",
-                 "patients_paired", "baseline_mean", "followup_mean", "mean_change"]
+        names = [
+            "patients_due",
+            "patients_with_baseline",
+            "patients_with_followup",
+            "patients_paired",
+            "baseline_mean",
+            "followup_mean",
+            "mean_change",
+        ]
         blocks: list[Any] = []
         for cohort in ("outcomes_12m", "outcomes"):
             table = OUTCOMES.tables[cohort]
-            blocks.append(self.group_table(table.title, "Measure",
-                                           [(label(m), f"{cohort}.{m}") for m in MEASURES], names))
+            blocks.append(
+                self.group_table(
+                    table.title, "Measure", [(label(m), f"{cohort}.{m}") for m in MEASURES], names
+                )
+            )
             note = self.note(table.note or "")
             if not self.patient_rows:
                 blocks.append(Text(note))
@@ -549,13 +803,20 @@ class _Builder:
                 rows = self.rows(cohort)
                 changes = breakdowns.paired_changes(rows, MEASURES)
                 blocks += [
-                    self.chart(OUTCOMES.charts["paired"], rows, MEASURES,
-                               {m: label(m) for m in MEASURES}, names={"cohort": table.title},
-                               note=note),
-                    self.table(OUTCOMES.tables["changes"],
-                               changes.assign(measure=changes["measure"].map(label)),
-                               cohort=table.title,
-                               sheet=" 12m" if cohort == "outcomes_12m" else ""),
+                    self.chart(
+                        OUTCOMES.charts["paired"],
+                        rows,
+                        MEASURES,
+                        {m: label(m) for m in MEASURES},
+                        names={"cohort": table.title},
+                        note=note,
+                    ),
+                    self.table(
+                        OUTCOMES.tables["changes"],
+                        changes.assign(measure=changes["measure"].map(label)),
+                        cohort=table.title,
+                        sheet=" 12m" if cohort == "outcomes_12m" else "",
+                    ),
                 ]
         return Section(OUTCOMES.id, OUTCOMES.title, blocks)
 
@@ -573,13 +834,14 @@ class _Builder:
 
     def failed_expectations(self, expectations: pd.DataFrame) -> list[Any]:
         failed = expectations[expectations["rows_failed"] > 0]
-        summary = Text(f"{len(expectations) - len(failed)} of {len(expectations)} expectations "
-                       "passed on every row of the current loads.",
-                       "good" if failed.empty else "note")
+        summary = Text(
+            f"{len(expectations) - len(failed)} of {len(expectations)} expectations "
+            "passed on every row of the current loads.",
+            "good" if failed.empty else "note",
+        )
         if failed.empty:
             return [summary]
-        return [summary,
-                self.table(DATA_QUALITY.tables["failed"], failed.sort_values("pass_rate"))]
+        return [summary, self.table(DATA_QUALITY.tables["failed"], failed.sort_values("pass_rate"))]
 
     def quarantine_reasons(self) -> list[Chart]:
         """Quarantined rows counted by reason (their contents are for data managers only)."""
@@ -589,21 +851,34 @@ class _Builder:
         return [self.chart(DATA_QUALITY.charts["reasons"], quarantine)]
 
     def definitions(self) -> Section:
-        keys = [k for k in FIGURES
-                if not k.startswith("quality.") or "data_quality" in PAGES[self.role]]
-        return Section("definitions", "Definitions", [
-            Definitions([(FIGURES[k].label, k, self.text(FIGURES[k].definition)) for k in keys]
-                        + [("Standards", "standards", self.note("standards"))]),
-            self.settings_table(),
-        ])
+        keys = [
+            k for k in FIGURES if not k.startswith("quality.") or "data_quality" in PAGES[self.role]
+        ]
+        return Section(
+            "definitions",
+            "Definitions",
+            [
+                Definitions(
+                    [(FIGURES[k].label, k, self.text(FIGURES[k].definition)) for k in keys]
+                    + [("Standards", "standards", self.note("standards"))]
+                ),
+                self.settings_table(),
+            ],
+        )
 
     def settings_table(self) -> Table:
         names = KPI_SETTINGS + (DISCLOSURE_SETTINGS if self.suppressed else ())
         values = {name: getattr(self.settings, name) for name in names}
-        values.update({f"battery months: {model}": months_ for model, months_
-                       in self.settings.battery_months.items()})
-        return self.table(OVERVIEW.tables["settings"], pd.DataFrame(
-            {"setting": list(values), "value": [str(v) for v in values.values()]}))
+        values.update(
+            {
+                f"battery months: {model}": months_
+                for model, months_ in self.settings.battery_months.items()
+            }
+        )
+        return self.table(
+            OVERVIEW.tables["settings"],
+            pd.DataFrame({"setting": list(values), "value": [str(v) for v in values.values()]}),
+        )
 
     # --- monthly charts -----------------------------------------------------------------------
 
@@ -627,9 +902,11 @@ def at(figures: dict[str, Any], key: str) -> Any:
 
 def scalars(group: dict[str, Any]) -> list[str]:
     """The names of a group's own figures: not its subgroups, not its interval bounds."""
-    return [name for name, value in group.items()
-            if not isinstance(value, dict)
-            and not name.endswith(("_ci_low", "_ci_high", "_note"))]
+    return [
+        name
+        for name, value in group.items()
+        if not isinstance(value, dict) and not name.endswith(("_ci_low", "_ci_high", "_note"))
+    ]
 
 
 def variation_text(summary: SpcSummary) -> str:
@@ -649,5 +926,7 @@ def one_year(curves: pd.DataFrame, rows: pd.DataFrame) -> str | None:
     if at_one_year.empty:
         return None
     one = at_one_year.iloc[0]
-    return (f"At 1 year: {one['survival']:.1%} free (95% CI {one['ci_low']:.1%} to "
-            f"{one['ci_high']:.1%}); {len(rows)} implants, {int(rows['event'].sum())} with the event.")
+    return (
+        f"At 1 year: {one['survival']:.1%} free (95% CI {one['ci_low']:.1%} to "
+        f"{one['ci_high']:.1%}); {len(rows)} implants, {int(rows['event'].sum())} with the event."
+    )

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.show.definitions import FIGURES, label
 from pipelines.figures.disclosure import SUPPRESSED
+from pipelines.show.definitions import FIGURES, label
 from pipelines.show.display import day_text, fmt, number_text
 
 UNIT_NAMES = {
@@ -93,7 +93,9 @@ def unit_of(key: str, value: Any = None) -> str:
     name = key.rsplit(".", 1)[-1]
     if name.endswith("_note"):  # why a rate is suppressed or how it is rounded
         return "note"
-    return NAME_UNITS.get(name, "count" if isinstance(value, int) or value == SUPPRESSED else "mean")
+    return NAME_UNITS.get(
+        name, "count" if isinstance(value, int) or value == SUPPRESSED else "mean"
+    )
 
 
 def label_of(key: str) -> str:

@@ -26,8 +26,13 @@ FONT = 'Arial, "Liberation Sans", Helvetica, sans-serif'  # installed fonts only
 CHART_WIDTH = 680
 CHART_CONFIG = {"displaylogo": False, "responsive": False}
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def css_string(text: str) -> Markup:
@@ -51,13 +56,19 @@ def render_html(report: Report) -> str:
         return detail_text(report.figures, key, FIGURES[key].detail) if key in FIGURES else None
 
     return _env.get_template("report.html.j2").render(
-        report=report, plot=plot, plotlyjs=Markup(get_plotlyjs()), defined=set(FIGURES),
-        detail=detail, glossary=GLOSSARY,
-        contents=[(s.id, s.title) for s in report.sections] + [("glossary", "Abbreviations")])
+        report=report,
+        plot=plot,
+        plotlyjs=Markup(get_plotlyjs()),
+        defined=set(FIGURES),
+        detail=detail,
+        glossary=GLOSSARY,
+        contents=[(s.id, s.title) for s in report.sections] + [("glossary", "Abbreviations")],
+    )
 
 
 def figure_html(figure: go.Figure, div_id: str) -> str:
     """A chart as a <div> and the script that draws it (plotly.js is in the page's head)."""
     sized = go.Figure(figure).update_layout(width=CHART_WIDTH, font=dict(family=FONT))
-    return pio.to_html(sized, full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config=CHART_CONFIG)
+    return pio.to_html(
+        sized, full_html=False, include_plotlyjs=False, div_id=div_id, config=CHART_CONFIG
+    )

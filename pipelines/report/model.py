@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.show.display import DIRECTION_WORDS, VERDICTS, fmt, header
 from pipelines.report.formatting import UNIT_NAMES, cell
+from pipelines.show.display import DIRECTION_WORDS, VERDICTS, fmt, header
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Judgement:
     """A standard's judgement, written beside the figure it holds."""
 
     status: Value  # standards.<name>.status
-    text: str      # symbol, words and target: '✔ Standard met (standard: at least 92.0%)'
+    text: str  # symbol, words and target: '✔ Standard met (standard: at least 92.0%)'
 
     @property
     def css(self) -> str:
@@ -86,9 +86,9 @@ class Standard:
 
     label: str
     measure: Measure
-    figure: Value     # the figure's dotted path
+    figure: Value  # the figure's dotted path
     direction: Value
-    target: Value     # in the figure's unit
+    target: Value  # in the figure's unit
     status: Value
 
     @property
@@ -130,8 +130,9 @@ class Table:
     @property
     def cells(self) -> list[list[str]]:
         columns = list(self.frame.columns)
-        return [[cell(v, c) for v, c in zip(row, columns)]
-                for row in self.frame.itertuples(index=False)]
+        return [
+            [cell(v, c) for v, c in zip(row, columns)] for row in self.frame.itertuples(index=False)
+        ]
 
 
 @dataclass(frozen=True)
@@ -168,11 +169,11 @@ class Section:
 @dataclass(frozen=True)
 class Report:
     title: str
-    start: str           # the period's days as words: '2 Nov 2025'
+    start: str  # the period's days as words: '2 Nov 2025'
     end: str
-    scope: str           # 'all sites · all conditions'
+    scope: str  # 'all sites · all conditions'
     role: str
     generated: str
-    about: list[str]     # what this role's pack contains and leaves out, and why
+    about: list[str]  # what this role's pack contains and leaves out, and why
     figures: dict[str, Any]  # the JSON every figure of the pack comes from
     sections: list[Section]

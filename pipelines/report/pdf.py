@@ -13,8 +13,14 @@ import io
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TIMEOUT_MS = 60_000
 # Plotly marks a chart's div .js-plotly-plot and adds its SVG when it has drawn it.
 CHARTS_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')]
@@ -38,16 +44,20 @@ def section_pages(pdf: bytes) -> dict[str, int]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    pages = {name.lstrip("/"): reader.get_destination_page_number(destination)
-             for name, destination in reader.named_destinations.items()}
+    pages = {
+        name.lstrip("/"): reader.get_destination_page_number(destination)
+        for name, destination in reader.named_destinations.items()
+    }
     return {name: page + 1 for name, page in pages.items() if page is not None}
 
 
 def html_to_pdf(html: str) -> bytes:
     if not chromium_available():
-        raise ChromiumMissing(f"a PDF needs Debian's chromium at {CHROMIUM}: install it "
-                              "(`make browser-deps`, or apt-get install chromium), or write "
-                              ".html or .xlsx instead")
+        raise ChromiumMissing(
+            f"a PDF needs Debian's chromium at {CHROMIUM}: install it "
+            "(`make browser-deps`, or apt-get install chromium), or write "
+            ".html or .xlsx instead"
+        )
     # Imported here: only a PDF needs it, and it starts nothing until used.
     from playwright.sync_api import sync_playwright
 

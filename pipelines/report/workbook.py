@@ -30,10 +30,19 @@ from pipelines.report.model import (
 from pipelines.show.display import is_number
 from pipelines.show.exports import xlsx_bytes
 
-FIGURE_COLUMNS = ["figure", "label", "group", "value", "95% CI low", "95% CI high", "unit",
-                  "shown"]
-STANDARD_COLUMNS = ["standard", "figure", "value", "95% CI low", "95% CI high", "unit", "shown",
-                    "target", "status", "judgement"]
+FIGURE_COLUMNS = ["figure", "label", "group", "value", "95% CI low", "95% CI high", "unit", "shown"]
+STANDARD_COLUMNS = [
+    "standard",
+    "figure",
+    "value",
+    "95% CI low",
+    "95% CI high",
+    "unit",
+    "shown",
+    "target",
+    "status",
+    "judgement",
+]
 NUMBER_COLUMNS = ("value", "95% CI low", "95% CI high")
 # Excel number formats by unit of pipelines/show/definitions.py (days: by value, below).
 NUMBER_FORMATS = {
@@ -44,8 +53,10 @@ NUMBER_FORMATS = {
     "change": "+0.00;-0.00;0.00",
     "mean": "0.00",
 }
-SUPPRESSION = ("A figure that is suppressed (*), undefined (—) or a note has no number in the "
-               "value column: the column `shown` gives it as the pack prints it.")
+SUPPRESSION = (
+    "A figure that is suppressed (*), undefined (—) or a note has no number in the "
+    "value column: the column `shown` gives it as the pack prints it."
+)
 
 
 def workbook_bytes(report: Report) -> bytes:
@@ -64,10 +75,12 @@ def workbook_bytes(report: Report) -> bytes:
             elif isinstance(block, Table):
                 sheets[block.sheet] = block.frame
             elif isinstance(block, Definitions):
-                sheets["Definitions"] = pd.DataFrame(block.items, columns=["label", "figure",
-                                                                           "definition"])
-    sheets["Abbreviations"] = pd.DataFrame(list(GLOSSARY.items()),
-                                           columns=["abbreviation", "meaning"])
+                sheets["Definitions"] = pd.DataFrame(
+                    block.items, columns=["label", "figure", "definition"]
+                )
+    sheets["Abbreviations"] = pd.DataFrame(
+        list(GLOSSARY.items()), columns=["abbreviation", "meaning"]
+    )
 
     def number_format(sheet: str, column: str, row: int, value: Any) -> str | None:
         if sheet in units:
@@ -83,9 +96,14 @@ def workbook_bytes(report: Report) -> bytes:
 
 
 def about(report: Report) -> pd.DataFrame:
-    rows = [("Pack", report.title), ("Period", f"{report.start} to {report.end}"),
-            ("Scope", report.scope), ("Figures as at", report.end),
-            ("Role", report.role), ("Generated", report.generated)]
+    rows = [
+        ("Pack", report.title),
+        ("Period", f"{report.start} to {report.end}"),
+        ("Scope", report.scope),
+        ("Figures as at", report.end),
+        ("Role", report.role),
+        ("Generated", report.generated),
+    ]
     rows += [("Note", line) for line in [*report.about, SUPPRESSION]]
     return pd.DataFrame(rows, columns=["item", "value"])
 
@@ -98,9 +116,11 @@ def figure_rows(blocks: list) -> list[tuple[list, str]]:
         if isinstance(block, FigureTable):
             rows += [_row(m, text, block.title or "") for text, m in block.rows]
         elif isinstance(block, GroupTable):
-            rows += [_row(m, column, group)
-                     for group, measures in block.rows
-                     for column, m in zip(block.columns, measures, strict=True)]
+            rows += [
+                _row(m, column, group)
+                for group, measures in block.rows
+                for column, m in zip(block.columns, measures, strict=True)
+            ]
     return rows
 
 
@@ -110,14 +130,37 @@ def number(value: Value | None) -> float | int | None:
 
 
 def _row(m: Measure, text: str, group: str) -> tuple[list, str]:
-    return ([m.value.key, text, group, number(m.value), number(m.low), number(m.high),
-             m.value.unit_name, m.value.text], m.value.unit)
+    return (
+        [
+            m.value.key,
+            text,
+            group,
+            number(m.value),
+            number(m.low),
+            number(m.high),
+            m.value.unit_name,
+            m.value.text,
+        ],
+        m.value.unit,
+    )
 
 
 def standards(block: Standards) -> pd.DataFrame:
     return pd.DataFrame(
-        [[row.label, row.figure.raw, number(row.measure.value), number(row.measure.low),
-          number(row.measure.high), row.measure.value.unit_name, row.measure.value.text,
-          f"{row.direction_words} {row.target.text}", row.status.raw, row.verdict]
-         for row in block.rows],
-        columns=STANDARD_COLUMNS)
+        [
+            [
+                row.label,
+                row.figure.raw,
+                number(row.measure.value),
+                number(row.measure.low),
+                number(row.measure.high),
+                row.measure.value.unit_name,
+                row.measure.value.text,
+                f"{row.direction_words} {row.target.text}",
+                row.status.raw,
+                row.verdict,
+            ]
+            for row in block.rows
+        ],
+        columns=STANDARD_COLUMNS,
+    )

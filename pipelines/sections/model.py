@@ -24,10 +24,12 @@ class ChartRecipe:
     draw: Callable[..., go.Figure]
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    def figure(self, *inputs: Any, names: Mapping[str, str] | None = None,
-               **options: Any) -> go.Figure:
-        return self.draw(*inputs, title=self.title.format(**(names or {})),
-                         **{**self.options, **options})
+    def figure(
+        self, *inputs: Any, names: Mapping[str, str] | None = None, **options: Any
+    ) -> go.Figure:
+        return self.draw(
+            *inputs, title=self.title.format(**(names or {})), **{**self.options, **options}
+        )
 
 
 @dataclass(frozen=True)

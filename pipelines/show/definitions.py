@@ -204,10 +204,15 @@ FIGURES: dict[str, Figure] = {
         "New assessments attended",
         "Attended appointments of type new_assessment in the period.",
     ),
-    "activity.trials": Figure("Trials (test doses)", "Trials dated in the period (trials, not patients)."),
-    "activity.new_implants": Figure("New implants", "Implants with procedure new_implant in the period."),
+    "activity.trials": Figure(
+        "Trials (test doses)", "Trials dated in the period (trials, not patients)."
+    ),
+    "activity.new_implants": Figure(
+        "New implants", "Implants with procedure new_implant in the period."
+    ),
     "activity.replacements": Figure(
-        "Replacement implants", "Implants with procedure replacement in the period (for any reason)."
+        "Replacement implants",
+        "Implants with procedure replacement in the period (for any reason).",
     ),
     "activity.refills": Figure("Refills done", "Refills dated in the period."),
     "activity.dna_rate": Figure(
@@ -250,8 +255,11 @@ MEASURE_DESCRIPTIONS = {
 # label's suffix (labels are unique) and who is in it.
 _COHORTS = {
     "outcomes": ("", "patients first implanted (new_implant) in the period"),
-    "outcomes_12m": (", review due", "patients whose one-year review falls due in the period "
-                                     "(first new_implant + 365 days in the period)"),
+    "outcomes_12m": (
+        ", review due",
+        "patients whose one-year review falls due in the period "
+        "(first new_implant + 365 days in the period)",
+    ),
 }
 for _cohort, (_suffix, _who) in _COHORTS.items():
     for _measure, _name in MEASURE_NAMES.items():
@@ -314,7 +322,7 @@ NOTES: dict[str, str] = {
     "waits.by_source": "Referrals seen in the period by referral source: the same figures as "
     "the headline, per source.",
     "waits.open_list": "Referrals open at the as-of date (the period's end), longest wait first. "
-                       "Those open longer than stale_referral_days are listed apart, to validate.",
+    "Those open longer than stale_referral_days are listed apart, to validate.",
     "waits.dna": "Appointments of every type with status dna, per calendar month wholly inside "
     "the period; the headline DNA rate is dna ÷ (attended + dna) over the whole period.",
     "trials.by_condition": "Trial response rate of patients first trialled in the period, by "
@@ -401,16 +409,49 @@ NOTES: dict[str, str] = {
 # (category or "all", measure, low, high, source)
 PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
     ("all", "per_100_pump_years", 7.4, 7.4, "Benedičič et al. 2023: 0.074 per pump-year"),
-    ("catheter", "per_100_pump_years", 3.0, 3.0, "Benedičič et al. 2023: catheter 0.030 per pump-year"),
+    (
+        "catheter",
+        "per_100_pump_years",
+        3.0,
+        3.0,
+        "Benedičič et al. 2023: catheter 0.030 per pump-year",
+    ),
     ("wound", "per_100_pump_years", 2.3, 2.3, "Benedičič et al. 2023: skin 0.023 per pump-year"),
-    ("pump_malfunction", "per_100_pump_years", 0.9, 0.9, "Benedičič et al. 2023: pump 0.009 per pump-year"),
-    ("all", "patient_incidence", 0.25, 0.27, "Pucks-Faes et al. 2018 (25%); Benedičič et al. 2023 (27%)"),
-    ("catheter", "patient_incidence", 0.056, 0.151,
-     "Feller et al. 2021 (5.6%, adults); Motta & Antonello 2014 (15.1%, children)"),
-    ("infection", "patient_incidence", 0.093, 0.146,
-     "Motta & Antonello 2014 (9.3%); Imerci et al. 2019 (14.6% of patients)"),
-    ("csf_leak", "patient_incidence", 0.049, 0.249,
-     "Motta & Antonello 2014 (4.9%); Imerci et al. 2019 (24.9% of patients)"),
+    (
+        "pump_malfunction",
+        "per_100_pump_years",
+        0.9,
+        0.9,
+        "Benedičič et al. 2023: pump 0.009 per pump-year",
+    ),
+    (
+        "all",
+        "patient_incidence",
+        0.25,
+        0.27,
+        "Pucks-Faes et al. 2018 (25%); Benedičič et al. 2023 (27%)",
+    ),
+    (
+        "catheter",
+        "patient_incidence",
+        0.056,
+        0.151,
+        "Feller et al. 2021 (5.6%, adults); Motta & Antonello 2014 (15.1%, children)",
+    ),
+    (
+        "infection",
+        "patient_incidence",
+        0.093,
+        0.146,
+        "Motta & Antonello 2014 (9.3%); Imerci et al. 2019 (14.6% of patients)",
+    ),
+    (
+        "csf_leak",
+        "patient_incidence",
+        0.049,
+        0.249,
+        "Motta & Antonello 2014 (4.9%); Imerci et al. 2019 (24.9% of patients)",
+    ),
     ("pump_malfunction", "patient_incidence", 0.01, 0.01, "Motta & Antonello 2014 (1%)"),
 ]
 

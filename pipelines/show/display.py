@@ -16,8 +16,7 @@ from pipelines.figures.disclosure import SUPPRESSED
 
 def is_number(value: Any) -> bool:
     """A figure that can be drawn or formatted: a real number, not missing, not suppressed."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and not math.isnan(value))
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isnan(value)
 
 
 def fmt(value: Any, unit: str = "count") -> str:
@@ -143,8 +142,13 @@ def comparison_text(c: Any, unit: str, against: str) -> str:
 
 
 # Units of table columns, by the end of their name.
-COLUMN_UNITS = ((r"_mcg_per_ml$", " (mcg/mL)"), (r"_ml$", " (mL)"), (r"_mcg$", " (mcg)"),
-                (r"_days$", " (days)"), (r"_years$", " (years)"))
+COLUMN_UNITS = (
+    (r"_mcg_per_ml$", " (mcg/mL)"),
+    (r"_ml$", " (mL)"),
+    (r"_mcg$", " (mcg)"),
+    (r"_days$", " (days)"),
+    (r"_years$", " (years)"),
+)
 
 
 HEADERS = {"eri_due": "ERI due"}  # where words from the name would not do

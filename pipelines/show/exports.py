@@ -51,8 +51,15 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], number_format: NumberFormat | No
     header row frozen, each column as wide as its text, dates as dates, and every number as a
     number in the format `number_format(sheet, column, row, value)` gives (General if None)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     formats: dict[str | None, Any] = {None: None}
 
     def style(spec: str | None) -> Any:
@@ -76,8 +83,11 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], number_format: NumberFormat | No
                 if isinstance(shown, dt.datetime):  # a time only where there is one
                     spec = DATE_FORMAT if shown.time() == dt.time(0) else DATETIME_FORMAT
                 else:
-                    spec = (number_format(name, column, r, shown)
-                            if number_format and _is_number(shown) else None)
+                    spec = (
+                        number_format(name, column, r, shown)
+                        if number_format and _is_number(shown)
+                        else None
+                    )
                 sheet.write(r + 1, c, shown, style(spec))
                 width = max(width, _width(shown, spec))
             sheet.set_column(c, c, min(max(width + 2, MIN_WIDTH), MAX_WIDTH))

@@ -24,8 +24,9 @@ from pipelines.synthetic.simulation import Service, nhs_numbers
 from pipelines.synthetic.writers import WRITERS, as_text
 
 
-def generate_extract(out: Path, *, patients: int, seed: int, as_of: dt.date,
-                     fmt: str) -> dict[str, int]:
+def generate_extract(
+    out: Path, *, patients: int, seed: int, as_of: dt.date, fmt: str
+) -> dict[str, int]:
     """Write a synthetic extract of `patients` patients as of `as_of`; returns rows per table.
 
     fmt "csv" or "parquet": a folder OUT of one file per table (parquet columns are all text, the
@@ -41,8 +42,8 @@ def generate_extract(out: Path, *, patients: int, seed: int, as_of: dt.date,
     service = Service(Draws(pathway_rng), as_of)
     for number, nhs_number in enumerate(nhs_numbers(identity_rng, patients), start=1):
         service.patient(number, nhs_number)
-    frames = {name: as_text(frame, TABLES[name], text_rng)
-              for name, frame in service.frames().items()}
+    frames = {
+        name: as_text(frame, TABLES[name], text_rng) for name, frame in service.frames().items()
+    }
     WRITERS[fmt](Path(out), frames, as_of)
     return {name: frame.height for name, frame in frames.items()}
-

@@ -15,9 +15,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pipelines.contract import TABLES
 
@@ -80,8 +80,13 @@ def _break(m: Messy) -> None:
     m.break_row("patients", twin, "patient_id given twice", "duplicate_key")
     # referrals
     r = m.pick("referrals", lambda r: r["triage_date"] != "")
-    m.break_row("referrals", r, "triaged before it was received", "date_order",
-                triage_date=_day(r["received_date"], -3))
+    m.break_row(
+        "referrals",
+        r,
+        "triaged before it was received",
+        "date_order",
+        triage_date=_day(r["received_date"], -3),
+    )
     # A new referral, so that no appointment of a real patient points at it.
     orphan = {**t["referrals"][0], "referral_id": "R9999999", "patient_id": "P999999"}
     t["referrals"].append(orphan)
@@ -93,8 +98,13 @@ def _break(m: Messy) -> None:
     m.break_row("appointments", a, "month 13", "bad_date", appointment_date="2019-13-01")
     a = m.pick("appointments", lambda r: r["referral_id"] != "")
     other = m.pick("referrals")  # an untouched patient's referral
-    m.break_row("appointments", a, "referral of another patient", "reference_mismatch",
-                referral_id=other["referral_id"])
+    m.break_row(
+        "appointments",
+        a,
+        "referral of another patient",
+        "reference_mismatch",
+        referral_id=other["referral_id"],
+    )
     # trials
     tr = m.pick("trials")
     m.break_row("trials", tr, "dose with its unit", "bad_number", dose_mcg="50mcg")
@@ -102,25 +112,48 @@ def _break(m: Messy) -> None:
     m.break_row("trials", tr, "outcome missing", "missing_required", outcome="")
     # implants
     # A 20 mL pump, so that its refills (≤ 20 mL) do not also exceed the bad 30 mL.
-    i = m.pick("implants", lambda r: r["reservoir_ml"] == "20"
-               and any(f["implant_id"] == r["implant_id"] for f in t["refills"]))
+    i = m.pick(
+        "implants",
+        lambda r: (
+            r["reservoir_ml"] == "20"
+            and any(f["implant_id"] == r["implant_id"] for f in t["refills"])
+        ),
+    )
     m.break_row("implants", i, "30 mL reservoir", "out_of_range", reservoir_ml="30")
     i = m.pick("implants", lambda r: r["explant_date"] != "")
     m.break_row("implants", i, "explanted with no reason", "missing_required", explant_reason="")
     # refills
     f = m.pick("refills")
-    m.break_row("refills", f, "concentration with a thousands separator", "bad_number",
-                concentration_mcg_per_ml="1,000")
+    m.break_row(
+        "refills",
+        f,
+        "concentration with a thousands separator",
+        "bad_number",
+        concentration_mcg_per_ml="1,000",
+    )
     f = m.pick("refills", lambda r: r["next_due_date"] != "")
-    m.break_row("refills", f, "next refill booked for the same day", "date_order", next_due_date=f["refill_date"])
+    m.break_row(
+        "refills",
+        f,
+        "next refill booked for the same day",
+        "date_order",
+        next_due_date=f["refill_date"],
+    )
     f = m.pick("refills", lambda r: r["actual_residual_ml"] != "")
     m.break_row("refills", f, "negative residual", "out_of_range", actual_residual_ml="-1")
     implants = {r["implant_id"]: r for r in t["implants"]}
     f = m.pick("refills", lambda r: implants[r["implant_id"]]["reservoir_ml"] == "20")
-    m.break_row("refills", f, "more than the reservoir holds", "exceeds_reservoir", fill_volume_ml="25")
+    m.break_row(
+        "refills", f, "more than the reservoir holds", "exceeds_reservoir", fill_volume_ml="25"
+    )
     f = m.pick("refills")
-    m.break_row("refills", f, "refill before its pump was implanted", "outside_pump_dates",
-                refill_date=_day(implants[f["implant_id"]]["implant_date"], -1))
+    m.break_row(
+        "refills",
+        f,
+        "refill before its pump was implanted",
+        "outside_pump_dates",
+        refill_date=_day(implants[f["implant_id"]]["implant_date"], -1),
+    )
     f = m.pick("refills")
     g = next(r for r in t["refills"] if r["patient_id"] == f["patient_id"] and r is not f)
     m.break_row("refills", f, "refill_id given twice", "duplicate_key")
@@ -140,7 +173,9 @@ def _break(m: Messy) -> None:
     m.break_row("outcomes", twin, "same measure twice on one day", "duplicate_key")
     o = m.pick("outcomes")
     dob = next(p["date_of_birth"] for p in t["patients"] if p["patient_id"] == o["patient_id"])
-    m.break_row("outcomes", o, "assessed before birth", "before_birth", assessment_date=_day(dob, -1))
+    m.break_row(
+        "outcomes", o, "assessed before birth", "before_birth", assessment_date=_day(dob, -1)
+    )
 
 
 def _cascade(m: Messy) -> dict[tuple[str, int], set[str]]:
@@ -176,14 +211,19 @@ def make_messy(clean: Path, out: Path) -> list[dict[str, str]]:
                 writer.writerow({**row, "notes": "free text"} if name == "patients" else row)
                 codes = quarantined.get((name, id(row)))
                 if codes:
-                    expected.append({
-                        "table": name, "source_row": str(n),
-                        "row_key": ", ".join(row[k] for k in TABLES[name].key),
-                        "reason_codes": ";".join(sorted(codes)),
-                        "why": m.notes.get((name, id(row)), "depends on a quarantined row"),
-                    })
+                    expected.append(
+                        {
+                            "table": name,
+                            "source_row": str(n),
+                            "row_key": ", ".join(row[k] for k in TABLES[name].key),
+                            "reason_codes": ";".join(sorted(codes)),
+                            "why": m.notes.get((name, id(row)), "depends on a quarantined row"),
+                        }
+                    )
     with open(out.with_name(out.name + ".expected.csv"), "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=["table", "source_row", "row_key", "reason_codes", "why"])
+        writer = csv.DictWriter(
+            f, fieldnames=["table", "source_row", "row_key", "reason_codes", "why"]
+        )
         writer.writeheader()
         writer.writerows(expected)
     return expected

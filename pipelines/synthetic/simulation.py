@@ -171,13 +171,26 @@ class Service:
         age = _age_at_referral(r, condition)
         dob = received - int(age * YEAR)
         death = received + int(r.exponential(1 / _death_hazard(age, condition)) * YEAR)
-        p = _Patient(f"P{number:06d}", dob, condition, _sex(r, condition),
-                     end=min(death, self.as_of), died=death <= self.as_of)
+        p = _Patient(
+            f"P{number:06d}",
+            dob,
+            condition,
+            _sex(r, condition),
+            end=min(death, self.as_of),
+            died=death <= self.as_of,
+        )
         tone = None if r.chance(0.06) else r.pick(TONE_MIX.get(condition, TONE_DEFAULT))
-        self.add("patients", patient_id=p.id, nhs_number=nhs_number, date_of_birth=dob,
-                 sex=p.sex, primary_condition=condition, tone_pattern=tone,
-                 postcode=None if r.chance(0.02) else _postcode(r),
-                 date_of_death=death if p.died else None)
+        self.add(
+            "patients",
+            patient_id=p.id,
+            nhs_number=nhs_number,
+            date_of_birth=dob,
+            sex=p.sex,
+            primary_condition=condition,
+            tone_pattern=tone,
+            postcode=None if r.chance(0.02) else _postcode(r),
+            date_of_death=death if p.died else None,
+        )
         self._referrals(p, received)
 
     def _referrals(self, p: _Patient, received: int) -> None:
@@ -206,19 +219,40 @@ class Service:
             outcome, triaged = r.pick(TRIAGE_MIX), day
         # A blank triage outcome means pending; some systems write the word.
         written = None if outcome == "pending" and r.chance(0.5) else outcome
-        self.add("referrals", referral_id=referral, patient_id=p.id, received_date=received,
-                 source=r.pick(SOURCE_MIX), triage_outcome=written, triage_date=triaged)
+        self.add(
+            "referrals",
+            referral_id=referral,
+            patient_id=p.id,
+            received_date=received,
+            source=r.pick(SOURCE_MIX),
+            triage_outcome=written,
+            triage_date=triaged,
+        )
         return referral, outcome, triaged
 
     # Appointments
 
-    def _appointment(self, p: _Patient, referral: str | None, day: int, kind: str,
-                     status: str) -> None:
-        self.add("appointments", appointment_id=self.next_id("A"), patient_id=p.id,
-                 referral_id=referral, appointment_date=day, type=kind, status=status)
+    def _appointment(
+        self, p: _Patient, referral: str | None, day: int, kind: str, status: str
+    ) -> None:
+        self.add(
+            "appointments",
+            appointment_id=self.next_id("A"),
+            patient_id=p.id,
+            referral_id=referral,
+            appointment_date=day,
+            type=kind,
+            status=status,
+        )
 
-    def _attend(self, p: _Patient, referral: str | None, day: int, kind: str,
-                statuses: Weighted = CLINIC_STATUS) -> int | None:
+    def _attend(
+        self,
+        p: _Patient,
+        referral: str | None,
+        day: int,
+        kind: str,
+        statuses: Weighted = CLINIC_STATUS,
+    ) -> int | None:
         """Book until attended: a DNA or cancellation is rebooked a few weeks later.
         Returns the day attended, or None when the next slot would be after the patient's end."""
         r = self.r
@@ -287,11 +321,19 @@ class Service:
         self._trial(p, referral, day, "continuous_catheter", dose, outcome)
         return (day, dose) if outcome == "positive" else None
 
-    def _trial(self, p: _Patient, referral: str, day: int, method: str, dose: int,
-               outcome: str) -> None:
+    def _trial(
+        self, p: _Patient, referral: str, day: int, method: str, dose: int, outcome: str
+    ) -> None:
         r = self.r
-        self.add("trials", trial_id=self.next_id("T"), patient_id=p.id, trial_date=day,
-                 method=method, dose_mcg=float(dose), outcome=outcome)
+        self.add(
+            "trials",
+            trial_id=self.next_id("T"),
+            patient_id=p.id,
+            trial_date=day,
+            method=method,
+            dose_mcg=float(dose),
+            outcome=outcome,
+        )
         self._appointment(p, referral, day, "trial", "attended")
         if r.chance(TRIAL_COMPLICATION_CHANCE):
             kind = KIND[r.pick(TRIAL_HARMS)]
@@ -305,8 +347,9 @@ class Service:
         r = self.r
         child = p.age(day) < 12
         target = r.lognormal(180, 0.35) if child else r.lognormal(450, 0.35)
-        dosing = _Dosing(float(start_dose), min(1500, max(80, target)),
-                         500.0 if r.chance(0.9) else 2000.0)
+        dosing = _Dosing(
+            float(start_dose), min(1500, max(80, target)), 500.0 if r.chance(0.9) else 2000.0
+        )
         model = r.pick(PUMP_MODELS)
         reservoir = 20 if r.chance(0.8 if child else 0.3) else 40
         procedure = "new_implant"
@@ -342,8 +385,9 @@ class Service:
             return explant + r.integer(0, 30) if r.chance(0.6) else None
         return None  # patient_choice, death
 
-    def _pump(self, p: _Patient, pump: _Pump, procedure: str,
-              dosing: _Dosing) -> tuple[int, str] | tuple[None, None]:
+    def _pump(
+        self, p: _Patient, pump: _Pump, procedure: str, dosing: _Dosing
+    ) -> tuple[int, str] | tuple[None, None]:
         """One pump's life: complications, explant, refills and reviews."""
         r = self.r
         dosing.fit_concentration(r, pump.reservoir)
@@ -353,16 +397,28 @@ class Service:
         horizon = p.end if replace_on is None else min(p.end, replace_on)
         events = self._complication_events(pump.start, horizon)
         explant, reason = ended = self._explant(p, pump, events, horizon, replace_on)
-        self.add("implants", implant_id=pump.id, patient_id=p.id, implant_date=pump.start,
-                 procedure=procedure, pump_model=pump.model, reservoir_ml=float(pump.reservoir),
-                 first_refill_due_date=(None if procedure == "new_implant" and r.chance(0.03)
-                                        else first_due),
-                 explant_date=explant, explant_reason=reason)
+        self.add(
+            "implants",
+            implant_id=pump.id,
+            patient_id=p.id,
+            implant_date=pump.start,
+            procedure=procedure,
+            pump_model=pump.model,
+            reservoir_ml=float(pump.reservoir),
+            first_refill_due_date=(
+                None if procedure == "new_implant" and r.chance(0.03) else first_due
+            ),
+            explant_date=explant,
+            explant_reason=reason,
+        )
         for event in events:
             if explant is None or event.day <= explant:
                 early = event.day - pump.start <= POST_OPERATIVE_DAYS
-                related = ("implantation" if early and event.kind.category in SURGICAL
-                           else r.pick(event.kind.related))
+                related = (
+                    "implantation"
+                    if early and event.kind.category in SURGICAL
+                    else r.pick(event.kind.related)
+                )
                 self._complication(p, pump.id, event, related)
         stop = p.end + 1 if explant is None else explant
         self._refills(p, pump, first_due, stop, dosing)
@@ -384,16 +440,20 @@ class Service:
             t += r.exponential(YEAR / COMPLICATION_RATE)
         return sorted(events, key=lambda e: e.day)
 
-    def _explant(self, p: _Patient, pump: _Pump, events: list[_Event], horizon: int,
-                 replace_on: int | None) -> tuple[int, str] | tuple[None, None]:
+    def _explant(
+        self, p: _Patient, pump: _Pump, events: list[_Event], horizon: int, replace_on: int | None
+    ) -> tuple[int, str] | tuple[None, None]:
         """When and why the pump comes out: the first of a complication, the patient's choice
         and the battery; a pump in at death is explanted that day, or left with no date."""
         r = self.r
         explant: tuple[int, str] | None = None
         culprit = None
         for event in events:
-            risk = 0.0 if event.subtype is None else EXPLANT_RISK.get(
-                (event.kind.category, event.subtype), 0.0)
+            risk = (
+                0.0
+                if event.subtype is None
+                else EXPLANT_RISK.get((event.kind.category, event.subtype), 0.0)
+            )
             if r.chance(risk):
                 day = event.day + r.integer(0, 14)
                 if day <= horizon:
@@ -411,18 +471,26 @@ class Service:
             culprit.led_to_explant = True
         return explant if explant is not None else (None, None)
 
-    def _complication(self, p: _Patient, implant: str | None, event: _Event,
-                      related: str | None) -> None:
+    def _complication(
+        self, p: _Patient, implant: str | None, event: _Event, related: str | None
+    ) -> None:
         r = self.r
         kind = event.kind
         severity = r.pick(kind.severity)
         surgery = event.led_to_explant or r.chance(kind.surgery)
-        self.add("complications", complication_id=self.next_id("C"), patient_id=p.id,
-                 implant_id=implant, event_date=event.day, category=kind.category,
-                 subtype=event.subtype, related_to=None if r.chance(0.04) else related,
-                 severity=severity, required_surgery=None if r.chance(0.04) else surgery,
-                 description=kind.description.format(
-                     subtype=(event.subtype or "").replace("_", " ")))
+        self.add(
+            "complications",
+            complication_id=self.next_id("C"),
+            patient_id=p.id,
+            implant_id=implant,
+            event_date=event.day,
+            category=kind.category,
+            subtype=event.subtype,
+            related_to=None if r.chance(0.04) else related,
+            severity=severity,
+            required_surgery=None if r.chance(0.04) else surgery,
+            description=kind.description.format(subtype=(event.subtype or "").replace("_", " ")),
+        )
         if severity == "severe":
             self._appointment(p, None, event.day, "emergency", "attended")
 
@@ -453,12 +521,22 @@ class Service:
             fill = float(pump.reservoir if r.chance(0.85) else pump.reservoir - r.integer(1, 4))
             due = _booking(r, day, fill, dosing)
             eri_seen = pump.eri is not None and day >= pump.eri - 183  # the last ~6 months
-            self.add("refills", refill_id=self.next_id("F"), patient_id=p.id, implant_id=pump.id,
-                     refill_date=day, expected_residual_ml=expected, actual_residual_ml=actual,
-                     fill_volume_ml=fill, concentration_mcg_per_ml=dosing.conc,
-                     daily_dose_mcg=dosing.dose, next_due_date=None if r.chance(0.07) else due,
-                     reported_eri_date=pump.eri + r.integer(-7, 7)
-                     if pump.eri is not None and eri_seen else None)
+            self.add(
+                "refills",
+                refill_id=self.next_id("F"),
+                patient_id=p.id,
+                implant_id=pump.id,
+                refill_date=day,
+                expected_residual_ml=expected,
+                actual_residual_ml=actual,
+                fill_volume_ml=fill,
+                concentration_mcg_per_ml=dosing.conc,
+                daily_dose_mcg=dosing.dose,
+                next_due_date=None if r.chance(0.07) else due,
+                reported_eri_date=pump.eri + r.integer(-7, 7)
+                if pump.eri is not None and eri_seen
+                else None,
+            )
             self._appointment(p, None, day, "refill", "attended")
             last = day
 
@@ -482,11 +560,17 @@ class Service:
             if not r.chance(share):
                 continue
             before, after = _measure_pair(r, measure, p, implant)
-            self.add("outcomes", patient_id=p.id, assessment_date=baseline, measure=measure,
-                     value=before)
+            self.add(
+                "outcomes", patient_id=p.id, assessment_date=baseline, measure=measure, value=before
+            )
             if followed:
-                self.add("outcomes", patient_id=p.id, assessment_date=follow_up, measure=measure,
-                         value=after)
+                self.add(
+                    "outcomes",
+                    patient_id=p.id,
+                    assessment_date=follow_up,
+                    measure=measure,
+                    value=after,
+                )
 
 
 def _day(date: dt.date) -> int:
@@ -542,8 +626,9 @@ def _lateness(r: Draws) -> int:
     return r.integer(36, 90)
 
 
-def _residuals(r: Draws, expected: float, used: float,
-               reservoir: int) -> tuple[float | None, float | None]:
+def _residuals(
+    r: Draws, expected: float, used: float, reservoir: int
+) -> tuple[float | None, float | None]:
     """(expected, actual) residual mL: the aspirated volume is within flow accuracy of the
     programmer's figure, except for a few discrepancies over 2 mL; a few visits record neither."""
     if r.chance(0.03):
@@ -569,8 +654,10 @@ def _measure_pair(r: Draws, measure: str, p: _Patient, implant: int) -> tuple[fl
         return float(pain), float(min(10, max(0, pain - round(r.normal(2.0, 1.5)))))
     if measure == "gas_t_score":
         goals = r.integer(3, 5)
-        return (_gas_t([r.pick(GAS_BASELINE) for _ in range(goals)]),
-                _gas_t([r.pick(GAS_FOLLOW_UP) for _ in range(goals)]))
+        return (
+            _gas_t([r.pick(GAS_BASELINE) for _ in range(goals)]),
+            _gas_t([r.pick(GAS_FOLLOW_UP) for _ in range(goals)]),
+        )
     age = p.age(implant)
     if age < 16:
         weight = (2.5 * age + 8) * r.lognormal(1.0, 0.15)
@@ -590,8 +677,9 @@ def _gas_t(scores: list[int]) -> float:
 def nhs_numbers(rng: np.random.Generator, n: int) -> list[str | None]:
     """Distinct NHS numbers from the never-issued 999 range that pass Modulus 11, written with
     or without spaces, about 3% left blank."""
-    candidates = 999_000_000 + rng.choice(1_000_000, size=min(1_000_000, n + n // 5 + 100),
-                                          replace=False)
+    candidates = 999_000_000 + rng.choice(
+        1_000_000, size=min(1_000_000, n + n // 5 + 100), replace=False
+    )
     digits = candidates[:, None] // 10 ** np.arange(8, -1, -1) % 10
     check = (11 - digits @ np.arange(10, 1, -1) % 11) % 11  # 11 -> 0
     numbers = candidates[check != 10] * 10 + check[check != 10]  # 10 means no valid number
@@ -604,5 +692,3 @@ def nhs_numbers(rng: np.random.Generator, n: int) -> list[str | None]:
         text = f"{number:010d}"
         out.append(None if empty else f"{text[:3]} {text[3:6]} {text[6:]}" if space else text)
     return out
-
-

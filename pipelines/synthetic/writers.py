@@ -21,6 +21,7 @@ EXCEL_MAX_ROWS = 1_048_576
 
 # --- Writing -------------------------------------------------------------------------------------
 
+
 def _title_words(code: str) -> str:
     return " ".join(w.capitalize() for w in code.split("_"))  # Multiple Sclerosis
 
@@ -34,8 +35,14 @@ def _padded(code: str) -> str:
 
 
 RESPELLINGS: tuple[Callable[[str], str], ...] = (_title_words, _hyphen_words, str.upper, _padded)
-BOOLEAN_SPELLINGS = (("yes", "no"), ("Y", "N"), ("true", "false"), ("1", "0"), ("Yes", "No"),
-                     ("TRUE", "FALSE"))
+BOOLEAN_SPELLINGS = (
+    ("yes", "no"),
+    ("Y", "N"),
+    ("true", "false"),
+    ("1", "0"),
+    ("Yes", "No"),
+    ("TRUE", "FALSE"),
+)
 
 
 def as_text(frame: pl.DataFrame, table: Table, rng: np.random.Generator) -> pl.DataFrame:
@@ -53,8 +60,10 @@ def _column_text(values: pl.Series, column: Column, rng: np.random.Generator) ->
         return _code_text(values, column, rng)
     if column.kind == "boolean":
         styles = rng.integers(len(BOOLEAN_SPELLINGS), size=len(values))
-        texts = [None if v is None else BOOLEAN_SPELLINGS[s][0 if v else 1]
-                 for v, s in zip(values.to_list(), styles)]
+        texts = [
+            None if v is None else BOOLEAN_SPELLINGS[s][0 if v else 1]
+            for v, s in zip(values.to_list(), styles)
+        ]
         return pl.Series(column.name, texts, dtype=pl.String)
     return values
 
@@ -79,8 +88,10 @@ def _cell_values(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
     for c in table.columns:
         col = pl.col(c.name)
         if c.kind == "date":
-            col = pl.coalesce(col.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-                              col.str.strptime(pl.Date, "%d/%m/%Y", strict=False))
+            col = pl.coalesce(
+                col.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+                col.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
+            )
         elif c.kind == "number":
             col = col.cast(pl.Float64)
         columns.append(col.alias(c.name))
@@ -105,8 +116,12 @@ def _write_xlsx(out: Path, frames: dict[str, pl.DataFrame], as_of: dt.date) -> N
     for name, frame in frames.items():
         if frame.height >= EXCEL_MAX_ROWS:
             raise ValueError(f"{name} has {frame.height} rows, more than an Excel sheet holds")
-    options = {"constant_memory": True, "default_date_format": "yyyy-mm-dd",
-               "strings_to_formulas": False, "strings_to_urls": False}
+    options = {
+        "constant_memory": True,
+        "default_date_format": "yyyy-mm-dd",
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
     with xlsxwriter.Workbook(str(path), options) as book:
         # A fixed creation time keeps the workbook the same for the same arguments.
         book.set_properties({"created": dt.datetime.combine(as_of, dt.time())})
@@ -118,5 +133,3 @@ def _write_xlsx(out: Path, frames: dict[str, pl.DataFrame], as_of: dt.date) -> N
 
 
 WRITERS = {"csv": _write_csv, "parquet": _write_parquet, "xlsx": _write_xlsx}
-
-

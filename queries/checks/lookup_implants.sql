@@ -2,7 +2,8 @@
 -- (see lookup_patients.sql).
 create or replace temp view lookup_implants as
 with implants as (
-    select * from status_implants where implant_id is not null
+    select * from status_implants
+    where implant_id is not null
 ),
 
 final as (

@@ -4,7 +4,8 @@
 -- patient's row passed every check.
 create or replace temp view lookup_patients as
 with patients as (
-    select * from status_patients where patient_id is not null
+    select * from status_patients
+    where patient_id is not null
 ),
 
 final as (

@@ -1,7 +1,8 @@
 -- Grain: one row per referral_id read, for the appointments checks (see lookup_patients.sql).
 create or replace temp view lookup_referrals as
 with referrals as (
-    select * from status_referrals where referral_id is not null
+    select * from status_referrals
+    where referral_id is not null
 ),
 
 final as (

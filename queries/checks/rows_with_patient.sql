@@ -10,12 +10,13 @@ with rows as (
 final as (
     select
         rows.*,
-        case when rows.patient_id is not null then p.patient_id is not null end as patient_id__found,
+        case when rows.patient_id is not null then p.patient_id is not null end
+            as patient_id__found,
         p.accepted as patient_id__parent_ok,
         p.date_of_birth as patient_date_of_birth,
         p.date_of_death as patient_date_of_death
     from rows
-    left join lookup_patients as p on p.patient_id = rows.patient_id
+    left join lookup_patients as p on rows.patient_id = p.patient_id
 )
 
 select * from final

@@ -5,7 +5,12 @@
 -- passed every other rule (passed_other_rules, set by pipelines/load/validate.py) are pumps:
 -- a quarantined row neither overlaps nor is overlapped (its previous_pump_end is null).
 with pumps as (
-    select source_row, patient_id, implant_id, implant_date__date, explant_date__date
+    select
+        source_row,
+        patient_id,
+        implant_id,
+        implant_date__date,
+        explant_date__date
     from checked_rows
     where passed_other_rules
 ),
@@ -22,7 +27,10 @@ pump_spans as (
 ),
 
 final as (
-    select checked_rows.source_row, checked_rows.implant_date__date, pump_spans.previous_pump_end
+    select
+        checked_rows.source_row,
+        checked_rows.implant_date__date,
+        pump_spans.previous_pump_end
     from checked_rows
     left join pump_spans using (source_row)
 )

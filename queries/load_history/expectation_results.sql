@@ -22,7 +22,7 @@ final as (
         r.unexpected_count as rows_failed,
         (r.element_count - r.unexpected_count) / nullif(r.element_count, 0) as pass_rate
     from audit.expectation_results as r
-    join current_loads using (load_id)
+    inner join current_loads using (load_id)
     order by current_loads.site, r.suite, r.column_name, r.reason_code
 )
 

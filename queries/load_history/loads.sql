@@ -28,9 +28,9 @@ final as (
         counts.rows_quarantined,
         snapshots.load_id is not null as is_current
     from loads
-    join counts using (load_id)
+    inner join counts using (load_id)
     left join audit.site_snapshots as snapshots
-        on snapshots.site = loads.site and snapshots.load_id = loads.load_id
+        on loads.site = snapshots.site and loads.load_id = snapshots.load_id
     order by loads.load_id desc
 )
 

@@ -16,7 +16,7 @@ final as (
         array_to_string(q.reasons, '; ') as reasons,
         q.record
     from audit.quarantine as q
-    join current_loads using (site, load_id)
+    inner join current_loads using (site, load_id)
     order by q.site, q.table_name, q.source_row
 )
 

@@ -5,7 +5,14 @@ insert into audit.expectation_results (
     unexpected_count, success
 )
 select
-    $load_id, suite, expectation, column_name, reason_code, description, element_count,
-    unexpected_count, success
+    $load_id,
+    suite,
+    expectation,
+    column_name,
+    reason_code,
+    description,
+    element_count,
+    unexpected_count,
+    success
 from audit.expectation_results
 where load_id = $previous

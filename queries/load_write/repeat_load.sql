@@ -6,7 +6,16 @@ insert into audit.loads (
     raw_load_id, ignored_columns, fingerprint
 )
 select
-    $load_id, site, $started_at, now()::timestamp, as_of, $source_path, source_format,
-    extract_sha256, raw_load_id, ignored_columns, fingerprint
+    $load_id,
+    site,
+    $started_at,
+    now()::timestamp,
+    as_of,
+    $source_path,
+    source_format,
+    extract_sha256,
+    raw_load_id,
+    ignored_columns,
+    fingerprint
 from audit.loads
 where load_id = $previous

@@ -3,6 +3,12 @@
 insert into audit.load_tables (
     load_id, table_name, source_file, rows_read, rows_accepted, rows_quarantined
 )
-select $load_id, table_name, source_file, rows_read, rows_accepted, rows_quarantined
+select
+    $load_id,
+    table_name,
+    source_file,
+    rows_read,
+    rows_accepted,
+    rows_quarantined
 from audit.load_tables
 where load_id = $previous

@@ -4,6 +4,14 @@ insert into audit.quarantine (
     load_id, site, table_name, source_file, source_row, row_key, reason_codes, reasons, record
 )
 select
-    $load_id, site, table_name, source_file, source_row, row_key, reason_codes, reasons, record
+    $load_id,
+    site,
+    table_name,
+    source_file,
+    source_row,
+    row_key,
+    reason_codes,
+    reasons,
+    record
 from audit.quarantine
 where load_id = $previous

@@ -34,10 +34,11 @@ with pumps as (
             i.pump_model, $battery_model_keys, $battery_model_months, $default_battery_months
         ) as battery_months
     from implants_in_scope($site, $condition) as i
-    join periods($period_starts, $period_ends) as p
-      on i.implant_date <= p.period_end
-     and (i.explant_date is null or i.explant_date > p.period_end)
-     and alive_at(i.date_of_death, p.period_end)
+    inner join periods($period_starts, $period_ends) as p
+        on
+            i.implant_date <= p.period_end
+            and (i.explant_date is null or i.explant_date > p.period_end)
+            and alive_at(i.date_of_death, p.period_end)
 ),
 
 -- Per implant and refill day, from that day's last refill (by refill_id): the due date it set;
@@ -75,11 +76,14 @@ forecast as (
         case when p.battery_months > 0 then r.reported_eri_date end as reported_eri_date,
         case
             when p.battery_months > 0
-            then coalesce(r.reported_eri_date, (p.implant_date + to_months(p.battery_months))::date)
+                then
+                    coalesce(
+                        r.reported_eri_date, (p.implant_date + to_months(p.battery_months))::date
+                    )
         end as forecast_eri_date
     from pumps as p
     asof left join refill_days as r
-      on r.site = p.site and r.implant_id = p.implant_id and p.as_of >= r.refill_date
+        on p.site = r.site and p.implant_id = r.implant_id and p.as_of >= r.refill_date
 ),
 
 final as (

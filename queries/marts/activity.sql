@@ -20,37 +20,64 @@ with periods as (
 ),
 
 referrals as (
-    select p.period_start, 'referrals_received' as figure, r.site, r.referral_id as record_id,
-           r.patient_id, r.received_date as activity_date
+    select
+        p.period_start,
+        'referrals_received' as figure,
+        r.site,
+        r.referral_id as record_id,
+        r.patient_id,
+        r.received_date as activity_date
     from core.referrals as r
-    join periods as p on in_period(r.received_date, p.period_start, p.period_end)
+    inner join periods as p on in_period(r.received_date, p.period_start, p.period_end)
     where in_scope(r.site, r.patient_id, $site, $condition)
 ),
 
 appointments as (
-    select p.period_start, a.site, a.appointment_id, a.patient_id, a.appointment_date, a.type,
-           a.status
+    select
+        p.period_start,
+        a.site,
+        a.appointment_id,
+        a.patient_id,
+        a.appointment_date,
+        a.type,
+        a.status
     from core.appointments as a
-    join periods as p on in_period(a.appointment_date, p.period_start, p.period_end)
+    inner join periods as p on in_period(a.appointment_date, p.period_start, p.period_end)
     where in_scope(a.site, a.patient_id, $site, $condition)
 ),
 
 appointment_figures as (
-    select period_start, 'new_assessments_attended' as figure, site, appointment_id, patient_id,
-           appointment_date
+    select
+        period_start,
+        'new_assessments_attended' as figure,
+        site,
+        appointment_id,
+        patient_id,
+        appointment_date
     from appointments
     where type = 'new_assessment' and status = 'attended'
     union all
-    select period_start, 'appointments_' || status, site, appointment_id, patient_id,
-           appointment_date
+    select
+        period_start,
+        'appointments_' || status,
+        site,
+        appointment_id,
+        patient_id,
+        appointment_date
     from appointments
     where status in ('attended', 'dna')
 ),
 
 trials as (
-    select p.period_start, 'trials' as figure, t.site, t.trial_id, t.patient_id, t.trial_date
+    select
+        p.period_start,
+        'trials' as figure,
+        t.site,
+        t.trial_id,
+        t.patient_id,
+        t.trial_date
     from core.trials as t
-    join periods as p on in_period(t.trial_date, p.period_start, p.period_end)
+    inner join periods as p on in_period(t.trial_date, p.period_start, p.period_end)
     where in_scope(t.site, t.patient_id, $site, $condition)
 ),
 
@@ -58,25 +85,38 @@ implants as (
     select
         p.period_start,
         case i.procedure when 'new_implant' then 'new_implants' else 'replacements' end as figure,
-        i.site, i.implant_id, i.patient_id, i.implant_date
+        i.site,
+        i.implant_id,
+        i.patient_id,
+        i.implant_date
     from core.implants as i
-    join periods as p on in_period(i.implant_date, p.period_start, p.period_end)
+    inner join periods as p on in_period(i.implant_date, p.period_start, p.period_end)
     where in_scope(i.site, i.patient_id, $site, $condition)
 ),
 
 refills as (
-    select p.period_start, 'refills' as figure, r.site, r.refill_id, r.patient_id, r.refill_date
+    select
+        p.period_start,
+        'refills' as figure,
+        r.site,
+        r.refill_id,
+        r.patient_id,
+        r.refill_date
     from core.refills as r
-    join periods as p on in_period(r.refill_date, p.period_start, p.period_end)
+    inner join periods as p on in_period(r.refill_date, p.period_start, p.period_end)
     where in_scope(r.site, r.patient_id, $site, $condition)
 ),
 
 final as (
     select * from referrals
-    union all select * from appointment_figures
-    union all select * from trials
-    union all select * from implants
-    union all select * from refills
+    union all
+    select * from appointment_figures
+    union all
+    select * from trials
+    union all
+    select * from implants
+    union all
+    select * from refills
 )
 
 select * from final

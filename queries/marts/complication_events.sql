@@ -22,21 +22,22 @@ with events as (
         c.severity,
         c.required_surgery
     from core.complications as c
-    join periods($period_starts, $period_ends) as p
-      on in_period(c.event_date, p.period_start, p.period_end)
+    inner join periods($period_starts, $period_ends) as p
+        on in_period(c.event_date, p.period_start, p.period_end)
     where in_scope(c.site, c.patient_id, $site, $condition)
 ),
 
 final as (
     select
         e.*,
-        exists (
+        exists(
             select 1
             from core.implants as i
-            where i.site = e.site
-              and i.patient_id = e.patient_id
-              and i.implant_date <= e.event_date
-              and (i.explant_date is null or e.event_date <= i.explant_date)
+            where
+                i.site = e.site
+                and i.patient_id = e.patient_id
+                and i.implant_date <= e.event_date
+                and (i.explant_date is null or e.event_date <= i.explant_date)
         ) as counted
     from events as e
 )

@@ -11,8 +11,15 @@
 -- stops at death.
 
 with implants as (
-    select site, implant_id, patient_id, procedure, pump_model, implant_date, explant_date,
-           date_of_death
+    select
+        site,
+        implant_id,
+        patient_id,
+        procedure,
+        pump_model,
+        implant_date,
+        explant_date,
+        date_of_death
     from implants_in_scope($site, $condition)
 ),
 
@@ -28,7 +35,9 @@ exposure as (
 ),
 
 final as (
-    select *, exit_date - entry_date as exposure_days
+    select
+        *,
+        exit_date - entry_date as exposure_days
     from exposure
     where exit_date > entry_date
 )

@@ -51,9 +51,13 @@ complication_endpoints as (
 ),
 
 first_complications as (
-    select i.site, i.implant_id, c.category as endpoint, min(c.event_date) as event_date
+    select
+        i.site,
+        i.implant_id,
+        c.category as endpoint,
+        min(c.event_date) as event_date
     from implants as i
-    join core.complications as c on c.site = i.site and c.patient_id = i.patient_id
+    inner join core.complications as c on i.site = c.site and i.patient_id = c.patient_id
     where c.event_date between i.implant_date and i.exit_date
     group by i.site, i.implant_id, c.category
 ),
@@ -68,7 +72,7 @@ complications as (
     from implants as i
     cross join complication_endpoints as e
     left join first_complications as f
-        on f.site = i.site and f.implant_id = i.implant_id and f.endpoint = e.endpoint
+        on i.site = f.site and i.implant_id = f.implant_id and e.endpoint = f.endpoint
 ),
 
 final as (
@@ -85,11 +89,11 @@ final as (
         x.end_date,
         x.end_date - i.implant_date as days
     from implants as i
-    join (
+    inner join (
         select * from battery_end_of_life
         union all
         select * from complications
-    ) as x on x.site = i.site and x.implant_id = i.implant_id
+    ) as x on i.site = x.site and i.implant_id = x.implant_id
 )
 
 select * from final

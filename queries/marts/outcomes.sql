@@ -16,7 +16,10 @@
 -- first implant) come alongside, for the clinicians' cohort explorer.
 
 with cohort as (
-    select site, patient_id, min(implant_date) as implant_date
+    select
+        site,
+        patient_id,
+        min(implant_date) as implant_date
     from core.implants
     where in_scope(site, patient_id, $site, $condition) and procedure = 'new_implant'
     group by site, patient_id
@@ -28,20 +31,35 @@ measures as (
 ),
 
 cohort_measures as (
-    select c.site, c.patient_id, c.implant_date, m.measure
+    select
+        c.site,
+        c.patient_id,
+        c.implant_date,
+        m.measure
     from cohort as c
     cross join measures as m
 ),
 
 measurements as (
-    select c.site, c.patient_id, c.implant_date, o.measure, o.assessment_date, o.value
+    select
+        c.site,
+        c.patient_id,
+        c.implant_date,
+        o.measure,
+        o.assessment_date,
+        o.value
     from cohort as c
-    join core.outcomes as o on o.site = c.site and o.patient_id = c.patient_id
+    inner join core.outcomes as o on c.site = o.site and c.patient_id = o.patient_id
 ),
 
 baselines as (
-    select site, patient_id, implant_date, measure,
-           assessment_date as baseline_date, value as baseline_value
+    select
+        site,
+        patient_id,
+        implant_date,
+        measure,
+        assessment_date as baseline_date,
+        value as baseline_value
     from measurements
     where assessment_date between implant_date - 180 and implant_date
     qualify row_number() over (
@@ -50,11 +68,17 @@ baselines as (
 ),
 
 followups as (
-    select site, patient_id, implant_date, measure,
-           assessment_date as followup_date, value as followup_value
+    select
+        site,
+        patient_id,
+        implant_date,
+        measure,
+        assessment_date as followup_date,
+        value as followup_value
     from measurements
-    where abs(assessment_date - (implant_date + 365)) <= 90
-      and assessment_date <= $as_of
+    where
+        abs(assessment_date - (implant_date + 365)) <= 90
+        and assessment_date <= $as_of
     qualify row_number() over (
         partition by site, patient_id, measure
         order by abs(assessment_date - (implant_date + 365)), assessment_date
@@ -80,7 +104,7 @@ final as (
     from cohort_measures
     left join baselines as b using (site, patient_id, implant_date, measure)
     left join followups as f using (site, patient_id, implant_date, measure)
-    join core.patients as p using (site, patient_id)
+    inner join core.patients as p using (site, patient_id)
 )
 
 select * from final

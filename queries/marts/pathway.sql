@@ -13,7 +13,10 @@
 -- assessment, trial), where both steps are dated.
 
 with first_referrals as (
-    select site, patient_id, min(received_date) as referral_date
+    select
+        site,
+        patient_id,
+        min(received_date) as referral_date
     from core.referrals
     where in_scope(site, patient_id, $site, $condition)
     group by site, patient_id
@@ -21,29 +24,40 @@ with first_referrals as (
 ),
 
 assessments as (
-    select r.site, r.patient_id, min(a.appointment_date) as assessment_date
+    select
+        r.site,
+        r.patient_id,
+        min(a.appointment_date) as assessment_date
     from first_referrals as r
-    join core.appointments as a on a.site = r.site and a.patient_id = r.patient_id
-    where a.type = 'new_assessment'
-      and a.status = 'attended'
-      and a.appointment_date between r.referral_date and $as_of
+    inner join core.appointments as a on r.site = a.site and r.patient_id = a.patient_id
+    where
+        a.type = 'new_assessment'
+        and a.status = 'attended'
+        and a.appointment_date between r.referral_date and $as_of
     group by r.site, r.patient_id
 ),
 
 trials as (
-    select r.site, r.patient_id, min(t.trial_date) as trial_date
+    select
+        r.site,
+        r.patient_id,
+        min(t.trial_date) as trial_date
     from first_referrals as r
-    join core.trials as t on t.site = r.site and t.patient_id = r.patient_id
+    inner join core.trials as t on r.site = t.site and r.patient_id = t.patient_id
     where t.trial_date between r.referral_date and $as_of
     group by r.site, r.patient_id
 ),
 
 implants as (
-    select r.site, r.patient_id, min(i.implant_date) as implant_date
+    select
+        r.site,
+        r.patient_id,
+        min(i.implant_date) as implant_date
     from first_referrals as r
-    join core.implants as i on i.site = r.site and i.patient_id = r.patient_id
-    where i.procedure = 'new_implant'
-      and i.implant_date between r.referral_date and $as_of
+    inner join core.implants as i on r.site = i.site and r.patient_id = i.patient_id
+    where
+        i.procedure = 'new_implant'
+        and i.implant_date between r.referral_date and $as_of
     group by r.site, r.patient_id
 ),
 
@@ -60,7 +74,7 @@ final as (
         t.trial_date - a.assessment_date as days_to_trial,
         i.implant_date - t.trial_date as days_to_implant
     from first_referrals as r
-    join core.patients as p using (site, patient_id)
+    inner join core.patients as p using (site, patient_id)
     left join assessments as a using (site, patient_id)
     left join trials as t using (site, patient_id)
     left join implants as i using (site, patient_id)

@@ -17,13 +17,16 @@
 --                          to a few decimals and 3.1 - 1.1 must be 2.0, not 2.0000000000000004)
 
 with refills as (
-    select p.period_start, r.*
-    from refill_chain(
-        $site, $condition, $alarm_volume_ml, $max_refill_interval_days,
-        list_min($period_starts::date[]), list_max($period_ends::date[])
-    ) as r
-    join periods($period_starts, $period_ends) as p
-      on in_period(r.refill_date, p.period_start, p.period_end)
+    select
+        p.period_start,
+        r.*
+    from
+        refill_chain(
+            $site, $condition, $alarm_volume_ml, $max_refill_interval_days,
+            list_min($period_starts::date[]), list_max($period_ends::date[])
+        ) as r
+    inner join periods($period_starts, $period_ends) as p
+        on in_period(r.refill_date, p.period_start, p.period_end)
 ),
 
 final as (

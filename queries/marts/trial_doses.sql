@@ -8,16 +8,26 @@
 -- counts here: a patient given 50 mcg, then 75 mcg, counts once at each dose.
 
 with trials as (
-    select site, trial_id, patient_id, trial_date, method, dose_mcg, outcome
+    select
+        site,
+        trial_id,
+        patient_id,
+        trial_date,
+        method,
+        dose_mcg,
+        outcome
     from core.trials
-    where in_scope(site, patient_id, $site, $condition)
-      and in_period(trial_date, $start, $end)
+    where
+        in_scope(site, patient_id, $site, $condition)
+        and in_period(trial_date, $start, $end)
 ),
 
 final as (
-    select t.*, p.primary_condition
+    select
+        t.*,
+        p.primary_condition
     from trials as t
-    join core.patients as p using (site, patient_id)
+    inner join core.patients as p using (site, patient_id)
 )
 
 select * from final

@@ -8,7 +8,11 @@
 --           'inconclusive' otherwise. Trials after the period's end do not change the category.
 
 with site_trials as (
-    select site, patient_id, trial_date, outcome
+    select
+        site,
+        patient_id,
+        trial_date,
+        outcome
     from core.trials
     where in_scope(site, patient_id, $site, $condition)
 ),
@@ -40,7 +44,7 @@ final as (
             else 'inconclusive'
         end as category
     from per_patient as t
-    join core.patients as p on p.site = t.site and p.patient_id = t.patient_id
+    inner join core.patients as p on t.site = p.site and t.patient_id = p.patient_id
     where in_period(t.first_trial_date, $start, $end)
 )
 

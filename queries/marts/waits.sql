@@ -19,21 +19,33 @@
 -- The referral's source comes alongside, for waits by referral source.
 
 with referrals as (
-    select site, referral_id, patient_id, received_date, source, triage_outcome
+    select
+        site,
+        referral_id,
+        patient_id,
+        received_date,
+        source,
+        triage_outcome
     from core.referrals
-    where in_scope(site, patient_id, $site, $condition)
-      and triage_outcome not in ('declined', 'redirected')
+    where
+        in_scope(site, patient_id, $site, $condition)
+        and triage_outcome not in ('declined', 'redirected')
 ),
 
 clock_stops as (
-    select r.site, r.referral_id, min(a.appointment_date) as clock_stop
+    select
+        r.site,
+        r.referral_id,
+        min(a.appointment_date) as clock_stop
     from referrals as r
-    join core.appointments as a
-      on a.site = r.site
-     and a.referral_id = r.referral_id
-    where a.type = 'new_assessment'
-      and a.status = 'attended'
-      and a.appointment_date >= r.received_date
+    inner join core.appointments as a
+        on
+            r.site = a.site
+            and r.referral_id = a.referral_id
+    where
+        a.type = 'new_assessment'
+        and a.status = 'attended'
+        and a.appointment_date >= r.received_date
     group by r.site, r.referral_id
 ),
 
@@ -50,12 +62,12 @@ clocks as (
         s.clock_stop - r.received_date as wait_days,
         coalesce(in_period(s.clock_stop, p.period_start, p.period_end), false) as seen,
         r.received_date <= p.period_end
-            and (s.clock_stop is null or s.clock_stop > p.period_end)
-            and alive_at(pt.date_of_death, p.period_end) as is_open,
+        and (s.clock_stop is null or s.clock_stop > p.period_end)
+        and alive_at(pt.date_of_death, p.period_end) as is_open,
         p.period_end as as_of
     from referrals as r
-    join core.patients as pt on pt.site = r.site and pt.patient_id = r.patient_id
-    left join clock_stops as s on s.site = r.site and s.referral_id = r.referral_id
+    inner join core.patients as pt on r.site = pt.site and r.patient_id = pt.patient_id
+    left join clock_stops as s on r.site = s.site and r.referral_id = s.referral_id
     cross join periods($period_starts, $period_ends) as p
 ),
 

@@ -12,177 +12,177 @@
 --   audit.*    load log, per-table counts, quarantine with reasons, expectation results.
 -- Marts (the KPI figures) are queries in queries/marts/, run with bound parameters.
 
-CREATE SCHEMA IF NOT EXISTS staging;
-CREATE SCHEMA IF NOT EXISTS core;
-CREATE SCHEMA IF NOT EXISTS audit;
+create schema if not exists staging;
+create schema if not exists core;
+create schema if not exists audit;
 
-CREATE TABLE IF NOT EXISTS core.patients (
-    site VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    nhs_number_pseudonym VARCHAR,          -- HMAC-SHA256 of the 10 digits; never the number
-    date_of_birth DATE NOT NULL,
-    sex VARCHAR NOT NULL,
-    primary_condition VARCHAR NOT NULL,
-    tone_pattern VARCHAR,
-    postcode_outward VARCHAR,              -- outward code only (e.g. SE18)
-    date_of_death DATE,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.patients (
+    site varchar not null,
+    patient_id varchar not null,
+    nhs_number_pseudonym varchar,          -- HMAC-SHA256 of the 10 digits; never the number
+    date_of_birth date not null,
+    sex varchar not null,
+    primary_condition varchar not null,
+    tone_pattern varchar,
+    postcode_outward varchar,              -- outward code only (e.g. SE18)
+    date_of_death date,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.referrals (
-    site VARCHAR NOT NULL,
-    referral_id VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    received_date DATE NOT NULL,
-    source VARCHAR NOT NULL,
-    triage_outcome VARCHAR NOT NULL,       -- blank in the extract = 'pending'
-    triage_date DATE,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.referrals (
+    site varchar not null,
+    referral_id varchar not null,
+    patient_id varchar not null,
+    received_date date not null,
+    source varchar not null,
+    triage_outcome varchar not null,       -- blank in the extract = 'pending'
+    triage_date date,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.appointments (
-    site VARCHAR NOT NULL,
-    appointment_id VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    referral_id VARCHAR,
-    appointment_date DATE NOT NULL,
-    type VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.appointments (
+    site varchar not null,
+    appointment_id varchar not null,
+    patient_id varchar not null,
+    referral_id varchar,
+    appointment_date date not null,
+    type varchar not null,
+    status varchar not null,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.trials (
-    site VARCHAR NOT NULL,
-    trial_id VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    trial_date DATE NOT NULL,
-    method VARCHAR,
-    dose_mcg DOUBLE,
-    outcome VARCHAR NOT NULL,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.trials (
+    site varchar not null,
+    trial_id varchar not null,
+    patient_id varchar not null,
+    trial_date date not null,
+    method varchar,
+    dose_mcg double,
+    outcome varchar not null,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.implants (
-    site VARCHAR NOT NULL,
-    implant_id VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    implant_date DATE NOT NULL,
-    procedure VARCHAR NOT NULL,
-    pump_model VARCHAR NOT NULL,
-    reservoir_ml DOUBLE NOT NULL,
-    first_refill_due_date DATE,
-    explant_date DATE,
-    explant_reason VARCHAR,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.implants (
+    site varchar not null,
+    implant_id varchar not null,
+    patient_id varchar not null,
+    implant_date date not null,
+    procedure varchar not null,
+    pump_model varchar not null,
+    reservoir_ml double not null,
+    first_refill_due_date date,
+    explant_date date,
+    explant_reason varchar,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.refills (
-    site VARCHAR NOT NULL,
-    refill_id VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    implant_id VARCHAR NOT NULL,
-    refill_date DATE NOT NULL,
-    expected_residual_ml DOUBLE,
-    actual_residual_ml DOUBLE,
-    fill_volume_ml DOUBLE NOT NULL,
-    concentration_mcg_per_ml DOUBLE NOT NULL,
-    daily_dose_mcg DOUBLE NOT NULL,
-    next_due_date DATE,
-    reported_eri_date DATE,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.refills (
+    site varchar not null,
+    refill_id varchar not null,
+    patient_id varchar not null,
+    implant_id varchar not null,
+    refill_date date not null,
+    expected_residual_ml double,
+    actual_residual_ml double,
+    fill_volume_ml double not null,
+    concentration_mcg_per_ml double not null,
+    daily_dose_mcg double not null,
+    next_due_date date,
+    reported_eri_date date,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.complications (
-    site VARCHAR NOT NULL,
-    complication_id VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    implant_id VARCHAR,
-    event_date DATE NOT NULL,
-    category VARCHAR NOT NULL,
-    subtype VARCHAR,
-    related_to VARCHAR,
-    severity VARCHAR,
-    required_surgery BOOLEAN,
-    description VARCHAR,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.complications (
+    site varchar not null,
+    complication_id varchar not null,
+    patient_id varchar not null,
+    implant_id varchar,
+    event_date date not null,
+    category varchar not null,
+    subtype varchar,
+    related_to varchar,
+    severity varchar,
+    required_surgery boolean,
+    description varchar,
+    source_file varchar not null,
+    source_row integer not null
 );
 
-CREATE TABLE IF NOT EXISTS core.outcomes (
-    site VARCHAR NOT NULL,
-    patient_id VARCHAR NOT NULL,
-    assessment_date DATE NOT NULL,
-    measure VARCHAR NOT NULL,
-    value DOUBLE NOT NULL,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL
+create table if not exists core.outcomes (
+    site varchar not null,
+    patient_id varchar not null,
+    assessment_date date not null,
+    measure varchar not null,
+    value double not null,
+    source_file varchar not null,
+    source_row integer not null
 );
 
 -- One row per load attempt that got as far as writing (refused loads change nothing).
-CREATE TABLE IF NOT EXISTS audit.loads (
-    load_id INTEGER PRIMARY KEY,
-    site VARCHAR NOT NULL,
-    started_at TIMESTAMP NOT NULL,
-    finished_at TIMESTAMP NOT NULL,
-    as_of DATE NOT NULL,
-    source_path VARCHAR NOT NULL,
-    source_format VARCHAR NOT NULL,        -- csv | parquet | xlsx
-    extract_sha256 VARCHAR NOT NULL,       -- over every table file read, in table order
-    raw_load_id INTEGER NOT NULL,          -- whose staging rows hold this load's raw rows
-    ignored_columns VARCHAR NOT NULL,      -- JSON {"table": ["col", ...]}
-    fingerprint VARCHAR                    -- what decided the outcome (pipelines/load/snapshot.py)
+create table if not exists audit.loads (
+    load_id integer primary key,
+    site varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    as_of date not null,
+    source_path varchar not null,
+    source_format varchar not null,        -- csv | parquet | xlsx
+    extract_sha256 varchar not null,       -- over every table file read, in table order
+    raw_load_id integer not null,          -- whose staging rows hold this load's raw rows
+    ignored_columns varchar not null,      -- JSON {"table": ["col", ...]}
+    fingerprint varchar                    -- what decided the outcome (pipelines/load/snapshot.py)
 );
 -- Warehouses made before the fingerprint existed.
-ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
+alter table audit.loads add column if not exists fingerprint varchar;
 
 -- The load whose accepted rows are each site's current data.
-CREATE TABLE IF NOT EXISTS audit.site_snapshots (
-    site VARCHAR PRIMARY KEY,
-    load_id INTEGER NOT NULL,
-    as_of DATE NOT NULL
+create table if not exists audit.site_snapshots (
+    site varchar primary key,
+    load_id integer not null,
+    as_of date not null
 );
 
-CREATE TABLE IF NOT EXISTS audit.load_tables (
-    load_id INTEGER NOT NULL,
-    table_name VARCHAR NOT NULL,
-    source_file VARCHAR,                   -- NULL when an optional table was absent
-    rows_read INTEGER NOT NULL,
-    rows_accepted INTEGER NOT NULL,
-    rows_quarantined INTEGER NOT NULL,
-    PRIMARY KEY (load_id, table_name)
+create table if not exists audit.load_tables (
+    load_id integer not null,
+    table_name varchar not null,
+    source_file varchar,                   -- NULL when an optional table was absent
+    rows_read integer not null,
+    rows_accepted integer not null,
+    rows_quarantined integer not null,
+    primary key (load_id, table_name)
 );
 
 -- Every quarantined row, whole, with every reason. record is the row's raw values as JSON
 -- (NHS number pseudonymised, postcode cut to its outward code).
-CREATE TABLE IF NOT EXISTS audit.quarantine (
-    load_id INTEGER NOT NULL,
-    site VARCHAR NOT NULL,
-    table_name VARCHAR NOT NULL,
-    source_file VARCHAR NOT NULL,
-    source_row INTEGER NOT NULL,
-    row_key VARCHAR,                       -- the row's key as read, for finding it
-    reason_codes VARCHAR[] NOT NULL,
-    reasons VARCHAR[] NOT NULL,
-    record JSON NOT NULL,
-    PRIMARY KEY (load_id, table_name, source_row)
+create table if not exists audit.quarantine (
+    load_id integer not null,
+    site varchar not null,
+    table_name varchar not null,
+    source_file varchar not null,
+    source_row integer not null,
+    row_key varchar,                       -- the row's key as read, for finding it
+    reason_codes varchar[] not null,
+    reasons varchar[] not null,
+    record json not null,
+    primary key (load_id, table_name, source_row)
 );
 
 -- Result of every expectation of every load: numerator and denominator, so a pass-rate
 -- threshold can change without re-running the validation.
-CREATE TABLE IF NOT EXISTS audit.expectation_results (
-    load_id INTEGER NOT NULL,
-    suite VARCHAR NOT NULL,
-    expectation VARCHAR NOT NULL,          -- GX expectation type
-    column_name VARCHAR,
-    reason_code VARCHAR NOT NULL,
-    description VARCHAR NOT NULL,
-    element_count BIGINT NOT NULL,
-    unexpected_count BIGINT NOT NULL,
-    success BOOLEAN NOT NULL
+create table if not exists audit.expectation_results (
+    load_id integer not null,
+    suite varchar not null,
+    expectation varchar not null,          -- GX expectation type
+    column_name varchar,
+    reason_code varchar not null,
+    description varchar not null,
+    element_count bigint not null,
+    unexpected_count bigint not null,
+    success boolean not null
 );

@@ -11,8 +11,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from pipelines.access import users
-from pipelines.config import load_settings
 from pipelines.access.roles import Role
+from pipelines.config import load_settings
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -33,6 +33,7 @@ def sign_in(at: AppTest, username: str, password: str) -> AppTest:
 @pytest.fixture
 def app(monkeypatch, accounts):
     """run(db, page, role): the dashboard on `db`, signed in as the role's user, on `page`."""
+
     def run(db: Path, page: str | None = None, role: Role = Role.CLINICIAN) -> AppTest:
         monkeypatch.setenv("ITB_AUDIT_DB", str(db))
         at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), *accounts[role])
@@ -40,6 +41,7 @@ def app(monkeypatch, accounts):
         if page:
             at.switch_page(f"views/{page}.py").run()
         return at
+
     return run
 
 

@@ -15,15 +15,15 @@ import pandas as pd
 import pytest
 
 from dashboard import data, widgets
-from pipelines.show.definitions import FIGURES
-from pipelines.show.display import percent
 from dashboard.filters import Filters
 from pipelines.access import log as access_log
 from pipelines.access import users
+from pipelines.access.roles import FIGURE_PAGES, PAGES, Forbidden, Role
 from pipelines.config import load_settings
 from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
 from pipelines.figures.kpis import compute_kpis
-from pipelines.access.roles import FIGURE_PAGES, PAGES, Forbidden, Role
+from pipelines.show.definitions import FIGURES
+from pipelines.show.display import percent
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP, sign_in
 from tests.fixtures.kpi_fixtures import Warehouse
@@ -64,8 +64,10 @@ def patient_ids(at) -> set[str]:
 @pytest.fixture
 def warehouse(monkeypatch):
     """Point the query layer (called directly, as the pages call it) at a warehouse."""
+
     def use(db: Path) -> None:
         monkeypatch.setenv("ITB_AUDIT_DB", str(db))
+
     return use
 
 
@@ -75,8 +77,12 @@ def messy_db(tmp_path_factory, gx_runner):
     from pipelines.load.snapshot import load_extract
 
     db = tmp_path_factory.mktemp("messy") / "messy.duckdb"
-    load_extract(Path(__file__).resolve().parents[2] / "data_samples" / "messy", db,
-                 as_of=AS_OF, runner=gx_runner)
+    load_extract(
+        Path(__file__).resolve().parents[2] / "data_samples" / "messy",
+        db,
+        as_of=AS_OF,
+        runner=gx_runner,
+    )
     return db
 
 
@@ -96,8 +102,9 @@ def test_clinician_sees_every_figure_page_with_local_patient_ids(app, sample_db,
 
 
 @pytest.mark.slow
-def test_governance_sees_every_page_with_pseudonymous_ids_only(app, sample_db, warehouse,
-                                                              downloads):
+def test_governance_sees_every_page_with_pseudonymous_ids_only(
+    app, sample_db, warehouse, downloads
+):
     at = app(sample_db, role=Role.GOVERNANCE)
     assert_pages(at, Role.GOVERNANCE)
     seen = set()
@@ -176,8 +183,9 @@ def test_commissioner_sees_suppressed_aggregates_only(app, sample_db, warehouse)
             assert "patient_id" not in frame, page
             assert not any(LOCAL_ID.match(v) for v in frame.astype(str).to_numpy().ravel()), page
     visit(at, "overview")
-    shown = suppress_kpis(compute_kpis(sample_db, YEAR.start, YEAR.end),
-                          Disclosure.from_settings(load_settings()))
+    shown = suppress_kpis(
+        compute_kpis(sample_db, YEAR.start, YEAR.end), Disclosure.from_settings(load_settings())
+    )
     labels = {f.label: k for k, f in FIGURES.items()}
     for metric in at.metric:
         group, name = widgets.figure_group(shown, labels[metric.label])
@@ -187,13 +195,14 @@ def test_commissioner_sees_suppressed_aggregates_only(app, sample_db, warehouse)
     for mart in MARTS:
         with pytest.raises(Forbidden):
             data.mart(mart, YEAR, Role.COMMISSIONER)
-    with pytest.raises(Forbidden):   # only the listed aggregates, never the rows themselves
+    with pytest.raises(Forbidden):  # only the listed aggregates, never the rows themselves
         data.summary("waits", YEAR, Role.COMMISSIONER, lambda rows, d: rows)
 
 
 @pytest.mark.slow
-def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(app, messy_db,
-                                                                             warehouse):
+def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(
+    app, messy_db, warehouse
+):
     at = app(messy_db, role=Role.DATA_MANAGER)
     assert_pages(at, Role.DATA_MANAGER)
     visit(at, "data_quality")
@@ -204,7 +213,8 @@ def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(ap
     failed = results[results["rows_failed"] > 0]
     assert not failed.empty
     assert results["pass_rate"].tolist() == [
-        percent(p / c) for p, c in zip(results["rows_passed"], results["rows_checked"])]
+        percent(p / c) for p, c in zip(results["rows_passed"], results["rows_checked"])
+    ]
     assert not failed["pass_rate"].isin(["100.0%", "100%"]).any()
     visit(at, "load")
     assert at.get("file_uploader")
@@ -252,11 +262,14 @@ def three_infections(path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("role, shown", [(Role.COMMISSIONER, SUPPRESSED), (Role.CLINICIAN, 3)])
 def test_a_commissioner_download_of_a_site_with_three_infections_shows_a_star(
-        app, tmp_path, downloads, role, shown):
+    app, tmp_path, downloads, role, shown
+):
     at = app(three_infections(tmp_path / "w.duckdb"), "complications", role)
     assert not at.exception
-    for name, read in (("complications-by-category.csv", pd.read_csv),
-                       ("complications-by-category.xlsx", pd.read_excel)):
+    for name, read in (
+        ("complications-by-category.csv", pd.read_csv),
+        ("complications-by-category.xlsx", pd.read_excel),
+    ):
         content = downloads[name]()
         table = read(pd.io.common.BytesIO(content)).set_index("category")
         assert str(table.loc["Infection", "events"]) == str(shown), name
@@ -293,8 +306,7 @@ def test_five_wrong_passwords_lock_the_user_for_the_configured_time(tmp_path):
     assert store.list()[0].locked_until is None
 
 
-def test_the_lock_holds_across_reruns_and_new_dashboard_sessions(monkeypatch, tmp_path,
-                                                                 sample_db):
+def test_the_lock_holds_across_reruns_and_new_dashboard_sessions(monkeypatch, tmp_path, sample_db):
     from streamlit.testing.v1 import AppTest
 
     users_file = tmp_path / "users.json"
@@ -315,8 +327,9 @@ def test_an_idle_session_is_signed_out(app, sample_db):
     assert at.metric
     session = at.session_state["signed_in"]
     idle = load_settings().access.idle_timeout_minutes * 60
-    at.session_state["signed_in"] = type(session)(session.user, session.role, session.method,
-                                                  session.last_active - idle - 1)
+    at.session_state["signed_in"] = type(session)(
+        session.user, session.role, session.method, session.last_active - idle - 1
+    )
     at.run()
     assert not at.metric and at.text_input(key="sign_in_password")
     assert "signed out after" in at.info[0].value
@@ -337,22 +350,29 @@ def test_a_signed_out_visitor_sees_only_the_sign_in_form(monkeypatch, sample_db)
 
 @pytest.mark.slow
 def test_no_nhs_number_or_password_in_the_warehouse_log_users_file_or_downloads(
-        app, messy_db, accounts, downloads):
+    app, messy_db, accounts, downloads
+):
     nhs_numbers = set()
     for folder in ("clean", "messy"):
         patients = Path(__file__).resolve().parents[2] / "data_samples" / folder / "patients.csv"
         nhs_numbers |= {n for n in pd.read_csv(patients, dtype=str)["nhs_number"].dropna()}
     digits = {re.sub(r"\D", "", n) for n in nhs_numbers if len(re.sub(r"\D", "", n)) == 10}
     assert len(digits) > 100
-    for role, page in ((Role.DATA_MANAGER, "data_quality"), (Role.GOVERNANCE, "refills"),
-                       (Role.CLINICIAN, "waits")):
+    for role, page in (
+        (Role.DATA_MANAGER, "data_quality"),
+        (Role.GOVERNANCE, "refills"),
+        (Role.CLINICIAN, "waits"),
+    ):
         at = app(messy_db, page, role)
-        at.sidebar.selectbox(key="site").set_value("main").run()   # a filter change, logged
+        at.sidebar.selectbox(key="site").set_value("main").run()  # a filter change, logged
     made = b"".join(make() for make in downloads.values())
     settings = load_settings()
-    files = {"warehouse": messy_db.read_bytes(),
-             "access log": settings.access.access_log.read_bytes(),
-             "users file": settings.access.users_file.read_bytes(), "downloads": made}
+    files = {
+        "warehouse": messy_db.read_bytes(),
+        "access log": settings.access.access_log.read_bytes(),
+        "users file": settings.access.users_file.read_bytes(),
+        "downloads": made,
+    }
     assert downloads
     for name, content in files.items():
         text = content.decode("utf-8", errors="ignore")
@@ -382,8 +402,10 @@ def test_an_unusable_key_is_one_line_on_governance_pages(app, sample_db, monkeyp
     at = app(sample_db, role=Role.GOVERNANCE)
     for page in ("refills", "overview"):
         visit(at, page)
-        assert ("Pseudonymous patient ids cannot be shown: ITB_AUDIT_PSEUDONYM_KEY is too short "
-                "(5 characters): a valid key is at least 16 characters; best, 64 random hex digits "
-                "(openssl rand -hex 32).") in [e.value for e in at.error], page
+        assert (
+            "Pseudonymous patient ids cannot be shown: ITB_AUDIT_PSEUDONYM_KEY is too short "
+            "(5 characters): a valid key is at least 16 characters; best, 64 random hex digits "
+            "(openssl rand -hex 32)."
+        ) in [e.value for e in at.error], page
         assert not patient_ids(at), page
     assert not [b for b in at.get("download_button") if b.key.startswith("report-")]  # no pack

@@ -18,18 +18,27 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from pipelines.sections.audit import BATTERIES
-from pipelines.show.definitions import FIGURES
+from dashboard import widgets
+from pipelines.access.roles import Role
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
 from pipelines.figures.kpis import compute_kpis
-from pipelines.access.roles import Role
+from pipelines.sections.audit import BATTERIES
+from pipelines.show.definitions import FIGURES
 from pipelines.warehouse import SCHEMA_SQL
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP
-from dashboard import widgets
-PAGES = ["overview", "waits", "trials", "complications", "refills", "batteries", "outcomes",
-         "data_quality"]
+
+PAGES = [
+    "overview",
+    "waits",
+    "trials",
+    "complications",
+    "refills",
+    "batteries",
+    "outcomes",
+    "data_quality",
+]
 # The default period: the 12 months ending on the latest load's as-of date.
 AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)
 DEFAULT_START = dt.date(2025, 11, 2)
@@ -39,9 +48,19 @@ LABELS = {figure.label: key for key, figure in FIGURES.items()}
 @pytest.fixture(scope="module")
 def cli_kpis(sample_db):
     """`itb-audit kpis --json` for the default period, all sites and conditions."""
-    result = CliRunner().invoke(cli, ["kpis", "--db", str(sample_db), "--start",
-                                      DEFAULT_START.isoformat(), "--end", AS_OF.isoformat(),
-                                      "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "kpis",
+            "--db",
+            str(sample_db),
+            "--start",
+            DEFAULT_START.isoformat(),
+            "--end",
+            AS_OF.isoformat(),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -78,8 +97,11 @@ def assert_headlines_match(at: AppTest, figures: dict) -> int:
             assert shown is None, metric.label
         else:
             decimals = {"percent": 3, "change": 2}.get(FIGURES[key].unit, 1)
-            assert math.isclose(shown, expected, abs_tol=0.5 * 10 ** -decimals + 1e-9), (
-                metric.label, metric.value, expected)
+            assert math.isclose(shown, expected, abs_tol=0.5 * 10**-decimals + 1e-9), (
+                metric.label,
+                metric.value,
+                expected,
+            )
         checked += 1
     return checked
 
@@ -113,20 +135,23 @@ def test_filters_are_shared_and_every_figure_follows_them(app, sample_db, page):
     at.sidebar.radio(key="period_pick").set_value("Last quarter")
     at.sidebar.selectbox(key="condition").set_value("multiple_sclerosis")
     at.run()
-    at.switch_page(f"views/{page}.py").run()   # the choice carries over to every page
+    at.switch_page(f"views/{page}.py").run()  # the choice carries over to every page
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.radio(key="period_pick").value == "Last quarter"
-    figures = compute_kpis(sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30),
-                           condition="multiple_sclerosis")
+    figures = compute_kpis(
+        sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30), condition="multiple_sclerosis"
+    )
     assert_headlines_match(at, figures)
     described = [c.value for c in at.main.caption if "Multiple sclerosis" in c.value]
     assert described and "1 Jul 2026 to 30 Sep 2026" in described[0]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("period", [(dt.date(1991, 1, 1), dt.date(1991, 3, 31)),
-                                    (dt.date(2026, 4, 3), dt.date(2026, 4, 20))],
-                         ids=["before any data", "no whole month"])
+@pytest.mark.parametrize(
+    "period",
+    [(dt.date(1991, 1, 1), dt.date(1991, 3, 31)), (dt.date(2026, 4, 3), dt.date(2026, 4, 20))],
+    ids=["before any data", "no whole month"],
+)
 def test_every_page_renders_a_period_with_little_or_no_data(app, sample_db, period):
     at = app(sample_db)
     at.sidebar.radio(key="period_pick").set_value("Custom").run()
@@ -144,16 +169,18 @@ def test_site_and_financial_year_filters(app, sample_db):
     at.sidebar.selectbox(key="financial_year").set_value("2025/26").run()
     at.sidebar.selectbox(key="site").set_value("main").run()
     assert not at.exception
-    assert_headlines_match(at, compute_kpis(sample_db, dt.date(2025, 4, 1),
-                                            dt.date(2026, 3, 31), site="main"))
+    assert_headlines_match(
+        at, compute_kpis(sample_db, dt.date(2025, 4, 1), dt.date(2026, 3, 31), site="main")
+    )
 
 
 @pytest.mark.slow
 def test_custom_period(app, sample_db):
     at = app(sample_db, "refills")
     at.sidebar.radio(key="period_pick").set_value("Custom").run()
-    at.sidebar.date_input(key="custom_period").set_value((dt.date(2020, 1, 1),
-                                                         dt.date(2024, 12, 31))).run()
+    at.sidebar.date_input(key="custom_period").set_value(
+        (dt.date(2020, 1, 1), dt.date(2024, 12, 31))
+    ).run()
     assert not at.exception
     assert_headlines_match(at, compute_kpis(sample_db, dt.date(2020, 1, 1), dt.date(2024, 12, 31)))
 
@@ -167,8 +194,9 @@ def test_data_quality_page_shows_the_sample_load(app, sample_db):
     assert metrics["Rows quarantined (current loads)"] == "0"
     assert shown_number(metrics["Rows accepted (current loads)"]) > 1000
     expectations = next(df.value for df in at.dataframe if "rows_checked" in df.value.columns)
-    assert (expectations["rows_passed"] + expectations["rows_failed"]
-            == expectations["rows_checked"]).all()
+    assert (
+        expectations["rows_passed"] + expectations["rows_failed"] == expectations["rows_checked"]
+    ).all()
 
 
 @pytest.fixture(params=["missing", "no loads"])
@@ -202,13 +230,15 @@ def test_dashboard_process_does_not_import_great_expectations(sample_db, account
         f"{PAGES!r}]; "
         "print(any(m.startswith('great_expectations') for m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "False"
 
 
-def test_referrals_open_too_long_are_listed_apart_to_validate(app, sample_db, tmp_path,
-                                                             monkeypatch):
+def test_referrals_open_too_long_are_listed_apart_to_validate(
+    app, sample_db, tmp_path, monkeypatch
+):
     config = tmp_path / "itb-audit.toml"
     config.write_text("[kpis]\nstale_referral_days = 5\n")  # the sample's open: 9 and 3 days
     monkeypatch.setenv("ITB_AUDIT_CONFIG", str(config))
@@ -230,8 +260,10 @@ def test_batteries_page_draws_both_forecasts_each_titled_by_its_method(app, samp
     # the sample's SynchroMed II has enough battery explants; its Prometra II does not
     assert any("SynchroMed II (" in c.value and "Not forecast" in c.value for c in at.caption)
     commissioner = app(sample_db, "batteries", Role.COMMISSIONER)
-    shown = [json.loads(c.proto.spec)["layout"]["title"]["text"]
-             for c in commissioner.get("plotly_chart")]
+    shown = [
+        json.loads(c.proto.spec)["layout"]["title"]["text"]
+        for c in commissioner.get("plotly_chart")
+    ]
     # patient-level, as the service-life curves
     assert BATTERIES.charts["observed"].title not in shown
 

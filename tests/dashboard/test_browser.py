@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.figures.kpis import compute_kpis
 from pipelines.access.roles import PAGES as ROLE_PAGES
 from pipelines.access.roles import Role
+from pipelines.figures.kpis import compute_kpis
 from tests.conftest import SAMPLE_AS_OF
 
 pytestmark = pytest.mark.browser
@@ -35,8 +35,14 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WIDTH, HEIGHT = 1400, 900
 TIMEOUT_MS = 30_000
 # url path -> the page's title (the default page, Overview, is at the root)
@@ -70,10 +76,27 @@ def server(sample_db, accounts, tmp_path_factory):
     env = {**os.environ, "ITB_AUDIT_DB": str(sample_db)}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -103,8 +126,10 @@ def server(sample_db, accounts, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} "
-                    "(`make browser-deps` installs it: apt-get install chromium)")
+        pytest.skip(
+            f"Debian chromium is not installed at {CHROMIUM} "
+            "(`make browser-deps` installs it: apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -204,18 +229,34 @@ def test_a_filter_change_updates_a_figure(server, page, accounts, sample_db):
     wait_until_drawn(page, PAGES[""])
     referrals = compute_kpis(sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
     expect(metric_value(page, "Referrals received")).to_have_text(
-        str(referrals["activity"]["referrals_received"]))
+        str(referrals["activity"]["referrals_received"])
+    )
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-@pytest.mark.parametrize("role, menu", [
-    (Role.DATA_MANAGER, ["Data quality", "Load an extract"]),
-    (Role.ADMIN, ["Users", "Access log"]),
-    (Role.COMMISSIONER, ["Overview", "Referrals & waits", "Trial response", "Complications",
-                         "Refills", "Pump batteries", "Cohort outcomes"]),
-], ids=lambda v: v.value if isinstance(v, Role) else None)
+@pytest.mark.parametrize(
+    "role, menu",
+    [
+        (Role.DATA_MANAGER, ["Data quality", "Load an extract"]),
+        (Role.ADMIN, ["Users", "Access log"]),
+        (
+            Role.COMMISSIONER,
+            [
+                "Overview",
+                "Referrals & waits",
+                "Trial response",
+                "Complications",
+                "Refills",
+                "Pump batteries",
+                "Cohort outcomes",
+            ],
+        ),
+    ],
+    ids=lambda v: v.value if isinstance(v, Role) else None,
+)
 def test_the_menu_holds_only_the_roles_pages_and_a_url_outside_it_is_refused(
-        server, page, accounts, role, menu):
+    server, page, accounts, role, menu
+):
     from playwright.sync_api import expect
 
     page.goto(f"{server}/data_quality")
@@ -228,8 +269,9 @@ def test_the_menu_holds_only_the_roles_pages_and_a_url_outside_it_is_refused(
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.GOVERNANCE, Role.COMMISSIONER],
-                         ids=lambda r: r.value)
+@pytest.mark.parametrize(
+    "role", [Role.CLINICIAN, Role.GOVERNANCE, Role.COMMISSIONER], ids=lambda r: r.value
+)
 def test_the_overview_shows_standards_and_changes_for_each_role(server, page, accounts, role):
     """Each standard beside its headline (icon and words) and listed; each headline's change
     from the previous period as the metric's delta, with its verdict in words. The sample has
@@ -245,15 +287,17 @@ def test_the_overview_shows_standards_and_changes_for_each_role(server, page, ac
         words = "Standard not met"
     badge = card.locator(".stMarkdownBadge", has_text=words).first
     expect(badge).to_be_visible()
-    assert badge.get_by_role("img").count() == 1       # an icon with the words, not colour alone
-    expect(card.get_by_text("No pump overdue for a refill — standard: must be 0").first
-           ).to_be_visible()
+    assert badge.get_by_role("img").count() == 1  # an icon with the words, not colour alone
+    expect(
+        card.get_by_text("No pump overdue for a refill — standard: must be 0").first
+    ).to_be_visible()
     # refills on time rests on hundreds of refills: compared for every role
     refills = page.locator('[data-testid="stMetric"]', has_text="Refills on time")
     expect(refills.locator('[data-testid="stMetricDelta"]')).to_contain_text("pts")
     refills_card = page.locator('[data-testid="stVerticalBlock"]', has=refills).last
-    expect(refills_card.get_by_text("Last period (2 Nov 2024 to 1 Nov 2025): ").first
-           ).to_be_visible()
+    expect(
+        refills_card.get_by_text("Last period (2 Nov 2024 to 1 Nov 2025): ").first
+    ).to_be_visible()
     assert page.get_by_text("Standards", exact=True).count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"overview-standards-{role.value}")
@@ -314,10 +358,17 @@ def axe_violations(page) -> list[dict]:
     if page.evaluate("typeof window.axe") == "undefined":
         page.add_script_tag(path=str(AXE))
     violations = page.evaluate(AXE_RUN, WCAG_AA)
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "count": len(v["nodes"]),
-             "nodes": [(n["html"][:120], n["failureSummary"][-160:]) for n in v["nodes"]][:8]}
-            for v in violations if v["impact"] in ("serious", "critical")]
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "count": len(v["nodes"]),
+            "nodes": [(n["html"][:120], n["failureSummary"][-160:]) for n in v["nodes"]][:8],
+        }
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

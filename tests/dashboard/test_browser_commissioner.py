@@ -27,8 +27,9 @@ def sample_db(tmp_path_factory):
 
 def test_a_caption_starting_with_a_star_shows_the_star(server, page, accounts):  # noqa: F811
     open_page(page, server, "complications", accounts[Role.COMMISSIONER])
-    captions = page.locator('[data-testid="stCaptionContainer"]',
-                            has_text="of 20 implanted patients")
+    captions = page.locator(
+        '[data-testid="stCaptionContainer"]', has_text="of 20 implanted patients"
+    )
     assert captions.count() >= 1
     for i in range(captions.count()):
         caption = captions.nth(i)

@@ -59,8 +59,10 @@ def test_the_trial_page_says_why_nothing_is_drawn_not_that_nobody_responded(app,
     shown = infos(at)
     assert not any("No patient had a first trial" in i for i in shown), shown
     assert any("every condition's response rate is *" in i for i in shown), shown
-    assert all("Response rate by primary condition" not in chart.proto.spec
-               for chart in at.main.get("plotly_chart"))
+    assert all(
+        "Response rate by primary condition" not in chart.proto.spec
+        for chart in at.main.get("plotly_chart")
+    )
 
 
 def test_a_caption_that_starts_with_a_star_is_escaped(app, service):

@@ -9,29 +9,35 @@ import pytest
 
 from dashboard import widgets
 from dashboard.filters import add_months, financial_years, last_12_months, last_quarter
-from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
 from pipelines.config import Settings
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.figures.kpis import compute_kpis
+from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
 from tests.fixtures.kpi_fixtures import Warehouse
 
 D = dt.date
 
 
-@pytest.mark.parametrize("as_of, expected", [
-    (D(2026, 11, 1), (D(2025, 11, 2), D(2026, 11, 1))),
-    (D(2024, 2, 29), (D(2023, 3, 1), D(2024, 2, 29))),     # a year back from 29 Feb is 28 Feb
-    (D(2026, 3, 31), (D(2025, 4, 1), D(2026, 3, 31))),
-])
+@pytest.mark.parametrize(
+    "as_of, expected",
+    [
+        (D(2026, 11, 1), (D(2025, 11, 2), D(2026, 11, 1))),
+        (D(2024, 2, 29), (D(2023, 3, 1), D(2024, 2, 29))),  # a year back from 29 Feb is 28 Feb
+        (D(2026, 3, 31), (D(2025, 4, 1), D(2026, 3, 31))),
+    ],
+)
 def test_last_12_months(as_of, expected):
     assert last_12_months(as_of) == expected
 
 
-@pytest.mark.parametrize("as_of, expected", [
-    (D(2026, 11, 1), (D(2026, 7, 1), D(2026, 9, 30))),
-    (D(2026, 9, 30), (D(2026, 7, 1), D(2026, 9, 30))),      # the quarter's last day: that quarter
-    (D(2026, 1, 15), (D(2025, 10, 1), D(2025, 12, 31))),
-])
+@pytest.mark.parametrize(
+    "as_of, expected",
+    [
+        (D(2026, 11, 1), (D(2026, 7, 1), D(2026, 9, 30))),
+        (D(2026, 9, 30), (D(2026, 7, 1), D(2026, 9, 30))),  # the quarter's last day: that quarter
+        (D(2026, 1, 15), (D(2025, 10, 1), D(2025, 12, 31))),
+    ],
+)
 def test_last_quarter(as_of, expected):
     assert last_quarter(as_of) == expected
 
@@ -57,7 +63,7 @@ def test_every_figure_definition_names_a_figure_of_the_kpis_json(tmp_path):
     w.close()
     for key, figure in FIGURES.items():
         assert figure.label and figure.definition, key
-        widgets.text(figure.definition)          # every setting it names exists
+        widgets.text(figure.definition)  # every setting it names exists
         if not key.startswith("quality."):
             group, name = widgets.figure_group(result, key)
             assert name in group, key
@@ -68,23 +74,35 @@ def test_every_figure_definition_names_a_figure_of_the_kpis_json(tmp_path):
 
 
 def test_headers_read_as_words_with_units():
-    config = widgets.headers(pd.DataFrame({
-        "fill_volume_ml": [1.0], "rate_within_target_ci_low": [0.1], "days_late": [3]}))
+    config = widgets.headers(
+        pd.DataFrame(
+            {"fill_volume_ml": [1.0], "rate_within_target_ci_low": [0.1], "days_late": [3]}
+        )
+    )
     assert config["fill_volume_ml"]["label"] == "fill volume (mL)"
     assert config["rate_within_target_ci_low"]["label"] == "95% CI low"
     assert config["days_late"] == "days late"
 
 
 def test_whole_decimals_show_whole_and_codes_as_words():
-    config = widgets.headers(pd.DataFrame({"daily_dose_mcg": [841.0, None],
-                                           "mean_wait_days": [2.5, 3.0]}))
+    config = widgets.headers(
+        pd.DataFrame({"daily_dose_mcg": [841.0, None], "mean_wait_days": [2.5, 3.0]})
+    )
     assert config["daily_dose_mcg"]["type_config"]["format"] == "%d"
     assert config["mean_wait_days"]["type_config"]["format"] == "%.2f"
-    shown = widgets.codes_as_words(pd.DataFrame({
-        "category": ["csf_leak", "Catheter", None], "reason_codes": ["bad_code, out_of_range", "",
-                                                                    "missing"]}))
+    shown = widgets.codes_as_words(
+        pd.DataFrame(
+            {
+                "category": ["csf_leak", "Catheter", None],
+                "reason_codes": ["bad_code, out_of_range", "", "missing"],
+            }
+        )
+    )
     assert shown["category"].tolist()[:2] == [label("csf_leak"), "Catheter"]
     assert shown["category"].iloc[2] is None
-    assert shown["reason_codes"].tolist() == [f"{label('bad_code')}, {label('out_of_range')}",
-                                              "", label("missing")]
+    assert shown["reason_codes"].tolist() == [
+        f"{label('bad_code')}, {label('out_of_range')}",
+        "",
+        label("missing"),
+    ]
     assert "_" not in "".join(shown["reason_codes"])

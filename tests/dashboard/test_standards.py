@@ -17,7 +17,7 @@ from pipelines.show.display import VERDICTS
 from tests.conftest import SAMPLE_AS_OF
 
 AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)
-START = dt.date(2025, 11, 2)   # the default period: the 12 months ending on the as-of date
+START = dt.date(2025, 11, 2)  # the default period: the 12 months ending on the as-of date
 
 
 @pytest.mark.slow
@@ -30,8 +30,10 @@ def test_the_overview_shows_every_standard_as_the_role_sees_it(app, sample_db, r
     assert not at.exception, [e.value for e in at.exception]
     (table,) = [t.value for t in at.dataframe if "judgement" in t.value.columns]
     shown = dict(zip(table["standard"], table["judgement"], strict=True))
-    expected = {standard_label(name): " ".join(VERDICTS[s["status"]])
-                for name, s in figures["standards"].items()}
+    expected = {
+        standard_label(name): " ".join(VERDICTS[s["status"]])
+        for name, s in figures["standards"].items()
+    }
     assert shown == expected
     # beside each headline held by a standard: an icon and the words (never colour alone)
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
@@ -40,5 +42,8 @@ def test_the_overview_shows_every_standard_as_the_role_sees_it(app, sample_db, r
         assert any(words in badge and ":material/" in badge for badge in badges), (s, badges)
     # the sample has 1 pump overdue at its as-of date: a commissioner sees * and no judgement
     overdue = shown[standard_label("no_pump_overdue")]
-    assert overdue == ("* Not judged: the figure is suppressed" if role is Role.COMMISSIONER
-                       else "✘ Standard not met")
+    assert overdue == (
+        "* Not judged: the figure is suppressed"
+        if role is Role.COMMISSIONER
+        else "✘ Standard not met"
+    )

@@ -12,8 +12,8 @@ import pytest
 
 from dashboard import uploads
 from pipelines.access import log as access_log
-from pipelines.config import load_settings
 from pipelines.access.roles import Role
+from pipelines.config import load_settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 
@@ -27,15 +27,18 @@ class File:
         return b"x" * self.size
 
 
-@pytest.mark.parametrize("files, why", [
-    ([], "no file"),
-    ([File("patients.csv"), File("referrals.parquet")], "a set of .csv files"),
-    ([File("a.xlsx"), File("b.xlsx")], "one workbook"),
-    ([File("patients.csv"), File("notes.csv")], "not a table of the data contract: notes.csv"),
-    ([File("extract.zip")], "a set of .csv files"),
-    ([File("patients.csv"), File("PATIENTS.csv")], "chosen twice"),
-    ([File("patients.csv", 2 * 1024 * 1024)], "over the upload limit of 1 MB"),
-])
+@pytest.mark.parametrize(
+    "files, why",
+    [
+        ([], "no file"),
+        ([File("patients.csv"), File("referrals.parquet")], "a set of .csv files"),
+        ([File("a.xlsx"), File("b.xlsx")], "one workbook"),
+        ([File("patients.csv"), File("notes.csv")], "not a table of the data contract: notes.csv"),
+        ([File("extract.zip")], "a set of .csv files"),
+        ([File("patients.csv"), File("PATIENTS.csv")], "chosen twice"),
+        ([File("patients.csv", 2 * 1024 * 1024)], "over the upload limit of 1 MB"),
+    ],
+)
 def test_only_the_contracts_forms_within_the_limit(files, why):
     with pytest.raises(uploads.UploadRefused, match=why):
         uploads.check(files, limit_mb=1)
@@ -49,7 +52,8 @@ def test_the_forms_of_an_extract():
 
 def upload(at, folder: Path):
     at.get("file_uploader")[0].set_value(
-        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))])
+        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]
+    )
     return next(b for b in at.button if b.label == "Load").click().run(timeout=300)
 
 
@@ -63,7 +67,7 @@ def test_a_data_manager_loads_an_upload_and_sees_its_quarantine(app, tmp_path):
     loaded, quarantine = (frame.value for frame in at.dataframe)
     assert (loaded["rows_read"] == loaded["rows_accepted"] + loaded["rows_quarantined"]).all()
     assert len(quarantine) == loaded["rows_quarantined"].sum() > 0
-    assert "record" in quarantine                     # the data manager sees the contents
+    assert "record" in quarantine  # the data manager sees the contents
     events = access_log.read(load_settings().access.access_log)
     assert "load" in set(events["event"])
 

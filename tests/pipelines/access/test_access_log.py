@@ -12,8 +12,15 @@ from pipelines.access import log as access_log
 def test_events_are_appended_as_json_lines_and_read_newest_first(tmp_path):
     path = tmp_path / "log" / "access.jsonl"
     access_log.append(path, user="ann", role="clinician", event="view", page="waits", site="main")
-    access_log.append(path, user="ann", role="clinician", event="download", page="waits",
-                      table="open waiting list", rows=3)
+    access_log.append(
+        path,
+        user="ann",
+        role="clinician",
+        event="download",
+        page="waits",
+        table="open waiting list",
+        rows=3,
+    )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     events = access_log.read(path)
     assert list(events["event"]) == ["download", "view"]
@@ -25,9 +32,15 @@ def test_events_are_appended_as_json_lines_and_read_newest_first(tmp_path):
 
 def test_nothing_shaped_like_an_nhs_number_is_logged(tmp_path):
     path = tmp_path / "access.jsonl"
-    access_log.append(path, user="943 476 5919", role=None, event="sign_in_refused",
-                      search="patient 9434765919 and 943-476-5919", dates="2026-11-01",
-                      count=12)
+    access_log.append(
+        path,
+        user="943 476 5919",
+        role=None,
+        event="sign_in_refused",
+        search="patient 9434765919 and 943-476-5919",
+        dates="2026-11-01",
+        count=12,
+    )
     text = path.read_text()
     for shape in ("9434765919", "943 476 5919", "943-476-5919"):
         assert shape not in text
@@ -39,8 +52,15 @@ def test_concurrent_writers_never_interleave_or_lose_a_line(tmp_path):
 
     def write(worker: int) -> None:
         for i in range(200):
-            access_log.append(path, user=f"user{worker}", role="clinician", event="view",
-                              page="overview", n=i, padding="x" * 500)
+            access_log.append(
+                path,
+                user=f"user{worker}",
+                role="clinician",
+                event="view",
+                page="overview",
+                n=i,
+                padding="x" * 500,
+            )
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
     for t in threads:

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.access import users
-from pipelines.cli import app as cli
-from pipelines.config import load_settings
 from pipelines.access.oidc import role_from_claims, username_from_claims
 from pipelines.access.roles import Role
+from pipelines.cli import app as cli
+from pipelines.config import load_settings
 
 
 @pytest.fixture
@@ -30,8 +30,10 @@ def test_only_a_salted_argon2id_hash_is_kept_in_a_private_file(store):
     hashes = {u["password_hash"] for u in json.loads(content)["users"].values()}
     assert len(hashes) == 2 and all(h.startswith("$argon2id$") for h in hashes)  # salted
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    assert [(u.username, u.role) for u in store.list()] == [("alice", Role.GOVERNANCE),
-                                                            ("bob", Role.GOVERNANCE)]
+    assert [(u.username, u.role) for u in store.list()] == [
+        ("alice", Role.GOVERNANCE),
+        ("bob", Role.GOVERNANCE),
+    ]
     assert store.authenticate(" ALICE ", "a long enough password").username == "alice"
 
 
@@ -79,20 +81,25 @@ def test_a_right_password_clears_the_count_of_wrong_ones(store):
 
 def test_cli_manages_the_users_file(tmp_path):
     runner, path = CliRunner(), str(tmp_path / "users.json")
-    added = runner.invoke(cli, ["users", "add", "gina", "--role", "commissioner",
-                                "--users-file", path], input="gina's password\ngina's password\n")
+    added = runner.invoke(
+        cli,
+        ["users", "add", "gina", "--role", "commissioner", "--users-file", path],
+        input="gina's password\ngina's password\n",
+    )
     assert added.exit_code == 0, added.output
     assert "gina's password" not in (tmp_path / "users.json").read_text()
-    generated = runner.invoke(cli, ["users", "set-password", "gina", "--generate",
-                                    "--users-file", path])
+    generated = runner.invoke(
+        cli, ["users", "set-password", "gina", "--generate", "--users-file", path]
+    )
     password = generated.stdout.split(": ", 1)[1].split()[0]
     assert users.UserStore(path).authenticate("gina", password).role is Role.COMMISSIONER
     listed = runner.invoke(cli, ["users", "list", "--users-file", path])
     assert listed.stdout.split() == ["gina", "commissioner"]
     bad = runner.invoke(cli, ["users", "add", "hal", "--role", "boss", "--users-file", path])
     assert bad.exit_code != 0
-    duplicate = runner.invoke(cli, ["users", "add", "gina", "--role", "admin", "--generate",
-                                    "--users-file", path])
+    duplicate = runner.invoke(
+        cli, ["users", "add", "gina", "--role", "admin", "--generate", "--users-file", path]
+    )
     assert duplicate.exit_code == 2 and "already exists" in duplicate.stderr
     assert runner.invoke(cli, ["users", "remove", "gina", "--users-file", path]).exit_code == 0
     assert users.UserStore(path).list() == []
@@ -118,10 +125,12 @@ def test_where_the_users_file_and_access_log_live(tmp_path, monkeypatch):
     monkeypatch.delenv("ITB_AUDIT_ACCESS_LOG")
     config = tmp_path / "conf" / "itb-audit.toml"
     config.parent.mkdir()
-    config.write_text('[access]\nusers_file = "secure/users.json"\nmax_failed_sign_ins = 3\n'
-                      'lockout_minutes = 2\n[access.oidc]\nprovider = "trust"\n'
-                      'role_claim = "groups"\n[access.oidc.roles]\n'
-                      '"ITB Clinicians" = "clinician"\n')
+    config.write_text(
+        '[access]\nusers_file = "secure/users.json"\nmax_failed_sign_ins = 3\n'
+        'lockout_minutes = 2\n[access.oidc]\nprovider = "trust"\n'
+        'role_claim = "groups"\n[access.oidc.roles]\n'
+        '"ITB Clinicians" = "clinician"\n'
+    )
     access = load_settings(config).access
     assert access.users_file == tmp_path / "conf" / "secure" / "users.json"
     assert access.access_log.name == "access-log.jsonl"
@@ -136,18 +145,24 @@ def test_where_the_users_file_and_access_log_live(tmp_path, monkeypatch):
         load_settings(config)
 
 
-ROLES = (("ITB.Admin", "admin"), ("ITB.Clinician", "clinician"),
-         ("ITB.Commissioner", "commissioner"))
+ROLES = (
+    ("ITB.Admin", "admin"),
+    ("ITB.Clinician", "clinician"),
+    ("ITB.Commissioner", "commissioner"),
+)
 
 
-@pytest.mark.parametrize("claims, role", [
-    ({"roles": ["ITB.Clinician"]}, Role.CLINICIAN),
-    ({"roles": "ITB.Commissioner"}, Role.COMMISSIONER),                 # a single string
-    ({"roles": ["ITB.Clinician", "ITB.Admin"]}, Role.ADMIN),            # the first listed wins
-    ({"roles": ["Finance"]}, None),                                     # no match: no role
-    ({"groups": ["ITB.Clinician"]}, None),                              # another claim
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "claims, role",
+    [
+        ({"roles": ["ITB.Clinician"]}, Role.CLINICIAN),
+        ({"roles": "ITB.Commissioner"}, Role.COMMISSIONER),  # a single string
+        ({"roles": ["ITB.Clinician", "ITB.Admin"]}, Role.ADMIN),  # the first listed wins
+        ({"roles": ["Finance"]}, None),  # no match: no role
+        ({"groups": ["ITB.Clinician"]}, None),  # another claim
+        ({}, None),
+    ],
+)
 def test_an_identity_claim_maps_to_a_role(claims, role):
     assert role_from_claims(claims, "roles", ROLES) is role
 

@@ -21,14 +21,21 @@ from tests.fixtures.kpi_fixtures import Warehouse
 D = dt.date
 
 
-@pytest.mark.parametrize("start, end, previous", [
-    (D(2024, 1, 1), D(2024, 12, 31), Period(D(2023, 1, 1), D(2023, 12, 31))),  # a leap year
-    (D(2024, 4, 1), D(2024, 6, 30), Period(D(2024, 1, 1), D(2024, 3, 31))),    # a quarter
-    (D(2024, 3, 1), D(2024, 3, 31), Period(D(2024, 2, 1), D(2024, 2, 29))),    # a month
-    # not whole months: the same number of days (366 days back from 2 Nov 2025 is 1 Nov 2024...)
-    (D(2025, 11, 2), D(2026, 11, 1), Period(D(2024, 11, 2), D(2025, 11, 1))),  # 365 days
-    (D(2024, 3, 5), D(2024, 3, 14), Period(D(2024, 2, 24), D(2024, 3, 4))),    # 10 days over 29 Feb
-])
+@pytest.mark.parametrize(
+    "start, end, previous",
+    [
+        (D(2024, 1, 1), D(2024, 12, 31), Period(D(2023, 1, 1), D(2023, 12, 31))),  # a leap year
+        (D(2024, 4, 1), D(2024, 6, 30), Period(D(2024, 1, 1), D(2024, 3, 31))),  # a quarter
+        (D(2024, 3, 1), D(2024, 3, 31), Period(D(2024, 2, 1), D(2024, 2, 29))),  # a month
+        # not whole months: the same number of days (366 days back from 2 Nov 2025 is 1 Nov 2024...)
+        (D(2025, 11, 2), D(2026, 11, 1), Period(D(2024, 11, 2), D(2025, 11, 1))),  # 365 days
+        (
+            D(2024, 3, 5),
+            D(2024, 3, 14),
+            Period(D(2024, 2, 24), D(2024, 3, 4)),
+        ),  # 10 days over 29 Feb
+    ],
+)
 def test_previous_period_of_the_same_length(start, end, previous):
     assert previous_period(start, end) == previous
 
@@ -36,7 +43,7 @@ def test_previous_period_of_the_same_length(start, end, previous):
 def test_a_year_earlier_only_for_a_period_shorter_than_a_year():
     assert year_earlier(D(2024, 2, 1), D(2024, 2, 29)) == Period(D(2023, 2, 1), D(2023, 2, 28))
     assert year_earlier(D(2024, 4, 1), D(2024, 6, 30)) == Period(D(2023, 4, 1), D(2023, 6, 30))
-    assert year_earlier(D(2025, 11, 2), D(2026, 11, 1)) is None     # 365 days: a year
+    assert year_earlier(D(2025, 11, 2), D(2026, 11, 1)) is None  # 365 days: a year
 
 
 def test_newcombe_is_the_hybrid_score_interval():
@@ -61,26 +68,36 @@ def test_the_exact_conditional_rate_ratio():
 
 
 def figures(within, seen, events, pump_years, open_over):
-    rate = (SUPPRESSED if SUPPRESSED in (within, seen) else within / seen if seen else None)
-    return {"waits": {"within_target": within, "seen": seen, "rate_within_target": rate,
-                      "open_over_target": open_over},
-            "complications": {"pump_years": pump_years,
-                              "all": {"events": events,
-                                      "rate_per_100_pump_years": events / pump_years * 100}}}
+    rate = SUPPRESSED if SUPPRESSED in (within, seen) else within / seen if seen else None
+    return {
+        "waits": {
+            "within_target": within,
+            "seen": seen,
+            "rate_within_target": rate,
+            "open_over_target": open_over,
+        },
+        "complications": {
+            "pump_years": pump_years,
+            "all": {"events": events, "rate_per_100_pump_years": events / pump_years * 100},
+        },
+    }
 
 
-KEYS = ["waits.rate_within_target", "complications.all.rate_per_100_pump_years",
-        "waits.open_over_target"]
+KEYS = [
+    "waits.rate_within_target",
+    "complications.all.rate_per_100_pump_years",
+    "waits.open_over_target",
+]
 
 
 def test_verdicts():
     now, then = figures(19, 20, 30, 10.0, 4), figures(8, 20, 10, 10.0, 6)
     result = compare(now, then, KEYS, 366, 365)
     waits = result["waits.rate_within_target"]
-    assert (waits.kind, waits.change) == ("difference", pytest.approx(0.55))   # 95% - 40%
+    assert (waits.kind, waits.change) == ("difference", pytest.approx(0.55))  # 95% - 40%
     assert waits.low > 0 and waits.verdict == "higher than last period"
     rate = result["complications.all.rate_per_100_pump_years"]
-    assert (rate.kind, rate.change) == ("ratio", pytest.approx(3.0))           # 300 / 100
+    assert (rate.kind, rate.change) == ("ratio", pytest.approx(3.0))  # 300 / 100
     assert rate.low > 1 and rate.verdict == "higher than last period"
     assert result["waits.open_over_target"].change == -2
     assert result["waits.open_over_target"].verdict.startswith("not tested")
@@ -92,13 +109,15 @@ def test_verdicts():
 
 
 def test_a_suppressed_or_missing_figure_is_not_compared():
-    hidden = compare(figures(SUPPRESSED, 20, 30, 10.0, 4), figures(8, 20, 10, 10.0, 6), KEYS,
-                     366, 365)
+    hidden = compare(
+        figures(SUPPRESSED, 20, 30, 10.0, 4), figures(8, 20, 10, 10.0, 6), KEYS, 366, 365
+    )
     assert hidden["waits.rate_within_target"].verdict == "not compared: a figure is suppressed"
     assert hidden["waits.rate_within_target"].low is None
     empty = compare(figures(0, 0, 0, 10.0, 0), figures(8, 20, 0, 10.0, 6), KEYS, 366, 365)
     assert empty["waits.rate_within_target"].verdict == (
-        "not compared: no figure in one of the periods")
+        "not compared: no figure in one of the periods"
+    )
     # no events before: a ratio has no finite value
     assert empty["complications.all.rate_per_100_pump_years"].change is None
 
@@ -109,15 +128,25 @@ def test_on_a_warehouse(tmp_path):
     for year, wait in ((2023, 60), (2024, 10)):
         for i in range(4):
             received = D(year, 2, 1 + i)
-            w.add("referrals", referral_id=f"R{year}{i}", patient_id=f"W{year}{i}",
-                  received_date=received)
-            w.add("appointments", appointment_id=f"A{year}{i}", patient_id=f"W{year}{i}",
-                  referral_id=f"R{year}{i}", appointment_date=received + dt.timedelta(days=wait))
+            w.add(
+                "referrals",
+                referral_id=f"R{year}{i}",
+                patient_id=f"W{year}{i}",
+                received_date=received,
+            )
+            w.add(
+                "appointments",
+                appointment_id=f"A{year}{i}",
+                patient_id=f"W{year}{i}",
+                referral_id=f"R{year}{i}",
+                appointment_date=received + dt.timedelta(days=wait),
+            )
     now = w.kpis(D(2024, 1, 1), D(2024, 12, 31))
     before = previous_period(D(2024, 1, 1), D(2024, 12, 31))
     then = w.kpis(before.start, before.end)
-    result = compare(now, then, ["waits.rate_within_target", "activity.referrals_received"],
-                     366, before.days)
+    result = compare(
+        now, then, ["waits.rate_within_target", "activity.referrals_received"], 366, before.days
+    )
     waits = result["waits.rate_within_target"]
     # 4/4 (Wilson 0.510 .. 1) against 0/4 (0 .. 0.490): Newcombe's low bound is above 0
     assert (waits.current, waits.earlier, waits.change) == (1.0, 0.0, 1.0)
@@ -136,7 +165,7 @@ def test_a_suppressed_view_compares_its_shown_figures_with_the_exact_verdict():
     now, then = figures(13, 17, 30, 10.0, 4), figures(24, 40, 10, 10.0, 6)
     exact = compare(now, then, KEYS, 366, 365)["waits.rate_within_target"]
     shown_now = figures(15, 15, 30, 10.0, 5)
-    shown_now["waits"]["rate_within_target"] = 0.75   # as the view rounds 13/17
+    shown_now["waits"]["rate_within_target"] = 0.75  # as the view rounds 13/17
     shown_then = figures(25, 40, 10, 10.0, 5)
     shown_then["waits"]["rate_within_target"] = 0.6
     c = compare(now, then, KEYS, 366, 365, shown=(shown_now, shown_then))

@@ -16,8 +16,22 @@ from tests.fixtures.kpi_fixtures import Warehouse
 D = Disclosure()
 
 
-@pytest.mark.parametrize("n, shown", [(None, None), (0, 0), (1, "*"), (7, "*"), (8, 10), (12, 10), (13, 15),
-                                      (17, 15), (18, 20), (100, 100), (1003, 1005)])
+@pytest.mark.parametrize(
+    "n, shown",
+    [
+        (None, None),
+        (0, 0),
+        (1, "*"),
+        (7, "*"),
+        (8, 10),
+        (12, 10),
+        (13, 15),
+        (17, 15),
+        (18, 20),
+        (100, 100),
+        (1003, 1005),
+    ],
+)
 def test_counts(n, shown):
     assert D.count(n) == shown
 
@@ -30,24 +44,30 @@ def test_statistics_on_one_to_seven_people_are_suppressed():
 
 def test_a_rate_needs_twenty_people_and_no_small_part():
     assert D.proportion("rate", 8, 12) == {  # rounded counts would say 10 of 10 = 100%
-        "rate": "*", "rate_ci_low": "*", "rate_ci_high": "*",
-        "rate_note": "* : fewer than 20 people behind it"}
+        "rate": "*",
+        "rate_ci_low": "*",
+        "rate_ci_high": "*",
+        "rate_note": "* : fewer than 20 people behind it",
+    }
     small_part = "* : 1–7 people in it or outside it"
-    assert D.proportion("rate", 5, 30)["rate_note"] == small_part      # 5 in it
-    assert D.proportion("rate", 27, 30)["rate_note"] == small_part     # 3 outside it
+    assert D.proportion("rate", 5, 30)["rate_note"] == small_part  # 5 in it
+    assert D.proportion("rate", 27, 30)["rate_note"] == small_part  # 3 outside it
     assert D.proportion("rate", 0, 0)["rate"] is None
-    assert D.proportion("rate", 0, 30)["rate"] == 0.0                   # 0 is not a small count
+    assert D.proportion("rate", 0, 30)["rate"] == 0.0  # 0 is not a small count
     assert D.proportion("rate", 30, 30)["rate"] == 1.0
 
 
-@pytest.mark.parametrize("k, n, shown, step", [
-    (13, 22, 0.6, "5"),    # rounded counts: 15 of 20 = 75%, 16 points above the true 59.1%
-    (12, 38, 0.3, "5"),    # 31.6%; rounded counts: 10 of 40 = 25%
-    (30, 49, 0.6, "5"),    # 61.2%: under 50 people the step is 5 points
-    (31, 50, 0.62, "2"),   # 62.0%: from 50 the step is 2 points (1/50 of the people)
-    (61, 199, 0.31, "1"),  # 30.7%
-    (1701, 2122, 0.802, None),  # from 1,000 people the step is 0.1 point: printed as is
-])
+@pytest.mark.parametrize(
+    "k, n, shown, step",
+    [
+        (13, 22, 0.6, "5"),  # rounded counts: 15 of 20 = 75%, 16 points above the true 59.1%
+        (12, 38, 0.3, "5"),  # 31.6%; rounded counts: 10 of 40 = 25%
+        (30, 49, 0.6, "5"),  # 61.2%: under 50 people the step is 5 points
+        (31, 50, 0.62, "2"),  # 62.0%: from 50 the step is 2 points (1/50 of the people)
+        (61, 199, 0.31, "1"),  # 30.7%
+        (1701, 2122, 0.802, None),  # from 1,000 people the step is 0.1 point: printed as is
+    ],
+)
 def test_a_shown_rate_is_from_the_exact_counts_rounded_to_one_persons_worth(k, n, shown, step):
     figures = D.proportion("rate", k, n)
     low, high = wilson_interval(k, n)
@@ -57,8 +77,9 @@ def test_a_shown_rate_is_from_the_exact_counts_rounded_to_one_persons_worth(k, n
     assert figures["rate_ci_high"] == round(round(high / size) * size, 6)
     note = figures.get("rate_note")
     unit = "point" if step == "1" else "points"
-    assert note == (f"rounded to the nearest {step} {unit} (one person's worth or more)"
-                    if step else None)
+    assert note == (
+        f"rounded to the nearest {step} {unit} (one person's worth or more)" if step else None
+    )
 
 
 def test_a_shown_rate_never_sits_on_a_hidden_count():
@@ -75,8 +96,9 @@ def test_a_rate_per_100_pump_years_is_from_the_exact_events():
     # 9 events in 120 pump-years of 25 patients: 7.5 per 100; rounded counts would say 8.3.
     figures = D.rate_per_100("r", 9, 120.0, 25)
     assert figures["r"] == 8.0 and figures["r_note"] == (
-        "rounded to the nearest 1 per 100 pump-years (one event's worth or more)")
-    assert D.rate_per_100("r", 9, 120.0, 19)["r"] == "*"      # 19 patients behind it
+        "rounded to the nearest 1 per 100 pump-years (one event's worth or more)"
+    )
+    assert D.rate_per_100("r", 9, 120.0, 19)["r"] == "*"  # 19 patients behind it
     assert D.rate_per_100("r", 3, 120.0, 25)["r_note"] == "* : 1–7 people in it or outside it"
 
 
@@ -94,11 +116,16 @@ def test_a_site_with_three_infections_shows_a_star(tmp_path):
     infection = shown["complications"]["by_category"]["infection"]
     assert figures["complications"]["by_category"]["infection"]["events"] == 3
     assert infection["events"] == infection["patients"] == SUPPRESSED
-    assert infection["patient_incidence"] == infection["rate_per_100_pump_years_ci_high"] == SUPPRESSED
+    assert (
+        infection["patient_incidence"] == infection["rate_per_100_pump_years_ci_high"] == SUPPRESSED
+    )
     assert shown["complications"]["implanted_patients"] == 20
     # No weight gain: 0 of 20 is shown as is, and judged from that interval (0 to 16.1%).
-    assert shown["complications"]["weight_gain_standard_status"] == figures["complications"][
-        "weight_gain_standard_status"] == "not_shown"
+    assert (
+        shown["complications"]["weight_gain_standard_status"]
+        == figures["complications"]["weight_gain_standard_status"]
+        == "not_shown"
+    )
     assert shown["complications"]["by_category"]["catheter"]["events"] == 0
 
 
@@ -126,7 +153,7 @@ def test_the_weight_gain_judgement_is_suppressed_with_its_interval(tmp_path):
     w = Warehouse(tmp_path / "w.duckdb")
     w.small_site("weight_gain")
     figures = w.kpis()
-    assert figures["complications"]["weight_gain_standard_status"] == "not_met"   # 3/20 = 15%
+    assert figures["complications"]["weight_gain_standard_status"] == "not_met"  # 3/20 = 15%
     assert suppress_kpis(figures, D)["complications"]["weight_gain_standard_status"] == SUPPRESSED
 
 

@@ -58,12 +58,12 @@ def test_poisson_without_exposure():
 @pytest.mark.parametrize(
     "low,high,expected",
     [
-        (0.001, 0.009, "met"),        # whole interval below 1%
-        (0.011, 0.2, "not_met"),      # whole interval above 1%
-        (0.0, 0.3, "not_shown"),      # straddles 1%
-        (0.0, 0.01, "not_shown"),     # upper bound equal to the standard is not below it
-        (0.01, 0.5, "not_shown"),     # lower bound equal to the standard is not above it
-        (None, None, None),           # no denominator
+        (0.001, 0.009, "met"),  # whole interval below 1%
+        (0.011, 0.2, "not_met"),  # whole interval above 1%
+        (0.0, 0.3, "not_shown"),  # straddles 1%
+        (0.0, 0.01, "not_shown"),  # upper bound equal to the standard is not below it
+        (0.01, 0.5, "not_shown"),  # lower bound equal to the standard is not above it
+        (None, None, None),  # no denominator
     ],
 )
 def test_standard_status(low, high, expected):
@@ -94,7 +94,9 @@ def test_poisson_interval_does_not_import_scipy_until_used():
     import subprocess
     import sys
 
-    code = ("import sys, pipelines.figures.intervals as i; a = 'scipy.special' in sys.modules; "
-            "i.poisson_rate_interval(1, 1.0); print(a, 'scipy.special' in sys.modules)")
+    code = (
+        "import sys, pipelines.figures.intervals as i; a = 'scipy.special' in sys.modules; "
+        "i.poisson_rate_interval(1, 1.0); print(a, 'scipy.special' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

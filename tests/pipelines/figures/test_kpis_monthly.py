@@ -35,38 +35,102 @@ def wh(tmp_path_factory):
     # Waits: seen on a month's last day, on the next month's first day; one open across months;
     # one whose patient dies on 2024-02-29 (open at January's end, not at February's).
     w.add("referrals", referral_id="R1", patient_id="P1", received_date="2023-12-20")
-    w.add("appointments", appointment_id="A1", referral_id="R1", patient_id="P1",
-          appointment_date="2024-01-31")
+    w.add(
+        "appointments",
+        appointment_id="A1",
+        referral_id="R1",
+        patient_id="P1",
+        appointment_date="2024-01-31",
+    )
     w.add("referrals", referral_id="R2", patient_id="P2", received_date="2024-01-31")
-    w.add("appointments", appointment_id="A2", referral_id="R2", patient_id="P2",
-          appointment_date="2024-03-01", status="dna")
-    w.add("appointments", appointment_id="A3", referral_id="R2", patient_id="P2",
-          appointment_date="2024-04-01")
+    w.add(
+        "appointments",
+        appointment_id="A2",
+        referral_id="R2",
+        patient_id="P2",
+        appointment_date="2024-03-01",
+        status="dna",
+    )
+    w.add(
+        "appointments",
+        appointment_id="A3",
+        referral_id="R2",
+        patient_id="P2",
+        appointment_date="2024-04-01",
+    )
     w.add("patients", patient_id="P3", date_of_death="2024-02-29")
     w.add("referrals", referral_id="R3", patient_id="P3", received_date="2023-11-01")
     # Pumps: one explanted on 2024-03-01 (exposure ends then), one implanted on 2024-02-29 with
     # a 6-month battery (ERI 2024-08-29 falls due inside the series), one with a reported ERI
     # from a refill on 2024-03-31.
-    w.add("implants", implant_id="I1", patient_id="P1", implant_date="2022-05-01",
-          explant_date="2024-03-01", explant_reason="battery_end_of_life",
-          first_refill_due_date="2022-08-01")
-    w.add("implants", implant_id="I2", patient_id="P2", implant_date="2024-02-29",
-          pump_model="Test Six", first_refill_due_date="2024-03-31")
-    w.add("implants", implant_id="I3", patient_id="P4", implant_date="2023-06-01",
-          first_refill_due_date="2023-09-01")
+    w.add(
+        "implants",
+        implant_id="I1",
+        patient_id="P1",
+        implant_date="2022-05-01",
+        explant_date="2024-03-01",
+        explant_reason="battery_end_of_life",
+        first_refill_due_date="2022-08-01",
+    )
+    w.add(
+        "implants",
+        implant_id="I2",
+        patient_id="P2",
+        implant_date="2024-02-29",
+        pump_model="Test Six",
+        first_refill_due_date="2024-03-31",
+    )
+    w.add(
+        "implants",
+        implant_id="I3",
+        patient_id="P4",
+        implant_date="2023-06-01",
+        first_refill_due_date="2023-09-01",
+    )
     # Refills: two on one day (the later refill_id sets the due date), one on a month's last day.
-    w.add("refills", refill_id="F1", implant_id="I1", patient_id="P1", refill_date="2024-01-31",
-          next_due_date="2024-02-15")
-    w.add("refills", refill_id="F2", implant_id="I3", patient_id="P4", refill_date="2024-02-01",
-          next_due_date="2024-02-20")
-    w.add("refills", refill_id="F3", implant_id="I3", patient_id="P4", refill_date="2024-02-01",
-          next_due_date="2024-05-01")
-    w.add("refills", refill_id="F4", implant_id="I3", patient_id="P4", refill_date="2024-03-31",
-          next_due_date="2024-04-30", reported_eri_date="2024-06-30")
+    w.add(
+        "refills",
+        refill_id="F1",
+        implant_id="I1",
+        patient_id="P1",
+        refill_date="2024-01-31",
+        next_due_date="2024-02-15",
+    )
+    w.add(
+        "refills",
+        refill_id="F2",
+        implant_id="I3",
+        patient_id="P4",
+        refill_date="2024-02-01",
+        next_due_date="2024-02-20",
+    )
+    w.add(
+        "refills",
+        refill_id="F3",
+        implant_id="I3",
+        patient_id="P4",
+        refill_date="2024-02-01",
+        next_due_date="2024-05-01",
+    )
+    w.add(
+        "refills",
+        refill_id="F4",
+        implant_id="I3",
+        patient_id="P4",
+        refill_date="2024-03-31",
+        next_due_date="2024-04-30",
+        reported_eri_date="2024-06-30",
+    )
     w.add("refills", refill_id="F5", implant_id="I2", patient_id="P2", refill_date="2024-04-01")
     # Complications: one on an explant day (counted), one the day after (outside exposure).
-    w.add("complications", complication_id="C1", patient_id="P1", implant_id="I1",
-          event_date="2024-03-01", category="infection")
+    w.add(
+        "complications",
+        complication_id="C1",
+        patient_id="P1",
+        implant_id="I1",
+        event_date="2024-03-01",
+        category="infection",
+    )
     w.add("complications", complication_id="C2", patient_id="P1", event_date="2024-03-02")
     w.add("trials", trial_id="T1", patient_id="P4", trial_date="2024-01-01")
     # Another site, and another condition.
@@ -140,8 +204,10 @@ def test_a_mart_without_a_list_of_periods_is_refused(wh):
 
 
 def test_no_whole_month_no_series(wh):
-    assert monthly_figures(wh.con, Scope(D("2024-01-02"), D("2024-01-31"), None, SETTINGS),
-                           "waits") == []
+    assert (
+        monthly_figures(wh.con, Scope(D("2024-01-02"), D("2024-01-31"), None, SETTINGS), "waits")
+        == []
+    )
 
 
 @pytest.mark.slow

@@ -13,9 +13,22 @@ from tests.pipelines.figures.test_kpis_json import assert_spec_keys
 
 def test_kpis_json_on_the_sample_has_every_key_and_number_rule(sample_db):
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "kpis", "--db", str(sample_db),
-         "--start", "2025-11-02", "--end", "2026-11-01", "--json"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "kpis",
+            "--db",
+            str(sample_db),
+            "--start",
+            "2025-11-02",
+            "--end",
+            "2026-11-01",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     figures = json.loads(proc.stdout)
     assert_spec_keys(figures)
@@ -31,5 +44,10 @@ def test_kpis_json_on_the_sample_has_every_key_and_number_rule(sample_db):
             assert round(value, 6) == value, key
     # The sample is realistic enough that the figures are not empty.
     assert figures["waits"]["seen"] > 0 and figures["refills"]["on_time"] > 0
-    assert figures["complications"]["implanted_patients"] > 0 and figures["battery"]["active_pumps"] > 0
-    assert all(isinstance(figures["activity"][k], int) for k in ("referrals_received", "refills", "trials"))
+    assert (
+        figures["complications"]["implanted_patients"] > 0
+        and figures["battery"]["active_pumps"] > 0
+    )
+    assert all(
+        isinstance(figures["activity"][k], int) for k in ("referrals_received", "refills", "trials")
+    )

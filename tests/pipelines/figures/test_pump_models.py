@@ -27,11 +27,19 @@ def wh(tmp_path_factory):
         ("C1", "main", "codman 3000"),
     ]
     for iid, site, model in spellings:
-        w.add("implants", site=site, implant_id=iid, patient_id=f"P{iid}",
-              implant_date=dt.date(2016, 1, 1), pump_model=model)
+        w.add(
+            "implants",
+            site=site,
+            implant_id=iid,
+            patient_id=f"P{iid}",
+            implant_date=dt.date(2016, 1, 1),
+            pump_model=model,
+        )
     # S3 (spelt "SYNCHROMED II") reached battery end of life
-    w.con.execute("update core.implants set explant_date = '2023-01-01', "
-                  "explant_reason = 'battery_end_of_life' where implant_id = 'S3'")
+    w.con.execute(
+        "update core.implants set explant_date = '2023-01-01', "
+        "explant_reason = 'battery_end_of_life' where implant_id = 'S3'"
+    )
     yield w
     w.close()
 
@@ -41,10 +49,19 @@ def models(rows):
 
 
 def test_every_mart_shows_a_model_by_its_most_frequent_spelling(wh):
-    expected = {"S1": "SynchroMed II", "S2": "SynchroMed II", "S3": "SynchroMed II",
-                "P1": "PROMETRA II", "P2": "PROMETRA II", "C1": "codman 3000"}
-    survival = [r for r in wh.rows("implant_survival", settings=SETTINGS)
-                if r["endpoint"] == "battery_end_of_life"]
+    expected = {
+        "S1": "SynchroMed II",
+        "S2": "SynchroMed II",
+        "S3": "SynchroMed II",
+        "P1": "PROMETRA II",
+        "P2": "PROMETRA II",
+        "C1": "codman 3000",
+    }
+    survival = [
+        r
+        for r in wh.rows("implant_survival", settings=SETTINGS)
+        if r["endpoint"] == "battery_end_of_life"
+    ]
     assert models(survival) == expected
     active = wh.rows("active_pumps", settings=SETTINGS)
     assert models(active) == {k: v for k, v in expected.items() if k != "S3"}

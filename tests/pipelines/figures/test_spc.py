@@ -206,7 +206,10 @@ def test_variation_icon_for_a_low_point_and_for_common_cause():
     low = xmr(BASE + [5], improvement="increase")  # 5 < 5.68
     assert low["point_type"].iloc[-1] == "special_cause_concern"
     assert summarise(low, "increase").variation == "concern_low"
-    assert summarise(xmr(BASE + [5], improvement="decrease"), "decrease").variation == "improvement_low"
+    assert (
+        summarise(xmr(BASE + [5], improvement="decrease"), "decrease").variation
+        == "improvement_low"
+    )
     assert summarise(xmr(BASE), "increase").variation == "common_cause"
 
 
@@ -284,7 +287,9 @@ def test_p_chart_shift_runs_across_a_gap():
     # baseline 60/100, 50/100 alternating: p̄ = 0.55, σ = sqrt(0.55·0.45/100) = 0.04975,
     # near upper 0.6495: 0.6 is above the mean and inside the near line
     base_num, den = [60, 50] * 6, [100] * 12
-    df = p_chart(base_num + [60, 60, 60, 0, 60, 60, 60, 60], den + [100, 100, 100, 0, 100, 100, 100, 100])
+    df = p_chart(
+        base_num + [60, 60, 60, 0, 60, 60, 60, 60], den + [100, 100, 100, 0, 100, 100, 100, 100]
+    )
     assert flagged(df, "shift") == [12, 13, 14, 16, 17, 18, 19]
     assert summarise(df, "increase").variation == "improvement_high"
     six = p_chart(base_num + [60, 60, 60, 0, 60, 60, 60], den + [100, 100, 100, 0, 100, 100, 100])

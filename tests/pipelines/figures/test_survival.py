@@ -46,7 +46,10 @@ def test_five_subjects_by_hand():
     # 0.8^exp(1.964033) = 0.2038 and 0.8^exp(-1.964033) = 0.9692
     assert curve["ci_low"].iloc[1] == pytest.approx(0.2038, abs=1e-4)
     assert curve["ci_high"].iloc[1] == pytest.approx(0.9692, abs=1e-4)
-    assert curve.iloc[-1][["ci_low", "ci_high"]].tolist() == curve.iloc[-2][["ci_low", "ci_high"]].tolist()
+    assert (
+        curve.iloc[-1][["ci_low", "ci_high"]].tolist()
+        == curve.iloc[-2][["ci_low", "ci_high"]].tolist()
+    )
     assert curve["years"].tolist() == pytest.approx([d / 365.25 for d in [0, 2, 3, 5, 8]])
     assert set(curve["group"]) == {"all"}
 
@@ -98,8 +101,7 @@ def test_median_interval_from_the_pointwise_bounds_by_hand():
     assert (median.median_days, median.ci_low_days, median.ci_high_days) == (2.5, 1, None)
     curve = kaplan_meier([1, 2, 3, 4], [1, 1, 1, 1])
     assert curve["ci_low"].iloc[1] == pytest.approx(0.1279, abs=1e-4)
-    assert curve["ci_high"].iloc[1:4].tolist() == pytest.approx([0.9605, 0.8449, 0.6653],
-                                                               abs=1e-4)
+    assert curve["ci_high"].iloc[1:4].tolist() == pytest.approx([0.9605, 0.8449, 0.6653], abs=1e-4)
 
 
 def test_group_with_no_events_stays_at_one():
@@ -143,13 +145,14 @@ def test_rejects_bad_event_codes():
 
 # --- forecasts from a curve -----------------------------------------------------------------
 
+
 def test_window_probabilities_are_conditional_on_the_age_now():
     # S = 1 to day 10, 0.75 from 10, 0.5 from 20, 0 from 40 (30 censored); follow-up ends at 40.
     curve = kaplan_meier([10, 20, 30, 40], [1, 1, 0, 1])
     p = window_probabilities(curve, [5, 15, 35], 1, 10)
-    assert p[0] == pytest.approx(0.25)          # (S(5) - S(15)) / S(5)
-    assert p[1] == pytest.approx(1 / 3)         # (S(15) - S(25)) / S(15) = 0.25 / 0.75
-    assert np.isnan(p[2])                       # age 45 is past the follow-up: unknown
+    assert p[0] == pytest.approx(0.25)  # (S(5) - S(15)) / S(5)
+    assert p[1] == pytest.approx(1 / 3)  # (S(15) - S(25)) / S(15) = 0.25 / 0.75
+    assert np.isnan(p[2])  # age 45 is past the follow-up: unknown
     # a window ending on an event day includes it; starting on it, excludes the day before
     assert window_probabilities(curve, [0], 1, 10)[0] == pytest.approx(0.25)
     assert window_probabilities(curve, [0], 11, 20)[0] == pytest.approx(0.25)

@@ -49,8 +49,21 @@ def test_readers_keep_working_while_a_load_swaps_the_warehouse(tmp_path, sample_
         t.start()
     time.sleep(0.5)
     load = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "load", str(extract), "--db", str(db), "--as-of", SAMPLE_AS_OF,
-         "--json"], capture_output=True, text=True, env={**os.environ, "ITB_AUDIT_PSEUDONYM_KEY": TEST_KEY},
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "load",
+            str(extract),
+            "--db",
+            str(db),
+            "--as-of",
+            SAMPLE_AS_OF,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ITB_AUDIT_PSEUDONYM_KEY": TEST_KEY},
     )
     time.sleep(0.5)
     stop.set()

@@ -33,8 +33,12 @@ def _load(extract, tmp_path, runner):
 
 def _quarantine(tmp_path) -> dict[tuple[str, int], list[str]]:
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        return {(t, r): codes for t, r, codes in
-                con.execute("select table_name, source_row, reason_codes from audit.quarantine").fetchall()}
+        return {
+            (t, r): codes
+            for t, r, codes in con.execute(
+                "select table_name, source_row, reason_codes from audit.quarantine"
+            ).fetchall()
+        }
 
 
 @pytest.mark.slow
@@ -53,7 +57,10 @@ def test_a_ten_megabyte_field_is_kept_whole(tmp_path, gx_runner):
     result = _load(write_csv_extract(tmp_path / "x", tables), tmp_path, gx_runner)
     assert result.tables["complications"].rows_accepted == 1
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        assert con.execute("select length(description) from core.complications").fetchone()[0] == 10 * 1024 * 1024 - 1
+        assert (
+            con.execute("select length(description) from core.complications").fetchone()[0]
+            == 10 * 1024 * 1024 - 1
+        )
 
 
 @pytest.mark.slow
@@ -67,7 +74,10 @@ def test_quoted_fields_with_line_breaks_keep_row_numbers(tmp_path, gx_runner):
     assert _quarantine(tmp_path) == {("complications", 3): ["bad_code"]}
     assert result.tables["complications"].rows_accepted == 1
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        assert con.execute("select description from core.complications").fetchone()[0] == 'line one\nline "two",\r\nthree'
+        assert (
+            con.execute("select description from core.complications").fetchone()[0]
+            == 'line one\nline "two",\r\nthree'
+        )
 
 
 def test_a_missing_sheet_refuses_the_workbook(tmp_path, gx_runner):
@@ -75,7 +85,9 @@ def test_a_missing_sheet_refuses_the_workbook(tmp_path, gx_runner):
     wb = openpyxl.load_workbook(book)
     del wb["implants"]
     wb.save(book)
-    with pytest.raises(LoadRefused, match=r"extract\.xlsx\[implants\]: required sheet 'implants' is missing"):
+    with pytest.raises(
+        LoadRefused, match=r"extract\.xlsx\[implants\]: required sheet 'implants' is missing"
+    ):
         _load(book, tmp_path, gx_runner)
 
 
@@ -83,20 +95,32 @@ def test_a_missing_sheet_refuses_the_workbook(tmp_path, gx_runner):
 def test_serial_numbers_text_dates_and_formulas_in_a_workbook(tmp_path, gx_runner):
     tables = base_extract()
     tables["outcomes"] += [
-        {**tables["outcomes"][0], "assessment_date": "2020-04-21", "measure": "penn_spasm_frequency"},
+        {
+            **tables["outcomes"][0],
+            "assessment_date": "2020-04-21",
+            "measure": "penn_spasm_frequency",
+        },
         {**tables["outcomes"][0], "assessment_date": "2020-04-22", "measure": "pain_nrs"},
-        {**tables["outcomes"][0], "assessment_date": "2020-04-23", "measure": "weight_kg", "value": "70"},
+        {
+            **tables["outcomes"][0],
+            "assessment_date": "2020-04-23",
+            "measure": "weight_kg",
+            "value": "70",
+        },
     ]
     book = _write_xlsx(tmp_path / "extract.xlsx", tables)
     wb = openpyxl.load_workbook(book)
     sheet = wb["outcomes"]
-    sheet["B3"] = "21/04/2020"      # a UK date typed as text: a date
-    sheet["B4"] = 43943             # an Excel serial number in a General cell: not a date cell,
+    sheet["B3"] = "21/04/2020"  # a UK date typed as text: a date
+    sheet["B4"] = 43943  # an Excel serial number in a General cell: not a date cell,
     sheet["B4"].number_format = "General"  # so a bad value (in a date-formatted cell it is a date)
-    sheet["D5"] = "=35*2"           # a formula: its calculated value (openpyxl keeps no cache,
-    wb.save(book)                   # so the cell reads as empty: the value is missing)
+    sheet["D5"] = "=35*2"  # a formula: its calculated value (openpyxl keeps no cache,
+    wb.save(book)  # so the cell reads as empty: the value is missing)
     result = _load(book, tmp_path, gx_runner)
-    assert _quarantine(tmp_path) == {("outcomes", 4): ["bad_date"], ("outcomes", 5): ["missing_required"]}
+    assert _quarantine(tmp_path) == {
+        ("outcomes", 4): ["bad_date"],
+        ("outcomes", 5): ["missing_required"],
+    }
     assert result.tables["outcomes"].rows_accepted == 2
 
 
@@ -137,8 +161,19 @@ def test_a_truncated_parquet_file_is_refused(tmp_path, gx_runner):
 def test_cli_never_shows_a_traceback_for_a_hostile_extract(tmp_path):
     folder = _write_parquet(tmp_path / "parquet", base_extract())
     (folder / "trials.parquet").write_bytes(b"PAR1 not really parquet")
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "load", str(folder), "--db",
-                           str(tmp_path / "w.duckdb")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "load",
+            str(folder),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("load refused: trials.parquet: cannot be read as Parquet")
@@ -160,15 +195,31 @@ def test_killing_a_load_at_random_moments_never_damages_the_warehouse(tmp_path, 
     seen = set()
     rng = random.Random(7)
     for _ in range(8):
-        proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "load", str(new), "--db", str(db),
-                                 "--as-of", AS_OF, "--json"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "load",
+                str(new),
+                "--db",
+                str(db),
+                "--as-of",
+                AS_OF,
+                "--json",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.5, 4.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         with duckdb.connect(str(db), read_only=True) as con:
-            state = (con.execute("select outcome from core.trials").fetchone(),
-                     con.execute("select value from core.outcomes").fetchone())
+            state = (
+                con.execute("select outcome from core.trials").fetchone(),
+                con.execute("select value from core.outcomes").fetchone(),
+            )
         assert state in snapshots
         seen.add(snapshots[state])
         load_extract(old, db, as_of=AS_OF_DATE, runner=gx_runner)  # back to the old snapshot
@@ -178,6 +229,7 @@ def test_killing_a_load_at_random_moments_never_damages_the_warehouse(tmp_path, 
 # --- issue 11: headers, typed columns, error cells, row numbers, rows with values only in extras
 
 TWICE = "column 'refill_date' appears more than once"
+
 
 def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path, gx_runner):
     extract = write_csv_extract(tmp_path / "x", base_extract())
@@ -220,9 +272,11 @@ def test_parquet_extra_list_struct_and_binary_columns_are_ignored(tmp_path, gx_r
 
     folder = _write_parquet(tmp_path / "parquet", base_extract())
     table = pq.read_table(folder / "refills.parquet")
-    table = (table.append_column("tags", pa.array([["a", "b"]]))
-             .append_column("meta", pa.array([{"x": 1}]))
-             .append_column("blob", pa.array([b"\x00\xff"], pa.binary())))
+    table = (
+        table.append_column("tags", pa.array([["a", "b"]]))
+        .append_column("meta", pa.array([{"x": 1}]))
+        .append_column("blob", pa.array([b"\x00\xff"], pa.binary()))
+    )
     pq.write_table(table, folder / "refills.parquet")
     result = _load(folder, tmp_path, gx_runner)
     assert result.tables["refills"].rows_accepted == 1
@@ -245,8 +299,9 @@ def test_a_parquet_contract_column_of_lists_is_refused_naming_it(tmp_path, gx_ru
 
 def _reasons(tmp_path) -> dict[tuple[str, int], tuple[list[str], list[str], dict]]:
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        rows = con.execute("select table_name, source_row, reason_codes, reasons, record "
-                           "from audit.quarantine").fetchall()
+        rows = con.execute(
+            "select table_name, source_row, reason_codes, reasons, record from audit.quarantine"
+        ).fetchall()
     return {(t, r): (codes, reasons, json.loads(record)) for t, r, codes, reasons, record in rows}
 
 
@@ -260,11 +315,11 @@ def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx
     sheet = wb["complications"]
     columns = {c.value: c.column for c in sheet[1]}
     # openpyxl stores these strings as error cells (t="e"), as Excel saves a failed formula.
-    sheet.cell(2, columns["description"], "#N/A")        # optional text
-    sheet.cell(3, columns["event_date"], "#DIV/0!")      # required date
+    sheet.cell(2, columns["description"], "#N/A")  # optional text
+    sheet.cell(3, columns["event_date"], "#DIV/0!")  # required date
     sheet.cell(4, columns["required_surgery"], "#REF!")  # boolean
-    sheet.cell(5, columns["subtype"], "#NAME?")          # optional text
-    sheet.cell(5, columns["severity"], "#VALUE!")        # code
+    sheet.cell(5, columns["subtype"], "#NAME?")  # optional text
+    sheet.cell(5, columns["severity"], "#VALUE!")  # code
     assert sheet.cell(3, columns["event_date"]).data_type == "e"
     wb.save(book)
     result = _load(book, tmp_path, gx_runner)
@@ -276,8 +331,10 @@ def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx
         ("complications", 5): {"error_cell", "bad_code"},
     }
     assert "spreadsheet error cells, not values: description #N/A" in got[("complications", 2)][1]
-    assert ("spreadsheet error cells, not values: subtype #NAME?, severity #VALUE!"
-            in got[("complications", 5)][1])
+    assert (
+        "spreadsheet error cells, not values: subtype #NAME?, severity #VALUE!"
+        in got[("complications", 5)][1]
+    )
     assert got[("complications", 3)][2]["event_date"] == "#DIV/0!"
     assert result.tables["complications"].rows_accepted == 1
 
@@ -286,7 +343,8 @@ def test_workbook_error_cells_quarantine_their_row_naming_the_error(tmp_path, gx
 def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
     tables["complications"].append(
-        {**tables["complications"][0], "complication_id": "C2", "category": "x"})
+        {**tables["complications"][0], "complication_id": "C2", "category": "x"}
+    )
     extract = write_csv_extract(tmp_path / "x", tables)
     path = extract / "complications.csv"
     path.write_bytes(b"\xef\xbb\xbf\r\n\n" + path.read_bytes())
@@ -299,7 +357,8 @@ def test_blank_lines_above_a_csv_header_keep_the_editors_row_numbers(tmp_path, g
 def test_blank_rows_above_a_sheet_header_keep_the_spreadsheet_row_numbers(tmp_path, gx_runner):
     tables = base_extract()
     tables["complications"].append(
-        {**tables["complications"][0], "complication_id": "C2", "category": "x"})
+        {**tables["complications"][0], "complication_id": "C2", "category": "x"}
+    )
     book = _write_xlsx(tmp_path / "extract.xlsx", tables)
     wb = openpyxl.load_workbook(book)
     wb["complications"].insert_rows(1, 2)

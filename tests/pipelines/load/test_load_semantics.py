@@ -53,33 +53,67 @@ def _csv(tmp_path, name, edit):
 
 # --- refusals: each names the file (and the column), and changes nothing ----------------------
 
+
 def _drop_column(table, column):
     def edit(path):
         frame = pl.read_csv(path / f"{table}.csv", infer_schema=False).drop(column)
         frame.write_csv(path / f"{table}.csv")
+
     return edit
 
 
 REFUSALS = [
-    ("missing-table", lambda p: (p / "refills.csv").unlink(), r"refills\.csv: required table is missing"),
-    ("missing-column", _drop_column("implants", "reservoir_ml"),
-     r"implants\.csv: required column 'reservoir_ml' is missing"),
-    ("duplicate-column", lambda p: (p / "trials.csv").write_text("trial_id,patient_id,Trial_ID,trial_date,outcome\n"),
-     r"trials\.csv: column 'trial_id' appears more than once"),
-    ("empty-file", lambda p: (p / "referrals.csv").write_bytes(b""), r"referrals\.csv: the file is empty"),
-    ("latin-1", lambda p: (p / "patients.csv").write_bytes(
-        (p / "patients.csv").read_bytes().replace(b"female", "f\xe9male".encode("latin-1"))),
-     r"patients\.csv: not UTF-8"),
-    ("wrong-delimiter", lambda p: (p / "patients.csv").write_text(
-        (p / "patients.csv").read_text().replace(",", ";")), r"patients\.csv: required column 'patient_id' is missing"),
-    ("too-many-fields", lambda p: (p / "outcomes.csv").write_text(
-        "patient_id,assessment_date,measure,value\nP1,2020-04-20,mas,3,extra\n"), r"outcomes\.csv: cannot be parsed"),
+    (
+        "missing-table",
+        lambda p: (p / "refills.csv").unlink(),
+        r"refills\.csv: required table is missing",
+    ),
+    (
+        "missing-column",
+        _drop_column("implants", "reservoir_ml"),
+        r"implants\.csv: required column 'reservoir_ml' is missing",
+    ),
+    (
+        "duplicate-column",
+        lambda p: (p / "trials.csv").write_text(
+            "trial_id,patient_id,Trial_ID,trial_date,outcome\n"
+        ),
+        r"trials\.csv: column 'trial_id' appears more than once",
+    ),
+    (
+        "empty-file",
+        lambda p: (p / "referrals.csv").write_bytes(b""),
+        r"referrals\.csv: the file is empty",
+    ),
+    (
+        "latin-1",
+        lambda p: (p / "patients.csv").write_bytes(
+            (p / "patients.csv").read_bytes().replace(b"female", "f\xe9male".encode("latin-1"))
+        ),
+        r"patients\.csv: not UTF-8",
+    ),
+    (
+        "wrong-delimiter",
+        lambda p: (p / "patients.csv").write_text(
+            (p / "patients.csv").read_text().replace(",", ";")
+        ),
+        r"patients\.csv: required column 'patient_id' is missing",
+    ),
+    (
+        "too-many-fields",
+        lambda p: (p / "outcomes.csv").write_text(
+            "patient_id,assessment_date,measure,value\nP1,2020-04-20,mas,3,extra\n"
+        ),
+        r"outcomes\.csv: cannot be parsed",
+    ),
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case, damage, message", REFUSALS, ids=[r[0] for r in REFUSALS])
-def test_refused_load_names_the_problem_and_changes_nothing(tmp_path, loaded_db, gx_runner, case, damage, message):
+def test_refused_load_names_the_problem_and_changes_nothing(
+    tmp_path, loaded_db, gx_runner, case, damage, message
+):
     extract = write_csv_extract(tmp_path / case, base_extract())
     damage(extract)
     before = _sha(loaded_db)
@@ -110,11 +144,24 @@ def test_cli_refusal_is_one_line_with_exit_code_2(tmp_path, loaded_db):
     (extract / "implants.csv").unlink()
     before = _sha(loaded_db)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "load", str(extract), "--db", str(loaded_db), "--as-of", AS_OF],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "load",
+            str(extract),
+            "--db",
+            str(loaded_db),
+            "--as-of",
+            AS_OF,
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [f"load refused: implants.csv: required table is missing from {extract}"]
+    assert proc.stderr.strip().splitlines() == [
+        f"load refused: implants.csv: required table is missing from {extract}"
+    ]
     assert _sha(loaded_db) == before
 
 
@@ -124,18 +171,41 @@ def test_cli_json_summary(tmp_path):
     tables["trials"][0]["dose_mcg"] = "0"
     extract = write_csv_extract(tmp_path / "x", tables)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "load", str(extract), "--db", str(tmp_path / "w.duckdb"),
-         "--site", "leeds", "--as-of", AS_OF, "--json"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "load",
+            str(extract),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--site",
+            "leeds",
+            "--as-of",
+            AS_OF,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     summary = json.loads(proc.stdout)
     assert summary["site"] == "leeds" and summary["load_id"] == 1
-    assert summary["tables"]["trials"] == {"rows_read": 1, "rows_accepted": 0, "rows_quarantined": 1}
-    assert summary["tables"]["patients"] == {"rows_read": 1, "rows_accepted": 1, "rows_quarantined": 0}
+    assert summary["tables"]["trials"] == {
+        "rows_read": 1,
+        "rows_accepted": 0,
+        "rows_quarantined": 1,
+    }
+    assert summary["tables"]["patients"] == {
+        "rows_read": 1,
+        "rows_accepted": 1,
+        "rows_quarantined": 0,
+    }
     assert set(summary["tables"]) == set(TABLES)
 
 
 # --- all or nothing ---------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_failure_mid_load_leaves_previous_data_intact(tmp_path, loaded_db, gx_runner):
@@ -153,21 +223,29 @@ def test_failure_mid_load_leaves_previous_data_intact(tmp_path, loaded_db, gx_ru
 
 
 @pytest.mark.slow
-def test_a_key_that_validation_let_through_twice_refuses_the_load(tmp_path, loaded_db, gx_runner, monkeypatch):
+def test_a_key_that_validation_let_through_twice_refuses_the_load(
+    tmp_path, loaded_db, gx_runner, monkeypatch
+):
     # Core keys are checked after the insert, not declared as primary keys: make validation miss
     # a repeated trial_id, and the write must refuse the load.
     import pipelines.load.validate as validate
 
     def issues_without_duplicate_keys(*args):
-        found = {row: [i for i in issues if i.reason_code != "duplicate_key"]
-                 for row, issues in original(*args).items()}
+        found = {
+            row: [i for i in issues if i.reason_code != "duplicate_key"]
+            for row, issues in original(*args).items()
+        }
         return {row: issues for row, issues in found.items() if issues}
 
     original = validate._issues
     monkeypatch.setattr(validate, "_issues", issues_without_duplicate_keys)
     before_bytes = _sha(loaded_db)
-    twin = _csv(tmp_path, "twin", lambda t: t["trials"].append({**t["trials"][0], "outcome": "negative"}))
-    with pytest.raises(LoadRefused, match=r"trials\.csv: accepted rows share a key \(trial_id\), e\.g\. T1;"):
+    twin = _csv(
+        tmp_path, "twin", lambda t: t["trials"].append({**t["trials"][0], "outcome": "negative"})
+    )
+    with pytest.raises(
+        LoadRefused, match=r"trials\.csv: accepted rows share a key \(trial_id\), e\.g\. T1;"
+    ):
         _load(twin, loaded_db, gx_runner)
     assert _sha(loaded_db) == before_bytes
     assert not list(tmp_path.glob(".*loading*"))
@@ -187,10 +265,13 @@ def test_load_succeeds_while_a_reader_has_the_warehouse_open(tmp_path, loaded_db
 
 # --- idempotence, sites, forms ----------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_same_extract_twice_gives_identical_core_tables(tmp_path, gx_runner):
     tables = base_extract()
-    tables["patients"].append({**tables["patients"][0], "patient_id": "P2", "nhs_number": "", "sex": "?"})
+    tables["patients"].append(
+        {**tables["patients"][0], "patient_id": "P2", "nhs_number": "", "sex": "?"}
+    )
     extract = write_csv_extract(tmp_path / "x", tables)
     db = tmp_path / "w.duckdb"
     first = _load(extract, db, gx_runner)
@@ -204,9 +285,12 @@ def test_same_extract_twice_gives_identical_core_tables(tmp_path, gx_runner):
     with duckdb.connect(str(db), read_only=True) as con:
         # Raw rows are not stored twice; each load keeps its own quarantine record.
         assert con.execute("select count(*) from staging.patients").fetchone()[0] == 2
-        assert con.execute("select load_id, count(*) from audit.quarantine group by 1 order by 1").fetchall() == [
-            (1, 1), (2, 1)]
-        assert con.execute("select site, load_id from audit.site_snapshots").fetchall() == [("main", 2)]
+        assert con.execute(
+            "select load_id, count(*) from audit.quarantine group by 1 order by 1"
+        ).fetchall() == [(1, 1), (2, 1)]
+        assert con.execute("select site, load_id from audit.site_snapshots").fetchall() == [
+            ("main", 2)
+        ]
 
 
 @pytest.mark.slow
@@ -218,7 +302,10 @@ def test_a_new_as_of_date_revalidates(tmp_path, gx_runner):
     first = _load(extract, db, gx_runner)
     later = load_extract(extract, db, as_of=dt.date(2024, 7, 1), runner=gx_runner)
     assert later.unchanged_from is None and "validate" in later.timings
-    assert first.tables["outcomes"].rows_quarantined == 1 and later.tables["outcomes"].rows_accepted == 1
+    assert (
+        first.tables["outcomes"].rows_quarantined == 1
+        and later.tables["outcomes"].rows_accepted == 1
+    )
     assert later.reused_raw_from == first.load_id  # the same bytes: raw rows are not stored twice
 
 
@@ -230,16 +317,20 @@ def test_a_load_replaces_only_its_own_site(tmp_path, gx_runner):
     smaller = _csv(tmp_path, "c", lambda t: t.update(outcomes=[]))
     _load(smaller, db, gx_runner, site="woolwich")
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select site, count(*) from core.outcomes group by 1").fetchall() == [("leeds", 1)]
-        assert con.execute("select site, count(*) from core.patients group by 1 order by 1").fetchall() == [
-            ("leeds", 1), ("woolwich", 1)]
+        assert con.execute("select site, count(*) from core.outcomes group by 1").fetchall() == [
+            ("leeds", 1)
+        ]
+        assert con.execute(
+            "select site, count(*) from core.patients group by 1 order by 1"
+        ).fetchall() == [("leeds", 1), ("woolwich", 1)]
 
 
 def _write_parquet(folder, tables):
     folder.mkdir()
     for name, rows in tables.items():
         pl.DataFrame(rows, schema={c: pl.String for c in TABLES[name].column_names}).write_parquet(
-            folder / f"{name}.parquet")
+            folder / f"{name}.parquet"
+        )
     return folder
 
 
@@ -286,11 +377,19 @@ def test_csv_parquet_and_xlsx_forms_give_identical_core_tables(tmp_path, gx_runn
 
 # --- lineage and identifiers ------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_raw_rows_keep_lineage_and_only_safe_identifiers(tmp_path, gx_runner):
     tables = base_extract()
-    tables["patients"].append({**tables["patients"][0], "patient_id": "P2", "nhs_number": "9990000042",
-                               "postcode": "not a postcode", "sex": "?"})
+    tables["patients"].append(
+        {
+            **tables["patients"][0],
+            "patient_id": "P2",
+            "nhs_number": "9990000042",
+            "postcode": "not a postcode",
+            "sex": "?",
+        }
+    )
     db = tmp_path / "w.duckdb"
     _load(write_csv_extract(tmp_path / "x", tables), db, gx_runner)
     with duckdb.connect(str(db), read_only=True) as con:
@@ -310,7 +409,9 @@ def test_raw_rows_keep_lineage_and_only_safe_identifiers(tmp_path, gx_runner):
 def test_no_nhs_number_in_clear_anywhere_in_the_database_file(tmp_path, gx_runner):
     numbers = {"P1": NHS_OK, "P2": "9990000042", "P3": "9990000043"}  # P3 fails Modulus 11
     tables = base_extract()
-    tables["patients"] = [{**tables["patients"][0], "patient_id": p, "nhs_number": n} for p, n in numbers.items()]
+    tables["patients"] = [
+        {**tables["patients"][0], "patient_id": p, "nhs_number": n} for p, n in numbers.items()
+    ]
     db = tmp_path / "w.duckdb"
     _load(write_csv_extract(tmp_path / "x", tables), db, gx_runner)
     data = db.read_bytes()
@@ -329,7 +430,9 @@ def test_column_names_match_case_insensitively_and_extra_columns_are_reported(tm
     header = ",".join(f" {c.upper()} " for c in header.split(",")) + ",ward"
     rest = "\n".join(line + ",7B" if line else line for line in rest.split("\n"))
     # A byte-order mark and CRLF line ends, as Excel writes them.
-    (extract / "patients.csv").write_bytes(b"\xef\xbb\xbf" + (header + "\n" + rest).replace("\n", "\r\n").encode())
+    (extract / "patients.csv").write_bytes(
+        b"\xef\xbb\xbf" + (header + "\n" + rest).replace("\n", "\r\n").encode()
+    )
     result = _load(extract, tmp_path / "w.duckdb", gx_runner)
     assert result.tables["patients"].rows_accepted == 1
     assert result.ignored_columns == {"patients": ["ward"]}
@@ -337,8 +440,9 @@ def test_column_names_match_case_insensitively_and_extra_columns_are_reported(tm
 
 # --- the pseudonym key ---------------------------------------------------------------------------
 
-VALID_KEY = ("a valid key is at least 16 characters; best, 64 random hex digits "
-             "(openssl rand -hex 32)")
+VALID_KEY = (
+    "a valid key is at least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"
+)
 
 
 @pytest.mark.parametrize("case", ["short-variable", "short-file", "missing-file"])
@@ -357,10 +461,22 @@ def test_cli_unusable_pseudonym_key_is_one_line_with_exit_code_2(tmp_path, loade
     config.write_text(f'[load]\npseudonym_key_file = "{key_file}"\n')
     before = _sha(loaded_db)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "load",
-         str(write_csv_extract(tmp_path / "x", base_extract())),
-         "--db", str(loaded_db), "--as-of", AS_OF, "--config", str(config)],
-        capture_output=True, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "load",
+            str(write_csv_extract(tmp_path / "x", base_extract())),
+            "--db",
+            str(loaded_db),
+            "--as-of",
+            AS_OF,
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"load refused: {expected}"]

@@ -22,24 +22,48 @@ def test_messy_sample_is_what_the_script_makes(tmp_path):
     make_messy(SAMPLES / "clean", tmp_path / "messy")
     for name in sorted(p.name for p in (SAMPLES / "messy").iterdir()):
         assert filecmp.cmp(SAMPLES / "messy" / name, tmp_path / "messy" / name, shallow=False), name
-    assert filecmp.cmp(SAMPLES / "messy.expected.csv", tmp_path / "messy.expected.csv", shallow=False)
+    assert filecmp.cmp(
+        SAMPLES / "messy.expected.csv", tmp_path / "messy.expected.csv", shallow=False
+    )
 
 
 @pytest.mark.slow
 def test_loader_quarantines_exactly_the_listed_rows(tmp_path, gx_runner):
     with open(SAMPLES / "messy.expected.csv", newline="", encoding="utf-8") as f:
-        expected = {(r["table"], int(r["source_row"])): set(r["reason_codes"].split(";")) for r in csv.DictReader(f)}
+        expected = {
+            (r["table"], int(r["source_row"])): set(r["reason_codes"].split(";"))
+            for r in csv.DictReader(f)
+        }
     db = tmp_path / "w.duckdb"
-    result = load_extract(SAMPLES / "messy", db, as_of=dt.date.fromisoformat(SAMPLE_AS_OF), runner=gx_runner)
+    result = load_extract(
+        SAMPLES / "messy", db, as_of=dt.date.fromisoformat(SAMPLE_AS_OF), runner=gx_runner
+    )
     with duckdb.connect(str(db), read_only=True) as con:
-        got = {(t, r): set(codes) for t, r, codes in
-               con.execute("select table_name, source_row, reason_codes from audit.quarantine").fetchall()}
+        got = {
+            (t, r): set(codes)
+            for t, r, codes in con.execute(
+                "select table_name, source_row, reason_codes from audit.quarantine"
+            ).fetchall()
+        }
     assert got == expected
     # Every direct breakage kind of the sample is present (the list is not trivially small).
     assert {code for codes in expected.values() for code in codes} >= {
-        "bad_date", "bad_code", "bad_nhs_number", "duplicate_key", "date_order", "unknown_reference",
-        "reference_mismatch", "bad_number", "missing_required", "out_of_range", "exceeds_reservoir",
-        "outside_pump_dates", "bad_boolean", "before_birth", "quarantined_parent"}
+        "bad_date",
+        "bad_code",
+        "bad_nhs_number",
+        "duplicate_key",
+        "date_order",
+        "unknown_reference",
+        "reference_mismatch",
+        "bad_number",
+        "missing_required",
+        "out_of_range",
+        "exceeds_reservoir",
+        "outside_pump_dates",
+        "bad_boolean",
+        "before_birth",
+        "quarantined_parent",
+    }
     assert result.ignored_columns == {"patients": ["notes"]}
     for counts in result.tables.values():
         assert counts.rows_read == counts.rows_accepted + counts.rows_quarantined

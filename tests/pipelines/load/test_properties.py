@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.contract import TABLES
-from pipelines.synthetic.generate import generate_extract
 from pipelines.figures.kpis import compute_kpis
 from pipelines.load.snapshot import load_extract
+from pipelines.synthetic.generate import generate_extract
 
 AS_OF = dt.date(2026, 11, 1)
 # A value that is bad for the column whatever the row (the column is not part of a key).
@@ -35,7 +35,9 @@ BREAKERS = {
     "complications": ("category", "zz"),
     "outcomes": ("value", "abc"),
 }
-JUNK = st.sampled_from(["", " ", "zz", "-1", "1,0", "31/02/2020", "2020-13-01", "yes", "99999", "P000001"])
+JUNK = st.sampled_from(
+    ["", " ", "zz", "-1", "1,0", "31/02/2020", "2020-13-01", "yes", "99999", "P000001"]
+)
 
 pytestmark = pytest.mark.slow
 
@@ -69,12 +71,17 @@ def _kpis(extract_folder: Path, db: Path, runner) -> dict:
 
 
 edits = st.lists(
-    st.tuples(st.sampled_from(sorted(TABLES)), st.integers(min_value=0), st.integers(min_value=0), JUNK),
-    min_size=1, max_size=12,
+    st.tuples(
+        st.sampled_from(sorted(TABLES)), st.integers(min_value=0), st.integers(min_value=0), JUNK
+    ),
+    min_size=1,
+    max_size=12,
 )
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(edits=edits)
 def test_rows_always_reconcile(extract, tmp_path, gx_runner, edits):
     tables = {name: [dict(r) for r in rows] for name, rows in extract.items()}
@@ -89,21 +96,41 @@ def test_rows_always_reconcile(extract, tmp_path, gx_runner, edits):
         for table, counts in result.tables.items():
             assert counts.rows_read == len(tables[table])
             assert counts.rows_read == counts.rows_accepted + counts.rows_quarantined
-            assert con.execute(f"select count(*) from core.{table}").fetchone()[0] == counts.rows_accepted
-            assert con.execute("select count(*) from audit.quarantine where table_name = ? and len(reasons) = 0",
-                               [table]).fetchone()[0] == 0
+            assert (
+                con.execute(f"select count(*) from core.{table}").fetchone()[0]
+                == counts.rows_accepted
+            )
+            assert (
+                con.execute(
+                    "select count(*) from audit.quarantine where table_name = ? and len(reasons) = 0",
+                    [table],
+                ).fetchone()[0]
+                == 0
+            )
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(picks=st.lists(st.tuples(st.sampled_from(sorted(BREAKERS)), st.integers(min_value=0)),
-                      min_size=1, max_size=8))
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from(sorted(BREAKERS)), st.integers(min_value=0)),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_quarantined_rows_contribute_nothing(extract, tmp_path, gx_runner, picks):
     chosen = {(table, index % len(extract[table])) for table, index in picks}
     broken = {name: [dict(r) for r in rows] for name, rows in extract.items()}
     for table, i in chosen:
         column, bad = BREAKERS[table]
         broken[table][i][column] = bad
-    deleted = {name: [r for i, r in enumerate(rows) if (name, i) not in chosen] for name, rows in extract.items()}
+    deleted = {
+        name: [r for i, r in enumerate(rows) if (name, i) not in chosen]
+        for name, rows in extract.items()
+    }
     with_broken = _kpis(_write(tmp_path / "broken", broken), tmp_path / "broken.duckdb", gx_runner)
-    with_deleted = _kpis(_write(tmp_path / "deleted", deleted), tmp_path / "deleted.duckdb", gx_runner)
+    with_deleted = _kpis(
+        _write(tmp_path / "deleted", deleted), tmp_path / "deleted.duckdb", gx_runner
+    )
     assert with_broken == with_deleted

@@ -15,8 +15,14 @@ AS_OF = dt.date(2021, 1, 31)
 
 
 def _referral(rid: str, received: str) -> dict[str, str]:
-    return {"referral_id": rid, "patient_id": "P1", "received_date": received, "source": "gp_ers",
-            "triage_outcome": "pending", "triage_date": ""}
+    return {
+        "referral_id": rid,
+        "patient_id": "P1",
+        "received_date": received,
+        "source": "gp_ers",
+        "triage_outcome": "pending",
+        "triage_date": "",
+    }
 
 
 def test_stale_open_referrals_are_counted_and_kept(tmp_path, gx_runner):
@@ -32,7 +38,8 @@ def test_stale_open_referrals_are_counted_and_kept(tmp_path, gx_runner):
     with duckdb.connect(str(db), read_only=True) as con:
         result = con.execute(
             "select element_count, unexpected_count, success, reason_code from "
-            "audit.expectation_results where suite = 'referrals_warnings'").fetchall()
+            "audit.expectation_results where suite = 'referrals_warnings'"
+        ).fetchall()
         kept = con.execute("select count(*) from core.referrals").fetchone()[0]
         quarantined = con.execute("select count(*) from audit.quarantine").fetchone()[0]
     # R1 was seen; R2, R3, R4 are open; R2 and R4 are over 365 days.
@@ -47,11 +54,14 @@ def test_the_setting_moves_the_limit_and_the_fingerprint(tmp_path, gx_runner):
     db = tmp_path / "w.duckdb"
     counts = []
     for days in (365, 60):
-        load_extract(folder, db, as_of=AS_OF, runner=gx_runner,
-                     settings=Settings(stale_referral_days=days))
+        load_extract(
+            folder, db, as_of=AS_OF, runner=gx_runner, settings=Settings(stale_referral_days=days)
+        )
         with duckdb.connect(str(db), read_only=True) as con:
-            counts.append(con.execute(
-                "select unexpected_count from audit.expectation_results r join "
-                "audit.site_snapshots s using (load_id) where suite = 'referrals_warnings'"
-            ).fetchone()[0])
+            counts.append(
+                con.execute(
+                    "select unexpected_count from audit.expectation_results r join "
+                    "audit.site_snapshots s using (load_id) where suite = 'referrals_warnings'"
+                ).fetchone()[0]
+            )
     assert counts == [0, 1]  # the second load was validated again, not carried over

@@ -18,33 +18,43 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.access.roles import Role, display_id
 from pipelines.cli import app
 from pipelines.config import load_settings
+from pipelines.figures.comparisons import compare
 from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
-from pipelines.figures.kpis import Scope
+from pipelines.figures.kpis import Scope, compute_kpis, flatten
 from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
-from pipelines.figures.kpis import flatten
-from pipelines.figures.comparisons import compare
-from pipelines.figures.kpis import compute_kpis
 from pipelines.report.content import build
-from pipelines.show.display import VERDICTS, delta_text, detail_text, fmt
-from pipelines.show.definitions import FIGURES
-from pipelines.sections.audit import BATTERIES, OVERVIEW
 from pipelines.report.formatting import UNIT_NAMES, cell, unit_of
-from pipelines.access.roles import Role, display_id
+from pipelines.sections.audit import BATTERIES, OVERVIEW
+from pipelines.show.definitions import FIGURES
+from pipelines.show.display import VERDICTS, delta_text, detail_text, fmt
 from pipelines.warehouse import connect_readonly
 from tests.conftest import SAMPLE_AS_OF
-from tests.fixtures.kpi_fixtures import END as END_2024, START as START_2024, Warehouse
+from tests.fixtures.kpi_fixtures import END as END_2024
+from tests.fixtures.kpi_fixtures import START as START_2024
+from tests.fixtures.kpi_fixtures import Warehouse
 
 START, END = "2025-11-02", SAMPLE_AS_OF
 ROLES = ["clinician", "governance", "commissioner"]
 LOCAL_ID = re.compile(r"\bP\d{6}\b")  # the sample's local patient ids
 CLINIC_RECORD_ID = re.compile(r"\b[ARTIFC]\d{7}\b")  # its referral, refill, implant, ... ids
-SECTION_TITLES = ["Period and data provenance", "Summary", "Comparisons with earlier periods",
-                  "Standards", "Referrals and waits",
-                  "Trial response", "Complications", "Refills", "Pump batteries", "Activity",
-                  "Cohort outcomes", "Definitions"]
+SECTION_TITLES = [
+    "Period and data provenance",
+    "Summary",
+    "Comparisons with earlier periods",
+    "Standards",
+    "Referrals and waits",
+    "Trial response",
+    "Complications",
+    "Refills",
+    "Pump batteries",
+    "Activity",
+    "Cohort outcomes",
+    "Definitions",
+]
 
 
 class Page(HTMLParser):
@@ -99,8 +109,19 @@ def packs(sample_db, tmp_path_factory):
     html = {}
     for role in ROLES:
         path = out / f"{role}.html"
-        result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
-                     "--role", role, "--out", str(path))
+        result = cli(
+            "report",
+            "--db",
+            str(sample_db),
+            "--start",
+            START,
+            "--end",
+            END,
+            "--role",
+            role,
+            "--out",
+            str(path),
+        )
         assert result.exit_code == 0, result.output
         html[role] = path.read_text(encoding="utf-8")
     return html
@@ -131,11 +152,14 @@ def test_every_figure_of_the_pack_is_the_json_s(packs, json_figures, role):
         assert key in figures and value == figures[key], (key, value, figures.get(key))
     missing = set(figures) - {key for key, _ in shown}
     # The weight-gain standard's older keys are shown as the standard's own (the same values).
-    assert missing == {"complications.weight_gain_standard_status",
-                       "complications.weight_gain_standard"}
-    assert (figures["complications.weight_gain_standard"],
-            figures["complications.weight_gain_standard_status"]) == (
-        figures["standards.weight_gain.target"], figures["standards.weight_gain.status"])
+    assert missing == {
+        "complications.weight_gain_standard_status",
+        "complications.weight_gain_standard",
+    }
+    assert (
+        figures["complications.weight_gain_standard"],
+        figures["complications.weight_gain_standard_status"],
+    ) == (figures["standards.weight_gain.target"], figures["standards.weight_gain.status"])
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -162,8 +186,9 @@ def test_the_pack_has_every_section(packs, role):
 def test_clinicians_see_local_ids_and_governance_pseudonyms(packs, overdue):
     row = overdue.row(0, named=True)
     assert re.search(rf"\b{row['patient_id']}\b", packs["clinician"])
-    pseudonym = display_id(Role.GOVERNANCE, row["site"], "patient_id", row["patient_id"],
-                           resolve_key())
+    pseudonym = display_id(
+        Role.GOVERNANCE, row["site"], "patient_id", row["patient_id"], resolve_key()
+    )
     assert pseudonym in packs["governance"]
     assert not LOCAL_ID.search(packs["governance"]), LOCAL_ID.search(packs["governance"])
     assert not CLINIC_RECORD_ID.search(packs["governance"])
@@ -183,8 +208,19 @@ def workbooks(sample_db, tmp_path_factory):
     books = {}
     for role in ("governance", "commissioner"):
         path = out / f"{role}.xlsx"
-        result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
-                     "--role", role, "--out", str(path))
+        result = cli(
+            "report",
+            "--db",
+            str(sample_db),
+            "--start",
+            START,
+            "--end",
+            END,
+            "--role",
+            role,
+            "--out",
+            str(path),
+        )
         assert result.exit_code == 0, result.output
         books[role] = openpyxl.load_workbook(path)
     return books
@@ -207,13 +243,17 @@ def test_the_commissioner_workbook_has_no_small_count_and_no_patient(workbooks, 
             if row.get("unit") == "count":
                 counts += 1
                 assert not (isinstance(row["value"], (int, float)) and 1 <= row["value"] <= 7), (
-                    sheet.title, row)
+                    sheet.title,
+                    row,
+                )
                 # a suppressed count: no number in the value column, "*" beside it
                 assert (row["value"] if row["value"] is not None else row["shown"]) == figures[
-                    row["figure"]], row
+                    row["figure"]
+                ], row
     assert counts > 50
-    assert SUPPRESSED in [row["shown"] for s in book.worksheets for row in sheet_rows(s)
-                          if "shown" in row]
+    assert SUPPRESSED in [
+        row["shown"] for s in book.worksheets for row in sheet_rows(s) if "shown" in row
+    ]
     about = {row["item"]: row["value"] for row in sheet_rows(book["About"])}
     assert about["Role"] == "commissioner"
     assert "Definitions" in book.sheetnames
@@ -231,17 +271,21 @@ def test_the_governance_workbook_lists_patients_by_pseudonym(workbooks, overdue)
 def test_each_format_follows_the_extension(sample_db, tmp_path):
     for name, magic in (("pack.HTML", b"<!DOCTYPE html>"), ("pack.xlsx", b"PK")):
         path = tmp_path / name
-        result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
-                     "--out", str(path))
+        result = cli(
+            "report", "--db", str(sample_db), "--start", START, "--end", END, "--out", str(path)
+        )
         assert result.exit_code == 0, result.output
         assert path.read_bytes().startswith(magic)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--out", "pack.txt"], ".html, .pdf or .xlsx"),
-    (["--out", "pack.html", "--role", "data_manager"], "clinician, governance, commissioner"),
-    (["--out", "pack.html", "--start", "2026-12-01"], "is after"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--out", "pack.txt"], ".html, .pdf or .xlsx"),
+        (["--out", "pack.html", "--role", "data_manager"], "clinician, governance, commissioner"),
+        (["--out", "pack.html", "--start", "2026-12-01"], "is after"),
+    ],
+)
 def test_bad_arguments_exit_2(sample_db, tmp_path, args, message):
     options = {"--start": START, "--end": END, "--db": str(sample_db)}
     for flag, value in zip(args[::2], args[1::2]):
@@ -255,22 +299,33 @@ def test_bad_arguments_exit_2(sample_db, tmp_path, args, message):
 def test_a_pdf_without_chromium_exits_2_and_writes_nothing(sample_db, tmp_path, monkeypatch):
     monkeypatch.setattr("pipelines.report.pdf.CHROMIUM", tmp_path / "no-chromium")
     out = tmp_path / "pack.pdf"
-    result = cli("report", "--db", str(sample_db), "--start", START, "--end", END,
-                 "--out", str(out))
+    result = cli(
+        "report", "--db", str(sample_db), "--start", START, "--end", END, "--out", str(out)
+    )
     assert result.exit_code == 2
     assert "chromium" in result.output and not out.exists()
 
 
-@pytest.mark.parametrize("start, end, site, condition", [
-    ("1991-01-01", "1991-03-31", None, None),        # before any data
-    ("2026-04-03", "2026-04-20", None, None),        # no whole month
-    (START, END, "nowhere", None),                   # a site with no load
-    (START, END, None, "multiple_sclerosis"),
-])
+@pytest.mark.parametrize(
+    "start, end, site, condition",
+    [
+        ("1991-01-01", "1991-03-31", None, None),  # before any data
+        ("2026-04-03", "2026-04-20", None, None),  # no whole month
+        (START, END, "nowhere", None),  # a site with no load
+        (START, END, None, "multiple_sclerosis"),
+    ],
+)
 @pytest.mark.slow
 def test_a_pack_for_little_or_no_data(sample_db, start, end, site, condition):
-    request = Request(sample_db, dt.date.fromisoformat(start), dt.date.fromisoformat(end), site,
-                      condition, Role.GOVERNANCE, load_settings())
+    request = Request(
+        sample_db,
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        site,
+        condition,
+        Role.GOVERNANCE,
+        load_settings(),
+    )
     report = build(request)
     assert report.figures["period"]["site"] == site
     assert report_bytes(request, "xlsx").startswith(b"PK")
@@ -278,8 +333,15 @@ def test_a_pack_for_little_or_no_data(sample_db, start, end, site, condition):
 
 def test_roles_without_figure_pages_get_no_pack(sample_db):
     with pytest.raises(PermissionError):
-        build(Request(sample_db, dt.date(2026, 1, 1), dt.date(2026, 3, 31),
-                      role=Role.DATA_MANAGER, settings=load_settings()))
+        build(
+            Request(
+                sample_db,
+                dt.date(2026, 1, 1),
+                dt.date(2026, 3, 31),
+                role=Role.DATA_MANAGER,
+                settings=load_settings(),
+            )
+        )
 
 
 PAGE = """
@@ -313,8 +375,13 @@ print(json.dumps({{"labels": [b.label for b in at.download_button],
                   "caption": at.caption[0].value,
                   "gx": any(m.startswith("great_expectations") for m in sys.modules)}}))
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "ITB_AUDIT_DB": str(sample_db)}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ITB_AUDIT_DB": str(sample_db)},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"HTML", "Excel"} <= set(shown["labels"])
@@ -327,8 +394,14 @@ def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
     listed, each under its own site's pseudonym."""
     w = Warehouse(tmp_path / "w.duckdb")
     for site in ("north", "south"):
-        w.add("implants", site=site, implant_id="I1", patient_id="P1", implant_date="2016-06-01",
-              first_refill_due_date="2016-08-01")
+        w.add(
+            "implants",
+            site=site,
+            implant_id="I1",
+            patient_id="P1",
+            implant_date="2016-06-01",
+            first_refill_due_date="2016-08-01",
+        )
     w.close()
     request = Request(w.path, START_2024, END_2024, role=Role.GOVERNANCE, settings=load_settings())
     html = report_bytes(request, "html").decode()
@@ -338,37 +411,64 @@ def test_a_pack_of_two_sites_with_missing_dates(tmp_path):
     assert "Action: pumps overdue for a refill at 31 Dec 2024 (2)" in html
 
 
-@pytest.mark.parametrize("value, column, shown", [
-    (None, "days", "—"), (float("nan"), "days", "—"), (pd.NA, "days", "—"), (pd.NaT, "day", "—"),
-    (0.25, "rate_ci_low", "25.0%"), (1234, "rows_read", "1,234"), (2.5, "median_days", "2.5"),
-    (2501 / 2502, "pass_rate", "99.96%"),
-    (-1.0, "mean_change", "-1.00"), (pd.Timestamp("2026-01-02"), "due", "2 Jan 2026"),
-    (31.0, "days_overdue", "31"), (27.5, "median_wait_days", "27.5"), (31.0, "median_days", "31"),
-    (dt.datetime(2026, 1, 2, 6, 41), "loaded_at", "2 Jan 2026 06:41"), (True, "is_current", "yes"),
-    (841.0, "daily_dose_mcg", "841"), (29.0, "battery_explants", "29"), (0.25, "volume_ml", "0.25"),
-])
+@pytest.mark.parametrize(
+    "value, column, shown",
+    [
+        (None, "days", "—"),
+        (float("nan"), "days", "—"),
+        (pd.NA, "days", "—"),
+        (pd.NaT, "day", "—"),
+        (0.25, "rate_ci_low", "25.0%"),
+        (1234, "rows_read", "1,234"),
+        (2.5, "median_days", "2.5"),
+        (2501 / 2502, "pass_rate", "99.96%"),
+        (-1.0, "mean_change", "-1.00"),
+        (pd.Timestamp("2026-01-02"), "due", "2 Jan 2026"),
+        (31.0, "days_overdue", "31"),
+        (27.5, "median_wait_days", "27.5"),
+        (31.0, "median_days", "31"),
+        (dt.datetime(2026, 1, 2, 6, 41), "loaded_at", "2 Jan 2026 06:41"),
+        (True, "is_current", "yes"),
+        (841.0, "daily_dose_mcg", "841"),
+        (29.0, "battery_explants", "29"),
+        (0.25, "volume_ml", "0.25"),
+    ],
+)
 def test_table_cells(value, column, shown):
     assert cell(value, column) == shown
 
 
-@pytest.mark.parametrize("value, unit, shown", [
-    (SUPPRESSED, "percent", "*"), (None, "count", "—"), (0.7647, "percent", "76.5%"),
-    (1234, "count", "1,234"), (0.5, "change", "+0.50"), (12.57, "per_100_pump_years", "12.6"),
-    # whole days as integers; a median of an even count keeps its half day
-    (31.0, "days", "31"), (31, "days", "31"), (27.5, "days", "27.5"), (1234.0, "days", "1,234"),
-    # Only 1 reads 100% and only 0 reads 0%: 2,501 of 2,502 passed is 99.96%, not 100.0%
-    (2501 / 2502, "percent", "99.96%"), (1.0, "percent", "100.0%"), (0.0, "percent", "0.0%"),
-    (99_999 / 100_000, "percent", "99.999%"), (999_999 / 1_000_000, "percent", "<100%"),
-    (1 / 20_000, "percent", "0.01%"), (1 / 3_000_000, "percent", ">0%"),
-])
+@pytest.mark.parametrize(
+    "value, unit, shown",
+    [
+        (SUPPRESSED, "percent", "*"),
+        (None, "count", "—"),
+        (0.7647, "percent", "76.5%"),
+        (1234, "count", "1,234"),
+        (0.5, "change", "+0.50"),
+        (12.57, "per_100_pump_years", "12.6"),
+        # whole days as integers; a median of an even count keeps its half day
+        (31.0, "days", "31"),
+        (31, "days", "31"),
+        (27.5, "days", "27.5"),
+        (1234.0, "days", "1,234"),
+        # Only 1 reads 100% and only 0 reads 0%: 2,501 of 2,502 passed is 99.96%, not 100.0%
+        (2501 / 2502, "percent", "99.96%"),
+        (1.0, "percent", "100.0%"),
+        (0.0, "percent", "0.0%"),
+        (99_999 / 100_000, "percent", "99.999%"),
+        (999_999 / 1_000_000, "percent", "<100%"),
+        (1 / 20_000, "percent", "0.01%"),
+        (1 / 3_000_000, "percent", ">0%"),
+    ],
+)
 def test_figures_as_shown(value, unit, shown):
     assert fmt(value, unit) == shown
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
-def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, json_figures,
-                                                                           role):
+def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, json_figures, role):
     """In the Standards section and beside the figure wherever the pack shows it (the Summary
     and the figure's own section): the JSON's status, with a symbol and words, not colour alone."""
     figures = expected(role, json_figures)
@@ -376,27 +476,33 @@ def test_each_standard_is_judged_beside_its_figure_in_words_and_a_symbol(packs, 
     for name in json_figures["standards"]:
         status = figures[f"standards.{name}.status"]
         symbol, words = VERDICTS[status]
-        cells = re.findall(rf'<(?:span|td) class="verdict [a-z_]+" '
-                           rf'data-kpi="standards\.{name}\.status" data-value="([^"]*)">([^<]*)<',
-                           html)
+        cells = re.findall(
+            rf'<(?:span|td) class="verdict [a-z_]+" '
+            rf'data-kpi="standards\.{name}\.status" data-value="([^"]*)">([^<]*)<',
+            html,
+        )
         # the Standards table, and beside the figure in the Summary and its section at least
         assert len(cells) >= 3, (name, cells)
         for value, text in cells:
             assert json.loads(value.replace("&#34;", '"').replace("&quot;", '"')) == status
             assert text.startswith(f"{symbol} {words}"), text
-    if role == "commissioner":   # the sample's 1 overdue pump is *: its standard is not judged
+    if role == "commissioner":  # the sample's 1 overdue pump is *: its standard is not judged
         assert figures["standards.no_pump_overdue.status"] == SUPPRESSED
 
 
 @pytest.mark.slow
 def test_the_pack_shows_the_outcomes_due_for_review_first(packs, json_figures):
     titles = re.findall(r"<caption>([^<]*)</caption>", packs["governance"])
-    twelve = titles.index("12-month outcomes reported in the period (one-year review due in "
-                          "the period)")
+    twelve = titles.index(
+        "12-month outcomes reported in the period (one-year review due in the period)"
+    )
     assert twelve < titles.index("Patients first implanted in the period: baseline and 12 months")
     shown = dict(Page(packs["governance"]).figures)
-    assert shown["outcomes_12m.mas.patients_due"] == json_figures["outcomes_12m"]["mas"][
-        "patients_due"] > 0
+    assert (
+        shown["outcomes_12m.mas.patients_due"]
+        == json_figures["outcomes_12m"]["mas"]["patients_due"]
+        > 0
+    )
 
 
 @pytest.mark.slow
@@ -410,24 +516,37 @@ def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, r
     (section,) = [s for s in report.sections if s.id == "comparisons"]
     frame = section.blocks[0].frame
     keys = list(OVERVIEW.headlines)
-    assert list(frame["compared with"]) == (["1 Apr 2026 to 30 Jun 2026"] * len(keys)
-                                            + ["1 Jul 2025 to 30 Sep 2025"] * len(keys))
+    assert list(frame["compared with"]) == (
+        ["1 Apr 2026 to 30 Jun 2026"] * len(keys) + ["1 Jul 2025 to 30 Sep 2025"] * len(keys)
+    )
 
     def exact(a, b):
         return compute_kpis(sample_db, a, b, settings=settings)
 
     def shown(figures):
-        return (suppress_kpis(figures, Disclosure.from_settings(settings))
-                if role is Role.COMMISSIONER else figures)
+        return (
+            suppress_kpis(figures, Disclosure.from_settings(settings))
+            if role is Role.COMMISSIONER
+            else figures
+        )
 
     now = exact(start, end)
-    expected = [c.verdict for a, b, against in [(dt.date(2026, 4, 1), dt.date(2026, 6, 30),
-                                                 "previous"),
-                                                (dt.date(2025, 7, 1), dt.date(2025, 9, 30),
-                                                 "year_earlier")]
-                for c in compare(now, exact(a, b), keys, 92, (b - a).days + 1, against,
-                                 (shown(now), shown(exact(a, b)))
-                                 if role is Role.COMMISSIONER else None).values()]
+    expected = [
+        c.verdict
+        for a, b, against in [
+            (dt.date(2026, 4, 1), dt.date(2026, 6, 30), "previous"),
+            (dt.date(2025, 7, 1), dt.date(2025, 9, 30), "year_earlier"),
+        ]
+        for c in compare(
+            now,
+            exact(a, b),
+            keys,
+            92,
+            (b - a).days + 1,
+            against,
+            (shown(now), shown(exact(a, b))) if role is Role.COMMISSIONER else None,
+        ).values()
+    ]
     assert list(frame["verdict"]) == expected
     if role is Role.COMMISSIONER:
         assert "not compared: a figure is suppressed" in expected
@@ -441,7 +560,8 @@ def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_pa
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
         "report not written: ITB_AUDIT_PSEUDONYM_KEY is too short (5 characters): a valid key "
-        "is at least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"]
+        "is at least 16 characters; best, 64 random hex digits (openssl rand -hex 32)"
+    ]
     assert not out.exists()
     # A clinician's pack shows local ids and needs no key.
     result = cli("report", *period, "--role", "clinician")
@@ -459,10 +579,15 @@ def test_the_pack_says_which_battery_forecast_each_chart_draws(packs, role):
         assert "From the observed service life of SynchroMed II (" in html
 
 
-@pytest.mark.parametrize("current, earlier, unit, shown", [
-    (29.0, 38.0, "days", "-9"), (29.5, 38.0, "days", "-8.5"), (21, 17, "count", "+4"),
-    (0.765, 0.529, "percent", "+23.6 pts"),
-])
+@pytest.mark.parametrize(
+    "current, earlier, unit, shown",
+    [
+        (29.0, 38.0, "days", "-9"),
+        (29.5, 38.0, "days", "-8.5"),
+        (21, 17, "count", "+4"),
+        (0.765, 0.529, "percent", "+23.6 pts"),
+    ],
+)
 def test_changes_as_shown(current, earlier, unit, shown):
     assert delta_text(current, earlier, unit) == shown
 
@@ -474,22 +599,30 @@ def test_each_figure_says_its_unit_and_denominator(packs, json_figures):
     c = json_figures["complications"]
 
     def detail(key: str) -> list[str]:
-        return re.findall(rf'<a href="#def-{re.escape(key)}">[^<]*</a>'
-                          r'<span class="detail">([^<]*)</span>', html)
+        return re.findall(
+            rf'<a href="#def-{re.escape(key)}">[^<]*</a>'
+            r'<span class="detail">([^<]*)</span>',
+            html,
+        )
 
     assert set(detail("complications.all.rate_per_100_pump_years")) == {
-        f"{c['all']['events']} events in {c['pump_years']:.1f} pump-years"}
+        f"{c['all']['events']} events in {c['pump_years']:.1f} pump-years"
+    }
     w = json_figures["waits"]
     assert set(detail("waits.rate_within_target")) == {f"{w['within_target']} of {w['seen']} seen"}
     assert set(detail("waits.median_wait_days")) == {f"of {w['seen']} referrals seen"}
     b = json_figures["battery"]
     assert set(detail("battery.overdue")) == {f"of {b['active_pumps']} active pumps with a battery"}
     # every figure of days, pump-years or a rate per 100 pump-years says so in its label
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th>\s*<td class="num value"><span '
-                      r'data-kpi="([^"]+)"', html)
+    rows = re.findall(
+        r'<tr><th scope="row">(.*?)</th>\s*<td class="num value"><span '
+        r'data-kpi="([^"]+)"',
+        html,
+    )
     units = {"days", "per_100_pump_years", "pump_years"}
-    labelled = [(key, re.sub(r"<span.*", "", label)) for label, key in rows
-                if unit_of(key) in units]
+    labelled = [
+        (key, re.sub(r"<span.*", "", label)) for label, key in rows if unit_of(key) in units
+    ]
     assert len(labelled) >= 6
     for key, label in labelled:
         assert UNIT_NAMES[unit_of(key)] in label.lower(), (key, label)
@@ -525,25 +658,29 @@ def test_the_workbook_keeps_numbers_numeric_in_their_formats(workbooks, json_fig
     waits = {row[0].value: row for row in book["Referrals and waits"].iter_rows(min_row=2)}
     rate = waits["waits.rate_within_target"]
     header = [c.value for c in book["Referrals and waits"][1]]
-    value, low, high = (rate[header.index(name)] for name in ("value", "95% CI low",
-                                                              "95% CI high"))
+    value, low, high = (rate[header.index(name)] for name in ("value", "95% CI low", "95% CI high"))
     assert value.value == json_figures["waits"]["rate_within_target"]
     assert {value.number_format, low.number_format, high.number_format} == {"0.0%"}
     assert rate[header.index("shown")].value == fmt(value.value, "percent")
     median = waits["waits.median_wait_days"][header.index("value")]
     assert median.number_format == ("#,##0" if float(median.value).is_integer() else "#,##0.0")
     overdue = book["Refills overdue"]
-    dates = [c for row in overdue.iter_rows(min_row=2) for c in row
-             if isinstance(c.value, dt.datetime)]
-    assert dates and all(c.number_format == "d mmm yyyy" and c.value.time() == dt.time(0)
-                         for c in dates)
+    dates = [
+        c for row in overdue.iter_rows(min_row=2) for c in row if isinstance(c.value, dt.datetime)
+    ]
+    assert dates and all(
+        c.number_format == "d mmm yyyy" and c.value.time() == dt.time(0) for c in dates
+    )
     loaded = book["Load history"]["C"][1]  # finished_at: a time of day, so it is shown
     assert loaded.number_format == "d mmm yyyy hh:mm"
     for sheet in book.worksheets:  # each column as wide as its longest text (up to 60)
         for column in sheet.iter_cols(max_col=sheet.max_column):
             longest = max((len(c.value) for c in column if isinstance(c.value, str)), default=0)
-            (width,) = [d.width for d in sheet.column_dimensions.values()  # ranges of columns
-                        if d.min <= column[0].column <= d.max]
+            (width,) = [
+                d.width
+                for d in sheet.column_dimensions.values()  # ranges of columns
+                if d.min <= column[0].column <= d.max
+            ]
             assert width >= min(longest, 58), (sheet.title, column[0].value, width)
     for role, book in workbooks.items():
         for sheet in book.worksheets:

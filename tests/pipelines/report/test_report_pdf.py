@@ -19,15 +19,31 @@ from tests.pipelines.report.test_report import SECTION_TITLES, START
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian chromium is not installed at "
-                       f"{CHROMIUM} (`make browser-deps` installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Debian chromium is not installed at {CHROMIUM} (`make browser-deps` installs it)",
+    ),
 ]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "reports"
 
 
 def write_pack(db: Path, out: Path, role: str) -> Path:
-    result = CliRunner().invoke(app, ["report", "--db", str(db), "--start", START, "--end",
-                                      SAMPLE_AS_OF, "--role", role, "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--db",
+            str(db),
+            "--start",
+            START,
+            "--end",
+            SAMPLE_AS_OF,
+            "--role",
+            role,
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -43,7 +59,7 @@ def test_the_pdf_has_its_pages_and_every_section(sample_db, tmp_path, role):
     text = "\n".join(pages)
     for title in SECTION_TITLES:
         assert title in text, title
-    assert f"Page 1 of {len(pages)}" in pages[0]   # the footer numbers the pages
+    assert f"Page 1 of {len(pages)}" in pages[0]  # the footer numbers the pages
     assert f"{role} role" in pages[-1]
     first = reader.pages[0].mediabox  # A4 portrait, in points
     assert (round(float(first.width)), round(float(first.height))) == (595, 842)
@@ -54,12 +70,22 @@ def test_the_pdf_has_its_pages_and_every_section(sample_db, tmp_path, role):
 # The sections that start a page (report.css): the page before each is the last of a section.
 PAGE_STARTS = ("summary", "comparisons", "definitions")
 # Each entry of the contents: the section's id (its named destination in the PDF) and title.
-CONTENTS = {"provenance": "Period and data provenance", "summary": "Summary",
-            "comparisons": "Comparisons with earlier periods", "standards": "Standards",
-            "waits": "Referrals and waits", "trials": "Trial response",
-            "complications": "Complications", "refills": "Refills", "batteries": "Pump batteries",
-            "activity": "Activity", "outcomes": "Cohort outcomes", "data_quality": "Data quality",
-            "definitions": "Definitions", "glossary": "Abbreviations"}
+CONTENTS = {
+    "provenance": "Period and data provenance",
+    "summary": "Summary",
+    "comparisons": "Comparisons with earlier periods",
+    "standards": "Standards",
+    "waits": "Referrals and waits",
+    "trials": "Trial response",
+    "complications": "Complications",
+    "refills": "Refills",
+    "batteries": "Pump batteries",
+    "activity": "Activity",
+    "outcomes": "Cohort outcomes",
+    "data_quality": "Data quality",
+    "definitions": "Definitions",
+    "glossary": "Abbreviations",
+}
 MM = 72 / 25.4
 TOP_MARGIN, BOTTOM_MARGIN = 14 * MM, 16 * MM  # @page in report.css
 
@@ -67,7 +93,7 @@ TOP_MARGIN, BOTTOM_MARGIN = 14 * MM, 16 * MM  # @page in report.css
 def contents_pages(pdf: bytes, pages: list[str]) -> dict[str, int]:
     """Each contents entry of the first page ends with the page its section starts on."""
     starts = section_pages(pdf)
-    contents = pages[0][pages[0].index("Contents"):]
+    contents = pages[0][pages[0].index("Contents") :]
     assert set(starts) >= set(CONTENTS) - {"data_quality"}  # not a commissioner page
     for id_, title in CONTENTS.items():
         if id_ not in starts:

@@ -25,8 +25,11 @@ NOT_TITLES = {("Patients with a complication", "pipelines/report/formatting.py")
 
 
 def titles() -> list[str]:
-    return [recipe.title for section in SECTIONS.values()
-            for recipe in [*section.charts.values(), *section.tables.values()]]
+    return [
+        recipe.title
+        for section in SECTIONS.values()
+        for recipe in [*section.charts.values(), *section.tables.values()]
+    ]
 
 
 def literals(root: Path, folders: tuple[str, ...]) -> Counter[str]:
@@ -37,8 +40,11 @@ def literals(root: Path, folders: tuple[str, ...]) -> Counter[str]:
         for path in sorted((root / folder).rglob("*.py")):
             where = path.relative_to(root).as_posix()
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                        and (node.value.strip(), where) not in NOT_TITLES):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and (node.value.strip(), where) not in NOT_TITLES
+                ):
                     found[node.value.strip()] += 1
     return found
 
@@ -61,10 +67,13 @@ def chart_calls(root: Path) -> list[str]:
     for folder in RENDERERS:
         for path in sorted((root / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and isinstance(node.func.value, ast.Name)
-                        and node.func.value.id == "charts"
-                        and "title" in titled(node.func.attr)):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "charts"
+                    and "title" in titled(node.func.attr)
+                ):
                     calls.append(f"{path.relative_to(root)}:{node.lineno} charts.{node.func.attr}")
     return calls
 
@@ -89,14 +98,19 @@ def test_the_title_check_sees_a_title_written_again(tmp_path, monkeypatch):
     title = ACTIVITY.charts["dna"].title
     (tmp_path / "pipelines/sections/audit.py").write_text(f"TITLE = {title!r}\n")
     (tmp_path / "dashboard/page.py").write_text(
-        f"fig = charts.bars([], {{}}, title={title!r}, x_title='', y_title='')\n")
+        f"fig = charts.bars([], {{}}, title={title!r}, x_title='', y_title='')\n"
+    )
     assert title in written_twice(tmp_path)
     assert chart_calls(tmp_path) == ["dashboard/page.py:1 charts.bars"]
 
 
 def test_every_recipe_note_is_a_note():
-    keys = {recipe.note for section in SECTIONS.values()
-            for recipe in [*section.charts.values(), *section.tables.values()] if recipe.note}
+    keys = {
+        recipe.note
+        for section in SECTIONS.values()
+        for recipe in [*section.charts.values(), *section.tables.values()]
+        if recipe.note
+    }
     assert keys - set(NOTES) == set()
 
 

@@ -42,14 +42,24 @@ def raw(csv_dir: Path) -> dict[str, pl.DataFrame]:
 
 @pytest.fixture(scope="module")
 def extract(raw: dict[str, pl.DataFrame]) -> Extract:
-    return {name: [_parse(name, row) for row in frame.iter_rows(named=True)]
-            for name, frame in raw.items()}
+    return {
+        name: [_parse(name, row) for row in frame.iter_rows(named=True)]
+        for name, frame in raw.items()
+    }
 
 
 # --- Reading values the way the contract defines them ---------------------------------------------
 
-BOOLEANS = {"yes": True, "y": True, "true": True, "1": True,
-            "no": False, "n": False, "false": False, "0": False}
+BOOLEANS = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 
 
 def _date(text: str) -> dt.date:
@@ -134,8 +144,9 @@ def test_nhs_numbers_are_test_range_and_pass_modulus_11(raw: dict[str, pl.DataFr
         assert nhs_number.is_valid(d), n
 
 
-def test_columns_and_values_follow_the_contract(raw: dict[str, pl.DataFrame],
-                                                extract: Extract) -> None:
+def test_columns_and_values_follow_the_contract(
+    raw: dict[str, pl.DataFrame], extract: Extract
+) -> None:
     for name, frame in raw.items():
         assert frame.columns == list(TABLES[name].column_names)
     for row in extract["trials"]:
@@ -161,15 +172,19 @@ def test_keys_are_unique_and_references_hold(extract: Extract) -> None:
     for name, table in TABLES.items():
         keys = [tuple(row[k] for k in table.key) for row in extract[name]]
         assert len(keys) == len(set(keys)), f"duplicate key in {name}"
-    owner = {name: {row[TABLES[name].key[0]]: row["patient_id"] for row in extract[name]}
-             for name in ("referrals", "implants")}
+    owner = {
+        name: {row[TABLES[name].key[0]]: row["patient_id"] for row in extract[name]}
+        for name in ("referrals", "implants")
+    }
     patients = {row["patient_id"] for row in extract["patients"]}
     for name in TABLES:
         if name != "patients":
             assert all(row["patient_id"] in patients for row in extract[name]), name
-    for name, column, parent in (("appointments", "referral_id", "referrals"),
-                                 ("refills", "implant_id", "implants"),
-                                 ("complications", "implant_id", "implants")):
+    for name, column, parent in (
+        ("appointments", "referral_id", "referrals"),
+        ("refills", "implant_id", "implants"),
+        ("complications", "implant_id", "implants"),
+    ):
         for row in extract[name]:
             if row[column] is not None:
                 assert owner[parent].get(row[column]) == row["patient_id"], (name, row)
@@ -188,7 +203,10 @@ def test_dates_follow_the_contract(extract: Extract) -> None:
                 if column.name != "date_of_death":
                     assert day >= person["date_of_birth"], (name, column.name, row)
                     assert person["date_of_death"] is None or day <= person["date_of_death"], (
-                        name, column.name, row)
+                        name,
+                        column.name,
+                        row,
+                    )
     for name, earlier, later, strict in DATE_ORDERS:
         for row in extract[name]:
             if row[earlier] is not None and row[later] is not None:
@@ -230,8 +248,9 @@ def test_pathway_looks_like_a_real_service(extract: Extract, raw: dict[str, pl.D
     seen: dict[str, dt.date] = {}
     for row in appointments:
         if row["type"] == "new_assessment" and row["status"] == "attended":
-            seen[row["referral_id"]] = min(row["appointment_date"],
-                                           seen.get(row["referral_id"], dt.date.max))
+            seen[row["referral_id"]] = min(
+                row["appointment_date"], seen.get(row["referral_id"], dt.date.max)
+            )
     waits = [(day - received[ref]).days for ref, day in seen.items()]
     assert 0.1 < sum(w > 42 for w in waits) / len(waits) < 0.6
 
@@ -251,8 +270,9 @@ def test_pathway_looks_like_a_real_service(extract: Extract, raw: dict[str, pl.D
     models = [row["pump_model"] for row in extract["implants"]]
     assert models.count("SynchroMed II") > len(models) / 2
 
-    uk = sum(bool(re.fullmatch(r"\d\d/\d\d/\d{4}", d))
-             for d in raw["refills"]["refill_date"].to_list())
+    uk = sum(
+        bool(re.fullmatch(r"\d\d/\d\d/\d{4}", d)) for d in raw["refills"]["refill_date"].to_list()
+    )
     assert 0.02 < uk / raw["refills"].height < 0.1
     codes = raw["patients"]["primary_condition"].to_list()
     assert any(c not in TABLES["patients"].column("primary_condition").codes for c in codes)
@@ -271,8 +291,12 @@ def test_refills_follow_the_pump_maths(extract: Extract) -> None:
             if row["next_due_date"] is None:
                 continue
             booked += 1
-            days_to_alarm = min((row["fill_volume_ml"] - 2) * row["concentration_mcg_per_ml"]
-                                / row["daily_dose_mcg"], 180)
+            days_to_alarm = min(
+                (row["fill_volume_ml"] - 2)
+                * row["concentration_mcg_per_ml"]
+                / row["daily_dose_mcg"],
+                180,
+            )
             days_booked = (row["next_due_date"] - row["refill_date"]).days
             assert days_booked <= days_to_alarm + 10, row
             after_alarm += days_booked > days_to_alarm
@@ -298,8 +322,10 @@ def _as_values(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     for column in TABLES[table].columns:
         col = pl.col(column.name)
         if column.kind == "date" and frame.schema[column.name] == pl.String:
-            col = pl.coalesce(col.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-                              col.str.strptime(pl.Date, "%d/%m/%Y", strict=False))
+            col = pl.coalesce(
+                col.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+                col.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
+            )
         elif column.kind == "date":
             col = col.cast(pl.Date)
         elif column.kind == "number":

@@ -33,7 +33,7 @@ def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form")
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def _period_on_warehouse(db: Path, start: str, end: str, config: Path | None):
@@ -48,7 +48,7 @@ def _period_on_warehouse(db: Path, start: str, end: str, config: Path | None):
     try:
         return start_date, end_date, load_settings(config)
     except (FileNotFoundError, ValueError) as e:  # a missing file, or a setting it cannot take
-        raise typer.BadParameter(str(e), param_hint="--config")
+        raise typer.BadParameter(str(e), param_hint="--config") from e
 
 
 @app.command()
@@ -163,13 +163,13 @@ def report(
     try:
         fmt = format_of(out)
     except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--out")
+        raise typer.BadParameter(str(e), param_hint="--out") from e
     request = Request(db, start_date, end_date, site, condition, Role(role), settings)
     try:
         content = report_bytes(request, fmt)
     except (ChromiumMissing, KeyUnusable) as e:
         typer.echo(f"report not written: {e}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from e
     except ValueError as e:  # a standard of the config that names no figure
         raise typer.BadParameter(str(e), param_hint="--config") from None
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +217,7 @@ def load(
                 result = load_extract(extract, db, site=site, as_of=as_of_date, settings=settings)
     except (LoadRefused, KeyUnusable) as refusal:
         typer.echo(f"load refused: {refusal}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from refusal
     if json_out:
         typer.echo(json.dumps(result.to_json()))
         return
@@ -268,7 +268,7 @@ def _user_store(users_file: Path | None, config: Path | None):
     try:
         settings = load_settings(config)
     except FileNotFoundError as e:
-        raise typer.BadParameter(str(e), param_hint="--config")
+        raise typer.BadParameter(str(e), param_hint="--config") from e
     found = store(settings)
     return UserStore(users_file, found.lockout) if users_file else found
 
@@ -290,7 +290,7 @@ def _users_call(action) -> None:
         action()
     except UserError as e:
         typer.echo(f"users: {e}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from e
 
 
 @users_app.command("add")

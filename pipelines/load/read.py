@@ -167,8 +167,9 @@ def _read_csv(name: str, data: bytes) -> tuple[pl.DataFrame, int]:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         raise LoadRefused(
-            f"{name}: not UTF-8 text (byte 0x{data[e.start]:02X} at offset {e.start}); save it as UTF-8"
-        )
+            f"{name}: not UTF-8 text (byte 0x{data[e.start]:02X} at offset {e.start}); "
+            "save it as UTF-8"
+        ) from e
     body = text.lstrip("\r\n")
     blank_lines = text[: len(text) - len(body)].count("\n")
     _refuse_repeated(name, next(csv.reader(_lines(body)), []))
@@ -176,7 +177,7 @@ def _read_csv(name: str, data: bytes) -> tuple[pl.DataFrame, int]:
         frame = pl.read_csv(data, infer_schema=False, quote_char='"', raise_if_empty=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as e:
         first = str(e).strip().splitlines()[0]
-        raise LoadRefused(f"{name}: cannot be parsed as a CSV table ({first})")
+        raise LoadRefused(f"{name}: cannot be parsed as a CSV table ({first})") from e
     return frame, FIRST_DATA_ROW + blank_lines
 
 
@@ -224,7 +225,7 @@ def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
     except Exception as e:
         raise LoadRefused(
             f"{name}: cannot be read as an .xlsx workbook ({str(e).strip().splitlines()[0]})"
-        )
+        ) from e
     sheets = {s.strip().lower(): s for s in reader.sheet_names}
     tables: dict[str, TableRead] = {}
     for table in TABLE_ORDER:

@@ -214,7 +214,8 @@ def headlines(
     trends, comparisons = trends or {}, comparisons or {}
     for start in range(0, len(keys), per_row):
         columns = st.columns(per_row)
-        for column, key in zip(columns, keys[start : start + per_row]):
+        # the last row may hold fewer figures than columns
+        for column, key in zip(columns, keys[start : start + per_row], strict=False):
             with column:
                 headline(figures, key, trend=trends.get(key), comparisons=comparisons.get(key))
 

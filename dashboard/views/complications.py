@@ -49,7 +49,7 @@ widgets.table_of(
 st.subheader("Time to a first complication")
 if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small)"):
     survival = data.mart("implant_survival", filters, role)
-    for column, endpoint in zip(st.columns(len(KM_ENDPOINTS)), KM_ENDPOINTS):
+    for column, endpoint in zip(st.columns(len(KM_ENDPOINTS)), KM_ENDPOINTS, strict=True):
         with column:
             rows = survival[survival["endpoint"] == endpoint]
             if rows.empty:

@@ -20,6 +20,7 @@ EXPLORER = dict(
             "Sex",
             "Implant year",
         ),
+        strict=True,
     )
 )
 
@@ -50,7 +51,7 @@ selection = {
     name: column.multiselect(
         field, cohort.options[name], format_func=label, placeholder="All", key=f"explore-{name}"
     )
-    for column, (name, field) in zip(st.columns(len(EXPLORER)), EXPLORER.items())
+    for column, (name, field) in zip(st.columns(len(EXPLORER)), EXPLORER.items(), strict=True)
 }
 explored = data.summary("outcomes", filters, role, breakdowns.explore_cohort, selection=selection)
 st.caption(

@@ -185,7 +185,7 @@ def section_figures(
     sections = list(sections)
     marts = list(dict.fromkeys(m for name in sections for m in SECTIONS[name].marts))
     with ThreadPoolExecutor(len(marts)) as pool:
-        rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts)))
+        rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts), strict=True))
     return {
         name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope)
         for name in sections

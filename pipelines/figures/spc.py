@@ -243,7 +243,7 @@ def _classify(frame: pd.DataFrame, sign: int, target: float | None) -> pd.DataFr
     out = frame.join(causes)
     out["point_type"] = [
         _point_type(d, sign) if has_value else None
-        for d, has_value in zip(causes["direction"], frame["x"].notna())
+        for d, has_value in zip(causes["direction"], frame["x"].notna(), strict=True)
     ]
     out["trial_limits"] = len(values) < TRIAL_LIMIT_POINTS
     if target is not None:

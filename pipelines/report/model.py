@@ -131,7 +131,8 @@ class Table:
     def cells(self) -> list[list[str]]:
         columns = list(self.frame.columns)
         return [
-            [cell(v, c) for v, c in zip(row, columns)] for row in self.frame.itertuples(index=False)
+            [cell(v, c) for v, c in zip(row, columns, strict=True)]
+            for row in self.frame.itertuples(index=False)
         ]
 
 

@@ -300,7 +300,7 @@ class Service:
         if r.chance(0.08):
             return self._catheter_trial(p, referral, day)
         doses = (25, 50, 75) if p.age(day) < 8 else (50, 75, 100)  # less for small children
-        for dose, response in zip(doses, BOLUS_RESPONSE):
+        for dose, response in zip(doses, BOLUS_RESPONSE, strict=True):
             if day > p.end:
                 return None
             outcome = "positive" if r.chance(response) else r.pick(NOT_POSITIVE)
@@ -688,7 +688,7 @@ def nhs_numbers(rng: np.random.Generator, n: int) -> list[str | None]:
     spaced = rng.random(n) < 0.6
     blank = rng.random(n) < 0.03
     out: list[str | None] = []
-    for number, space, empty in zip(numbers[:n].tolist(), spaced, blank):
+    for number, space, empty in zip(numbers[:n].tolist(), spaced, blank, strict=True):
         text = f"{number:010d}"
         out.append(None if empty else f"{text[:3]} {text[3:6]} {text[6:]}" if space else text)
     return out

@@ -62,7 +62,7 @@ def _column_text(values: pl.Series, column: Column, rng: np.random.Generator) ->
         styles = rng.integers(len(BOOLEAN_SPELLINGS), size=len(values))
         texts = [
             None if v is None else BOOLEAN_SPELLINGS[s][0 if v else 1]
-            for v, s in zip(values.to_list(), styles)
+            for v, s in zip(values.to_list(), styles, strict=True)
         ]
         return pl.Series(column.name, texts, dtype=pl.String)
     return values

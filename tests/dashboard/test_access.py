@@ -213,7 +213,7 @@ def test_data_manager_sees_data_quality_quarantine_contents_and_the_load_page(
     failed = results[results["rows_failed"] > 0]
     assert not failed.empty
     assert results["pass_rate"].tolist() == [
-        percent(p / c) for p, c in zip(results["rows_passed"], results["rows_checked"])
+        percent(p / c) for p, c in zip(results["rows_passed"], results["rows_checked"], strict=True)
     ]
     assert not failed["pass_rate"].isin(["100.0%", "100%"]).any()
     visit(at, "load")

@@ -39,7 +39,7 @@ def test_five_subjects_by_hand():
     assert curve["at_risk"].tolist() == [5, 5, 4, 2, 1]
     assert curve["events"].tolist() == [0, 1, 1, 1, 0]
     assert curve["survival"].tolist() == pytest.approx([1, 0.8, 0.6, 0.3, 0.3])
-    for (t, _, _, s, greenwood_sum), (_, row) in zip(HAND, curve.iloc[1:4].iterrows()):
+    for (t, _, _, s, greenwood_sum), (_, row) in zip(HAND, curve.iloc[1:4].iterrows(), strict=True):
         low, high = loglog_interval(s, greenwood_sum)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=1e-6), t
     # t = 2 worked through: se = sqrt(0.05)/0.223144 = 1.002076, so

@@ -228,7 +228,7 @@ def workbooks(sample_db, tmp_path_factory):
 
 def sheet_rows(sheet) -> list[dict]:
     header, *rows = sheet.iter_rows(values_only=True)
-    return [dict(zip(header, row)) for row in rows]
+    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 @pytest.mark.slow
@@ -288,7 +288,7 @@ def test_each_format_follows_the_extension(sample_db, tmp_path):
 )
 def test_bad_arguments_exit_2(sample_db, tmp_path, args, message):
     options = {"--start": START, "--end": END, "--db": str(sample_db)}
-    for flag, value in zip(args[::2], args[1::2]):
+    for flag, value in zip(args[::2], args[1::2], strict=True):
         options[flag] = str(tmp_path / value) if flag == "--out" else value
     result = cli("report", *[part for item in options.items() for part in item])
     assert result.exit_code == 2

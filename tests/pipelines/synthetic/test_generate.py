@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import nhs_number
@@ -139,7 +140,7 @@ def test_nhs_numbers_are_test_range_and_pass_modulus_11(raw: dict[str, pl.DataFr
     assert any(" " in n for n in numbers) and any(" " not in n for n in numbers)
     digits = [n.replace(" ", "") for n in numbers]
     assert len(set(digits)) == len(digits)
-    for n, d in zip(numbers, digits):
+    for n, d in zip(numbers, digits, strict=True):
         assert re.fullmatch(r"999\d{7}", d), n
         assert nhs_number.is_valid(d), n
 
@@ -222,7 +223,7 @@ def test_pumps_and_refills_fit_together(extract: Extract) -> None:
     for patient_pumps in by_patient.values():
         patient_pumps.sort(key=lambda p: p["implant_date"])
         assert patient_pumps[0]["procedure"] == "new_implant"
-        for before, after in zip(patient_pumps, patient_pumps[1:]):
+        for before, after in pairwise(patient_pumps):
             assert before["explant_date"] is not None, before
             assert after["implant_date"] >= before["explant_date"], (before, after)
             assert after["procedure"] == "replacement"
@@ -287,7 +288,7 @@ def test_refills_follow_the_pump_maths(extract: Extract) -> None:
     on_time = late = discrepancies = booked = after_alarm = 0
     for rows in by_pump.values():
         rows.sort(key=lambda r: r["refill_date"])
-        for row, after in zip(rows, rows[1:]):
+        for row, after in pairwise(rows):
             if row["next_due_date"] is None:
                 continue
             booked += 1

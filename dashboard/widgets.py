@@ -433,7 +433,7 @@ def table(
         if column in as_text or (frame[column].astype(object) == SUPPRESSED).any():
             # A column with stars is text: each number written as headers() would show it.
             unit = "percent" if re.sub(r"_ci_(low|high)$", "", column) in PROPORTIONS else None
-            shown[column] = frame[column].map(lambda v: cell_text(v, unit))
+            shown[column] = frame[column].map(lambda v, unit=unit: cell_text(v, unit))
             label = config[column]["label"] if isinstance(config[column], dict) else config[column]
             config[column] = st.column_config.TextColumn(label)
     st.dataframe(

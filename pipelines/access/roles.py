@@ -10,7 +10,8 @@ from enum import Enum
 import pandas as pd
 
 
-class Role(str, Enum):
+# StrEnum would turn str()/f"{role}" from "Role.X" into the value: not audited for every use.
+class Role(str, Enum):  # noqa: UP042
     CLINICIAN = "clinician"  # every page; patient lists with the clinic's local id
     GOVERNANCE = "governance"  # every page; patient lists with a stable pseudonymous id
     COMMISSIONER = "commissioner"  # aggregate figures only, small numbers suppressed

@@ -36,7 +36,8 @@ MEASURE = """
 import json, resource, subprocess, sys, time
 t = time.perf_counter()
 p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+print(json.dumps({"seconds": time.perf_counter() - t,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "returncode": p.returncode, "stdout": p.stdout, "stderr": p.stderr[-2000:]}))
 """
 
@@ -52,9 +53,10 @@ for name, spec in TABLES.items():
     # the least a typed load must do.
     text = {{c: ("VARCHAR" if t == "DATE" else t) for c, t in types.items()}}
     cols = ", ".join(
-        f"coalesce(try_strptime({{c}}, '%Y-%m-%d'), try_strptime({{c}}, '%d/%m/%Y'))::DATE as {{c}}" if t == "DATE"
-        else f"{{c}}" for c, t in types.items())
-    con.execute(f"create table {{name}} as select {{cols}} from read_csv(?, header=true, columns=?, auto_detect=false)",
+        f"coalesce(try_strptime({{c}}, '%Y-%m-%d'), try_strptime({{c}}, '%d/%m/%Y'))::DATE as {{c}}"
+        if t == "DATE" else f"{{c}}" for c, t in types.items())
+    con.execute(f"create table {{name}} as select {{cols}} from read_csv(?, header=true, "
+                "columns=?, auto_detect=false)",
                 [f"{{sys.argv[1]}}/{{name}}.csv", text])
 con.close()
 """
@@ -239,7 +241,8 @@ def main() -> None:
     env = {"ITB_AUDIT_PSEUDONYM_KEY": "benchmark-key-0123456789abcdef"}
     results = [run_size(n, args.work, env) for n in args.sizes]
     print(
-        f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}"
+        f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+        f"{time.strftime('%Y-%m-%d')}"
     )
     header = (
         "patients",
@@ -296,7 +299,8 @@ def main() -> None:
         scale = last["rows"] / first["rows"]
         print(
             f"growth {first['patients']} -> {last['patients']} patients: rows x{scale:.1f}, "
-            f"load x{last['load_s'] / first['load_s']:.1f}, kpis x{last['kpis_in_process_s'] / first['kpis_in_process_s']:.1f}"
+            f"load x{last['load_s'] / first['load_s']:.1f}, "
+            f"kpis x{last['kpis_in_process_s'] / first['kpis_in_process_s']:.1f}"
         )
 
 

@@ -14,8 +14,8 @@ Four kinds of result, each computed the one way the rest of the project computes
 Each takes the signed-in role and applies pipelines.access.roles below the pages, so that a page bug
 cannot show a role more than it may see: `mart` refuses a role that may not see patient rows
 and shows governance a pseudonym for every record id; figures for a role that suppresses
-small numbers are built from suppressed counts (pipelines.figures.disclosure); `quarantine` shows row
-contents only to a role that may see them.
+small numbers are built from suppressed counts (pipelines.figures.disclosure); `quarantine` shows
+row contents only to a role that may see them.
 """
 
 from __future__ import annotations
@@ -211,8 +211,8 @@ def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
 
 def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> Any:
     """`aggregate(rows, disclosure, **options)` of a mart's rows: one of
-    pipelines.figures.breakdowns.AGGREGATES, whose counts are suppressed for a role that suppresses small
-    numbers. The rows themselves never reach the page."""
+    pipelines.figures.breakdowns.AGGREGATES, whose counts are suppressed for a role that suppresses
+    small numbers. The rows themselves never reach the page."""
     if aggregate not in breakdowns.AGGREGATES:
         raise Forbidden(
             f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "

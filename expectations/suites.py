@@ -1,8 +1,9 @@
 """Great Expectations suites for the clinic extract, built from pipelines/contract.py.
 
 Two suites per table:
-  <table>        row rules on the checked frame (pipelines/load/normalise.py): required values,
-                 readable dates/numbers/booleans/codes, ranges, keys, NHS number, in-row date orders;
+  <table>        row rules on the checked frame (pipelines/load/normalise.py): required
+                 values, readable dates/numbers/booleans/codes, ranges, keys, NHS number,
+                 in-row date orders;
   <table>_cross  rules across tables on the frame joined in DuckDB by the views in
                  queries/checks/: references, pumps, and the birth and death date rules;
 plus, for implants, <table>_siblings: rules comparing a row with its sibling rows (pump

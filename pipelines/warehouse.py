@@ -32,7 +32,8 @@ def staging_ddl() -> str:
         columns = ", ".join(f'"{c}" VARCHAR' for c in spec.column_names)
         statements.append(
             f"CREATE TABLE IF NOT EXISTS staging.{name} "
-            f"(load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row INTEGER NOT NULL, {columns});"
+            "(load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, "
+            f"source_row INTEGER NOT NULL, {columns});"
         )
     return "\n".join(statements)
 

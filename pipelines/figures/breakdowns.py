@@ -64,8 +64,8 @@ def monthly_p_chart(monthly: pd.DataFrame, section: str) -> tuple[pd.DataFrame, 
 
 
 def waits_by(waits: pd.DataFrame, column: str, d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
-    """The waits figures (pipelines.figures.kpis.waits_figures) of the seen referrals for each value of
-    `column`."""
+    """The waits figures (pipelines.figures.kpis.waits_figures) of the seen referrals for each
+    value of `column`."""
     seen = waits[waits["seen"].fillna(False).astype(bool)]
     rows = [
         {column: value, **suppress_section("waits", waits_figures(pl.from_pandas(group)), d)}
@@ -194,8 +194,8 @@ def age_band(age: float) -> str:
 def paired_changes(
     outcomes: pd.DataFrame, measures, d: Disclosure = NO_SUPPRESSION
 ) -> pd.DataFrame:
-    """Per measure: the figures of pipelines.figures.kpis.outcomes_figures over these rows, and a 95%
-    t interval of the mean change (None with fewer than 2 paired patients)."""
+    """Per measure: the figures of pipelines.figures.kpis.outcomes_figures over these rows, and a
+    95% t interval of the mean change (None with fewer than 2 paired patients)."""
     figures = outcomes_figures(pl.from_pandas(outcomes)) if len(outcomes) else {}
     empty = {
         "patients_due": 0,

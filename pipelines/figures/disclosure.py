@@ -268,7 +268,8 @@ SECTIONS = {
 
 
 def suppress_section(name: str, figures: dict[str, Any], d: Disclosure) -> dict[str, Any]:
-    """One section of the KPI JSON (as pipelines.figures.kpis.section_figures gives it), suppressed."""
+    """One section of the KPI JSON (as pipelines.figures.kpis.section_figures gives it),
+    suppressed."""
     return rounded(SECTIONS[name](figures, d))
 
 

@@ -151,8 +151,8 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, spec: Table, site: str) -> li
     """Keys held by more than one core row of the site: none, unless validation missed one."""
     key = ", ".join(f'"{CORE_RENAMES.get(k, k)}"' for k in spec.key)
     return con.execute(
-        f"SELECT {key}, count(*) AS n FROM core.{spec.name} WHERE site = ? GROUP BY ALL HAVING n > 1 "
-        f"ORDER BY ALL LIMIT 3",
+        f"SELECT {key}, count(*) AS n FROM core.{spec.name} WHERE site = ? "
+        "GROUP BY ALL HAVING n > 1 ORDER BY ALL LIMIT 3",
         [site],
     ).fetchall()
 
@@ -197,7 +197,8 @@ class SnapshotWriter:
         if repeated := _repeated_keys(con, spec, site):
             raise LoadRefused(
                 f"{v.source_file}: accepted rows share a key ({', '.join(spec.key)}), e.g. "
-                f"{', '.join(map(str, repeated[0][:-1]))}; validation missed it, nothing was written"
+                f"{', '.join(map(str, repeated[0][:-1]))}; "
+                "validation missed it, nothing was written"
             )
         quarantine = _quarantine_rows(v, spec, load_id, site)
         _insert(con, "audit.quarantine", quarantine)

@@ -163,8 +163,8 @@ class _Builder:
         return self._rows[mart]
 
     def audit(self, name: str, site: str | None) -> pd.DataFrame:
-        """The rows of queries/load_history/<name>.sql (DuckDB's sums of integers, decimals in Arrow,
-        as integers)."""
+        """The rows of queries/load_history/<name>.sql (DuckDB's sums of integers, decimals in
+        Arrow, as integers)."""
         table = run_query(self.con, f"load_history/{name}", site=site)
         frame = table.to_pandas()
         for column in table.schema:

@@ -1,5 +1,6 @@
-"""The audit pack as one self-contained HTML file: the Jinja2 template in pipelines/report/templates/,
-plotly.js inlined once, every chart drawn in the page, and nothing a browser would fetch."""
+"""The audit pack as one self-contained HTML file: the Jinja2 template in
+pipelines/report/templates/, plotly.js inlined once, every chart drawn in the page, and nothing a
+browser would fetch."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Plotly chart builders shared by the pages: one look for every chart of the same kind.
 
-Builders take figures already computed (marts, compute_kpis, pipelines.figures.breakdowns) and only draw.
+Builders take figures already computed (marts, compute_kpis, pipelines.figures.breakdowns) and
+only draw.
 Proportions are drawn as percentages. A suppressed figure ("*", pipelines.figures.disclosure) is not
 drawn: a bar or funnel step shows it as its label, an interval chart leaves its row out.
 """

@@ -1,6 +1,6 @@
-"""Access control, one test per row of the role table (pipelines/access/roles.py): what each signed-in
-role sees in the dashboard and what it is refused, on the pages and below them in the query
-layer; small-number suppression of a commissioner's figures and downloads; sign-in lockout and
+"""Access control, one test per row of the role table (pipelines/access/roles.py): what each
+signed-in role sees in the dashboard and what it is refused, on the pages and below them in the
+query layer; small-number suppression of a commissioner's figures and downloads; sign-in lockout and
 idle expiry; nothing clear (NHS number, password) in the warehouse, the access log, the users
 file or a download."""
 

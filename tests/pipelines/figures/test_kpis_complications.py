@@ -1,4 +1,5 @@
-"""Section 3, complications: exposure, counted events, incidence, rates. Period = 2024 (366 days)."""
+"""Section 3, complications: exposure, counted events, incidence, rates.
+Period = 2024 (366 days)."""
 
 import pytest
 

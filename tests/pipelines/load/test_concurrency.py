@@ -25,7 +25,8 @@ def test_readers_keep_working_while_a_load_swaps_the_warehouse(tmp_path, sample_
     db = tmp_path / "w.duckdb"
     db.write_bytes(sample_db.read_bytes())
     before = compute_kpis(db, START, END)
-    # The new extract: the sample without its refills after 2026-01-01 (a visibly different snapshot).
+    # The new extract: the sample without its refills after 2026-01-01 (a visibly different
+    # snapshot).
     extract = tmp_path / "new"
     extract.mkdir()
     source = Path(__file__).resolve().parents[3] / "data_samples" / "clean"

@@ -394,7 +394,8 @@ def test_raw_rows_keep_lineage_and_only_safe_identifiers(tmp_path, gx_runner):
     _load(write_csv_extract(tmp_path / "x", tables), db, gx_runner)
     with duckdb.connect(str(db), read_only=True) as con:
         raw = con.execute(
-            "select load_id, source_file, source_row, nhs_number, postcode from staging.patients order by source_row"
+            "select load_id, source_file, source_row, nhs_number, postcode from staging.patients "
+            "order by source_row"
         ).fetchall()
         core_postcode = con.execute("select postcode_outward from core.patients").fetchall()
         record = json.loads(con.execute("select record from audit.quarantine").fetchone()[0])

@@ -102,7 +102,8 @@ def test_rows_always_reconcile(extract, tmp_path, gx_runner, edits):
             )
             assert (
                 con.execute(
-                    "select count(*) from audit.quarantine where table_name = ? and len(reasons) = 0",
+                    "select count(*) from audit.quarantine "
+                    "where table_name = ? and len(reasons) = 0",
                     [table],
                 ).fetchone()[0]
                 == 0

@@ -285,6 +285,8 @@ def cross_suite(spec: Table) -> ExpectationSuite:
                     ),
                 )
             )
+    if spec.event_date is None:
+        raise ValueError(f"{spec.name} has no event date: it has no rules across tables")
     event = f"{spec.event_date}__date"
     rules += [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -408,10 +410,11 @@ def catalogue() -> str:
         suites += [s for s in (sibling_suite(spec),) if s is not None]
         for suite in suites:
             for e in suite.expectations:
-                message = e.meta["message"].replace("|", "\\|")
+                meta = e.meta or {}  # every rule here is built with _meta
+                message = meta["message"].replace("|", "\\|")
                 lines.append(
-                    f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
-                    f"{e.meta['reason_code']} | {message} |"
+                    f"| {suite.name} | {e.expectation_type} | {meta['column']} | "
+                    f"{meta['reason_code']} | {message} |"
                 )
     lines += [
         "",
@@ -427,9 +430,10 @@ def catalogue() -> str:
     ]
     for suite in warning_suites():
         for e in suite.expectations:
+            meta = e.meta or {}
             lines.append(
-                f"| {suite.name} | {e.expectation_type} | {e.meta['column']} | "
-                f"{e.meta['reason_code']} | {e.meta['message']} |"
+                f"| {suite.name} | {e.expectation_type} | {meta['column']} | "
+                f"{meta['reason_code']} | {meta['message']} |"
             )
     return "\n".join(lines) + "\n"
 

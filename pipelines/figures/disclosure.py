@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from pipelines.config import Standard
 from pipelines.figures.intervals import poisson_rate_interval, wilson_interval
@@ -65,6 +65,10 @@ class Disclosure:
     def exact(self) -> bool:
         return self.max_suppressed == 0 and self.rounding_base == 1 and self.min_denominator == 0
 
+    @overload
+    def count(self, n: int) -> int | str: ...
+    @overload
+    def count(self, n: None) -> None: ...
     def count(self, n: int | None) -> int | str | None:
         if n is None or n == 0:
             return n

@@ -93,6 +93,7 @@ class Scope:
         scope's)."""
         name, variant = MART_VARIANTS.get(mart, (mart, {}))
         rows = pl.from_arrow(run_query(con, f"marts/{name}", **{**self.params(), **variant}))
+        assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a frame
         return rows.drop(PERIOD_START, strict=False)
 
     def run_periods(
@@ -104,6 +105,7 @@ class Scope:
         if "$period_starts" not in sql_text(f"marts/{mart}"):
             raise ValueError(f"mart {mart!r} does not take a list of periods")
         rows = pl.from_arrow(run_query(con, f"marts/{mart}", **self.params(periods)))
+        assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a frame
         split = rows.partition_by(PERIOD_START, as_dict=True, include_key=False)
         empty = rows.clear().drop(PERIOD_START)
         return {first: split.get((first,), empty) for first, _ in periods}
@@ -263,7 +265,7 @@ def complications_figures(
     exposure: pl.DataFrame, events: pl.DataFrame, weight_gain_standard: float
 ) -> dict[str, Any]:
     implanted_patients = exposure.select(PATIENT).unique().height
-    pump_years = exposure["exposure_days"].sum() / 365.25
+    pump_years = float(exposure["exposure_days"].sum()) / 365.25
     counted = events.filter(pl.col("counted"))
 
     def figures(category_events: pl.DataFrame) -> dict[str, Any]:
@@ -423,7 +425,7 @@ def flatten(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def whole_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """(first day, last day) of each calendar month wholly inside start..end: the periods of a
     monthly series (a part-month would look like a month with little activity)."""
-    out = []
+    out: list[tuple[dt.date, dt.date]] = []
     first = (
         start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     )

@@ -152,7 +152,8 @@ def _quantile_time(times: np.ndarray, surv: np.ndarray, last_time: float, p: flo
     """
     # R works on the distinct values of 1 − S, each at its first time (a time at which the
     # curve does not move is no time of a step).
-    x, y, seen = [0.0], [0.0], {0.0}
+    x, y = [0.0], [0.0]
+    seen: set[float | str] = {0.0}  # "nan" stands for every undefined value
     for time, value in zip(times, 1 - np.asarray(surv, dtype=float), strict=True):
         key = "nan" if np.isnan(value) else float(value)
         if key not in seen:

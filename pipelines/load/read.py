@@ -245,6 +245,7 @@ def _read_workbook(name: str, data: bytes) -> dict[str, TableRead]:
             first = str(e).strip().splitlines()[0]
             raise LoadRefused(f"{source}: cannot be read as a table ({first})") from None
         cells = pl.from_arrow(batch)
+        assert isinstance(cells, pl.DataFrame)  # a record batch converts to a frame
         tables[table] = _sheet_table(table, source, cells, errors.errors if errors else [])
     return tables
 
@@ -256,8 +257,8 @@ def _sheet_table(table: str, source: str, cells: pl.DataFrame, errors: list) -> 
     texts: dict[tuple[int, int], str] = {}
     for error in errors:  # only error cells fail to read as text
         found = CALAMINE_ERROR.search(error.detail)
-        name = found and found.group(1)
-        texts[error.offset_position] = EXCEL_ERRORS.get(name, f"#{name or 'ERROR'}")
+        name = found.group(1) if found else None
+        texts[error.offset_position] = EXCEL_ERRORS.get(name, f"#{name}") if name else "#ERROR"
     for j, column in enumerate(cells.columns):
         at = sorted((i, text) for (i, c), text in texts.items() if c == j)
         if at:
@@ -284,7 +285,7 @@ def _sheet_table(table: str, source: str, cells: pl.DataFrame, errors: list) -> 
     )
 
 
-def _given(column: str, dtype: pl.DataType) -> pl.Expr:
+def _given(column: str, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
     """Whether a cell holds anything: not null and, if text, not only spaces."""
     value = pl.col(column)
     if dtype == pl.String:

@@ -126,7 +126,7 @@ def _quarantine_rows(v: TableValidation, spec: Table, load_id: int, site: str) -
                 "record": json.dumps({c: r[c] for c in spec.column_names}),
             }
         )
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "load_id": pl.Int32,
         "site": pl.String,
         "table_name": pl.String,
@@ -157,6 +157,14 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, spec: Table, site: str) -> li
     ).fetchall()
 
 
+def _one_row(cursor: duckdb.DuckDBPyConnection) -> tuple:
+    """The row of a statement that always gives one (an aggregate, or the load just written)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the warehouse gave no row where one is always written")
+    return row
+
+
 class SnapshotWriter:
     """Writes a site's new snapshot into an open warehouse (swap_write's copy), each table as soon
     as validation has finished it, on a thread of its own: DuckDB inserts one table while GX
@@ -165,7 +173,7 @@ class SnapshotWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, site: str, extract_sha256: str) -> None:
         self.con, self.site, self.extract_sha256 = con, site, extract_sha256
-        self.load_id = run_sql(con, "load_write/next_load_id").fetchone()[0]
+        self.load_id = _one_row(run_sql(con, "load_write/next_load_id"))[0]
         # The raw rows of an extract already held (same bytes, same site) are not stored twice.
         previous = run_sql(
             con, "load_write/raw_rows_held", site=site, extract_sha256=extract_sha256
@@ -185,8 +193,8 @@ class SnapshotWriter:
     def add(self, v: TableValidation) -> None:
         """Queue a validated table's rows; raises at once if an earlier table's write failed."""
         for write in self._writes:
-            if write.done() and write.exception():
-                raise write.exception()
+            if write.done() and (error := write.exception()) is not None:
+                raise error
         self._writes.append(self._thread.submit(self._write_table, v))
 
     def _write_table(self, v: TableValidation) -> None:
@@ -350,7 +358,7 @@ def repeat_snapshot(
     if row is None:
         raise SnapshotMoved
     previous = row[0]
-    load_id = run_sql(con, "load_write/next_load_id").fetchone()[0]
+    load_id = _one_row(run_sql(con, "load_write/next_load_id"))[0]
     con.execute("BEGIN TRANSACTION")
     run_sql(
         con,
@@ -366,9 +374,7 @@ def repeat_snapshot(
     if before_commit:
         before_commit()
     con.execute("COMMIT")
-    as_of, raw_load_id, ignored = run_sql(
-        con, "load_write/load_outcome", load_id=load_id
-    ).fetchone()
+    as_of, raw_load_id, ignored = _one_row(run_sql(con, "load_write/load_outcome", load_id=load_id))
     counts = {
         table: TableCounts(read, accepted, quarantined)
         for table, read, accepted, quarantined in run_sql(

@@ -166,16 +166,18 @@ class GxRunner:
 
     def _rows_checked(self, data, config) -> int:
         """GX's element count: the rows its row condition keeps, counted as GX filters them."""
-        from great_expectations.expectations.row_conditions import deserialize_row_condition
+        from great_expectations.expectations.row_conditions import (
+            Condition,
+            deserialize_row_condition,
+        )
 
         condition = config.kwargs.get("row_condition")
         if condition is None:
             return len(data)
-        return int(
-            data.eval(
-                self._engine.condition_to_filter_clause(deserialize_row_condition(condition))
-            ).sum()
-        )
+        parsed = deserialize_row_condition(condition)
+        if not isinstance(parsed, Condition):  # GX's filter refuses a condition string too
+            raise ValueError(f"row condition {parsed!r} is not a GX Condition")
+        return int(data.eval(self._engine.condition_to_filter_clause(parsed)).sum())
 
 
 def _identity(config) -> str:
@@ -236,7 +238,9 @@ def validate_extract(
         for table in present:
             protected = protect(extract.tables[table].frame, TABLES[table], key)
             prepared[table] = protected, normalise(protected, TABLES[table])
-        runner = runner or starting.result()
+        if runner is None:
+            assert starting is not None  # submitted above for want of a runner
+            runner = starting.result()
     from expectations.suites import AS_OF_COLUMN, cross_suite, row_suite, sibling_suite
 
     gx_before = runner.seconds
@@ -281,6 +285,7 @@ def warning_outcomes(
 
     scope = Scope(as_of, as_of, site, settings)
     waits = pl.from_arrow(run_on(con, "marts/waits", **scope.params()))
+    assert isinstance(waits, pl.DataFrame)  # an Arrow table converts to a frame
     rows = con.execute(
         "select referral_id, source_row from core.referrals where site = ?", [site]
     ).pl()

@@ -911,10 +911,11 @@ def scalars(group: dict[str, Any]) -> list[str]:
 
 def variation_text(summary: SpcSummary) -> str:
     """The Making Data Count variation icon in words (no target is set, so no assurance)."""
-    if summary.variation in VARIATION:
-        words = VARIATION[summary.variation]
+    variation = summary.variation
+    if variation is None or variation in VARIATION:
+        words = VARIATION[variation]
     else:
-        kind, side = summary.variation.rsplit("_", 1)
+        kind, side = variation.rsplit("_", 1)
         words = f"Making Data Count: special cause variation, {kind} ({side})."
     if summary.trial_limits:
         words += " Fewer than 12 months with a value: trial limits."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -269,7 +270,7 @@ def bars(
                 textfont=dict(size=16),
             )
     largest = max([0, *sum(v.fillna(0) for v in drawn.values())])
-    counts = dict(title=y_title, rangemode="tozero", tickformat=",d")
+    counts: dict[str, Any] = dict(title=y_title, rangemode="tozero", tickformat=",d")
     if largest <= 6:  # no ticks between whole numbers
         counts.update(tick0=0, dtick=1)
     axes = (

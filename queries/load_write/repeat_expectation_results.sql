@@ -5,7 +5,7 @@ insert into audit.expectation_results (
     unexpected_count, success
 )
 select
-    $load_id,
+    $load_id as load_id,
     suite,
     expectation,
     column_name,

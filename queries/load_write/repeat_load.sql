@@ -6,12 +6,12 @@ insert into audit.loads (
     raw_load_id, ignored_columns, fingerprint
 )
 select
-    $load_id,
+    $load_id as load_id,
     site,
-    $started_at,
-    now()::timestamp,
+    $started_at as started_at,
+    now()::timestamp as finished_at,
     as_of,
-    $source_path,
+    $source_path as source_path,
     source_format,
     extract_sha256,
     raw_load_id,

@@ -4,7 +4,7 @@ insert into audit.load_tables (
     load_id, table_name, source_file, rows_read, rows_accepted, rows_quarantined
 )
 select
-    $load_id,
+    $load_id as load_id,
     table_name,
     source_file,
     rows_read,

@@ -4,7 +4,7 @@ insert into audit.quarantine (
     load_id, site, table_name, source_file, source_row, row_key, reason_codes, reasons, record
 )
 select
-    $load_id,
+    $load_id as load_id,
     site,
     table_name,
     source_file,

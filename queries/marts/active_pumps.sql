@@ -63,7 +63,7 @@ refill_days as (
         from refills_in_scope($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
         where refill_date <= list_max($period_ends::date[])
         group by site, implant_id, refill_date
-    )
+    ) as refill_days
 ),
 
 forecast as (

@@ -59,7 +59,7 @@ appointment_figures as (
     union all
     select
         period_start,
-        'appointments_' || status,
+        'appointments_' || status as figure,
         site,
         appointment_id,
         patient_id,

@@ -40,7 +40,8 @@ battery_end_of_life as (
         site,
         implant_id,
         'battery_end_of_life' as endpoint,
-        coalesce(explant_reason = 'battery_end_of_life', false) as event,
+        -- "event" is survival analysis's name for an endpoint reached (not censored)
+        coalesce(explant_reason = 'battery_end_of_life', false) as event,  -- noqa: RF04
         exit_date as end_date
     from implants
 ),
@@ -67,12 +68,18 @@ complications as (
         i.site,
         i.implant_id,
         e.endpoint,
-        f.event_date is not null as event,
+        f.event_date is not null as event,  -- noqa: RF04
         coalesce(f.event_date, i.exit_date) as end_date
     from implants as i
     cross join complication_endpoints as e
     left join first_complications as f
         on i.site = f.site and i.implant_id = f.implant_id and e.endpoint = f.endpoint
+),
+
+endpoints as (
+    select * from battery_end_of_life
+    union all
+    select * from complications
 ),
 
 final as (
@@ -85,15 +92,11 @@ final as (
         i.has_battery,
         i.implant_date,
         x.endpoint,
-        x.event,
+        x.event,  -- noqa: RF04
         x.end_date,
-        x.end_date - i.implant_date as days
+        x.end_date - i.implant_date as days  -- noqa: RF04
     from implants as i
-    inner join (
-        select * from battery_end_of_life
-        union all
-        select * from complications
-    ) as x on i.site = x.site and i.implant_id = x.implant_id
+    inner join endpoints as x on i.site = x.site and i.implant_id = x.implant_id
 )
 
 select * from final

@@ -100,7 +100,7 @@ final as (
         f.followup_date,
         f.followup_value,
         b.baseline_value is not null and f.followup_value is not null as paired,
-        f.followup_value - b.baseline_value as change
+        f.followup_value - b.baseline_value as change  -- noqa: RF04
     from cohort_measures
     left join baselines as b using (site, patient_id, implant_date, measure)
     left join followups as f using (site, patient_id, implant_date, measure)

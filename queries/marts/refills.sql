@@ -12,7 +12,8 @@
 --   days_late              refill_date - due_date, for late refills
 --   booked_after_alarm     next_due_date is after this refill's computed alarm date
 --   days_past_alarm        next_due_date - alarm_date, for refills booked after the alarm
---   residual_discrepancy   both residuals recorded and |actual - expected| > $residual_discrepancy_ml
+--   residual_discrepancy   both residuals recorded and
+--                          |actual - expected| > $residual_discrepancy_ml
 --                          (the difference is rounded to 6 decimals, as the volumes are recorded
 --                          to a few decimals and 3.1 - 1.1 must be 2.0, not 2.0000000000000004)
 

@@ -6,9 +6,9 @@
 --   core.*     the accepted rows of each site's current snapshot, typed. One row per contract
 --              row; `site` is part of every key. Keys are not declared as primary keys: their
 --              indexes doubled the file and cost a third of the write; the load checks each
---              key is unique instead (pipelines/load/snapshot.py, _repeated_keys). Every row keeps source_file and source_row so a
---              figure can be traced to the extract; the load that supplied it is
---              audit.site_snapshots.load_id for its site.
+--              key is unique instead (pipelines/load/snapshot.py, _repeated_keys). Every row
+--              keeps source_file and source_row so a figure can be traced to the extract;
+--              the load that supplied it is audit.site_snapshots.load_id for its site.
 --   audit.*    load log, per-table counts, quarantine with reasons, expectation results.
 -- Marts (the KPI figures) are queries in queries/marts/, run with bound parameters.
 

@@ -53,7 +53,7 @@ format: $(STAMP)
 	$(BIN)/sqlfluff fix queries
 
 # The whole suite, slow and browser tests included (this is what .ci/run calls).
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest -m "" -n 2 -q
 
 # Fast tests only, for the edit-test loop.

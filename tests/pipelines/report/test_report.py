@@ -102,6 +102,13 @@ def json_figures(sample_db):
     return json.loads(result.stdout)
 
 
+def write_pack(sample_db, role: str, path) -> None:
+    """`itb-audit report` for the test period and this role, written to path."""
+    args = ("--db", str(sample_db), "--start", START, "--end", END, "--role", role)
+    result = cli("report", *args, "--out", str(path))
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="module")
 def packs(sample_db, tmp_path_factory):
     """The HTML pack of each role, written by the command."""
@@ -109,20 +116,7 @@ def packs(sample_db, tmp_path_factory):
     html = {}
     for role in ROLES:
         path = out / f"{role}.html"
-        result = cli(
-            "report",
-            "--db",
-            str(sample_db),
-            "--start",
-            START,
-            "--end",
-            END,
-            "--role",
-            role,
-            "--out",
-            str(path),
-        )
-        assert result.exit_code == 0, result.output
+        write_pack(sample_db, role, path)
         html[role] = path.read_text(encoding="utf-8")
     return html
 
@@ -208,20 +202,7 @@ def workbooks(sample_db, tmp_path_factory):
     books = {}
     for role in ("governance", "commissioner"):
         path = out / f"{role}.xlsx"
-        result = cli(
-            "report",
-            "--db",
-            str(sample_db),
-            "--start",
-            START,
-            "--end",
-            END,
-            "--role",
-            role,
-            "--out",
-            str(path),
-        )
-        assert result.exit_code == 0, result.output
+        write_pack(sample_db, role, path)
         books[role] = openpyxl.load_workbook(path)
     return books
 
@@ -593,7 +574,7 @@ def test_changes_as_shown(current, earlier, unit, shown):
 
 
 def test_each_figure_says_its_unit_and_denominator(packs, json_figures):
-    """'Complication rate per 100 pump-years 12.6 (12 events in 95.5 pump-years)': the unit in
+    """'Complications per 100 pump-years 12.6 (12 events in 95.5 pump-years)': the unit in
     the label or after the value, the numbers it is computed from under the label."""
     html = packs["governance"]
     c = json_figures["complications"]

@@ -207,7 +207,7 @@ def headlines(
     figures: dict[str, Any],
     keys: list[str],
     trends: dict[str, pd.Series] | None = None,
-    per_row: int = 4,
+    per_row: int = 3,
     comparisons: dict[str, list] | None = None,
 ) -> None:
     """Headline figures in rows of `per_row`, each with its comparisons (see headline)."""

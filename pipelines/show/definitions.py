@@ -103,7 +103,7 @@ FIGURES: dict[str, Figure] = {
         "event date ≤ explant date, or no explant), all categories.",
     ),
     "complications.all.rate_per_100_pump_years": Figure(
-        "Complication rate per 100 pump-years",
+        "Complications per 100 pump-years",
         "Complications per 100 pump-years: counted complications ÷ pump-years × 100, all "
         "categories." + _POISSON,
         "per_100_pump_years",

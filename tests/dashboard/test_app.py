@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dashboard import widgets
+from pipelines.access.roles import PAGES as ROLE_PAGES
 from pipelines.access.roles import Role
 from pipelines.cli import app as cli
 from pipelines.config import load_settings
@@ -29,16 +30,8 @@ from pipelines.warehouse import SCHEMA_SQL
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP
 
-PAGES = [
-    "overview",
-    "waits",
-    "trials",
-    "complications",
-    "refills",
-    "batteries",
-    "outcomes",
-    "data_quality",
-]
+# Every page a clinician sees: each figure page and Data quality.
+PAGES = list(ROLE_PAGES[Role.CLINICIAN])
 # The default period: the 12 months ending on the latest load's as-of date.
 AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)
 DEFAULT_START = dt.date(2025, 11, 2)

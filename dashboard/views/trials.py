@@ -8,6 +8,7 @@ from dashboard import data, widgets
 from pipelines.figures import breakdowns
 from pipelines.sections.audit import TRIALS
 from pipelines.show.definitions import label
+from pipelines.show.display import with_dose_words
 
 filters, role = widgets.page("Trial response")
 kpis = data.kpis(filters, role)
@@ -30,8 +31,7 @@ by_condition = pd.DataFrame(
         "rate_ci_high",
     ],
 )
-by_dose = data.summary("trial_doses", filters, role, breakdowns.response_by_dose)
-by_dose["dose"] = by_dose["dose_mcg"].map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg")
+by_dose = with_dose_words(data.summary("trial_doses", filters, role, breakdowns.response_by_dose))
 
 left, right = st.columns(2)
 with left:
@@ -59,21 +59,7 @@ widgets.table_of(
     by_condition.assign(condition=by_condition["condition"].map(label)),
 )
 st.subheader("By test dose")
-widgets.table_of(
-    TRIALS.tables["by_dose"],
-    by_dose[
-        [
-            "dose",
-            "trials",
-            "positive",
-            "negative",
-            "inconclusive",
-            "rate",
-            "rate_ci_low",
-            "rate_ci_high",
-        ]
-    ],
-)
+widgets.table_of(TRIALS.tables["by_dose"], by_dose)
 
 st.subheader("Pathway: referral to implant")
 funnel = data.summary("pathway", filters, role, breakdowns.pathway_funnel)

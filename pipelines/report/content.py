@@ -77,6 +77,7 @@ from pipelines.show.display import (
     is_number,
     standards_of,
     verdict_text,
+    with_dose_words,
 )
 from pipelines.warehouse import connect_readonly
 
@@ -545,12 +546,7 @@ class _Builder:
         return Section(TRIALS.id, TRIALS.title, blocks)
 
     def trial_doses(self) -> list[Any]:
-        by_dose = breakdowns.response_by_dose(self.rows("trial_doses"))
-        by_dose.insert(
-            0,
-            "dose",
-            by_dose.pop("dose_mcg").map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg"),
-        )
+        by_dose = with_dose_words(breakdowns.response_by_dose(self.rows("trial_doses")))
         blocks: list[Any] = []
         if by_dose["rate"].notna().any():
             blocks.append(self.chart(TRIALS.charts["by_dose"], by_dose.dropna(subset=["rate"])))

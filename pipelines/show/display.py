@@ -11,6 +11,8 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
+import pandas as pd
+
 from pipelines.figures.disclosure import SUPPRESSED
 
 
@@ -176,6 +178,15 @@ def number_text(value: float) -> str:
     """A table's number: a whole one without decimals (841.0 -> '841'), else to at most 2
     places (2.5, 45.33)."""
     return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def with_dose_words(by_dose: pd.DataFrame) -> pd.DataFrame:
+    """breakdowns.response_by_dose's rows as shown: the dose in words ("50 mcg", "Not
+    recorded") first, in place of dose_mcg."""
+    shown = by_dose.copy()
+    words = shown.pop("dose_mcg").map(lambda d: "Not recorded" if pd.isna(d) else f"{d:g} mcg")
+    shown.insert(0, "dose", words)
+    return shown
 
 
 def eri_text(days: Any) -> str:

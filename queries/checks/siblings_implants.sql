@@ -32,7 +32,7 @@ final as (
         checked_rows.implant_date__date,
         pump_spans.previous_pump_end
     from checked_rows
-    left join pump_spans using (source_row)
+    left join pump_spans on checked_rows.source_row = pump_spans.source_row
 )
 
 select * from final

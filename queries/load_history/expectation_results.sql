@@ -7,7 +7,7 @@ with current_loads as (
     select * from current_loads($site)
 ),
 
-final as (
+results as (
     select
         current_loads.site,
         r.suite as table_name,
@@ -15,15 +15,31 @@ final as (
         r.reason_code,
         r.description,
         r.expectation,
+        r.element_count as rows_checked,
+        r.unexpected_count as rows_failed,
         case when r.suite like '%\_warnings' escape '\' then 'warning' else 'quarantine' end
             as on_failure,
-        r.element_count as rows_checked,
         r.element_count - r.unexpected_count as rows_passed,
-        r.unexpected_count as rows_failed,
         (r.element_count - r.unexpected_count) / nullif(r.element_count, 0) as pass_rate
     from audit.expectation_results as r
-    inner join current_loads using (load_id)
-    order by current_loads.site, r.suite, r.column_name, r.reason_code
+    inner join current_loads on r.load_id = current_loads.load_id
+),
+
+final as (
+    select
+        site,
+        table_name,
+        column_name,
+        reason_code,
+        description,
+        expectation,
+        on_failure,
+        rows_checked,
+        rows_passed,
+        rows_failed,
+        pass_rate
+    from results
+    order by site, table_name, column_name, reason_code
 )
 
 select * from final

@@ -14,7 +14,7 @@ final as (
         t.rows_accepted,
         t.rows_quarantined
     from audit.load_tables as t
-    inner join current_loads using (load_id)
+    inner join current_loads on t.load_id = current_loads.load_id
     order by current_loads.site, t.table_name
 )
 

@@ -28,7 +28,7 @@ final as (
         counts.rows_quarantined,
         snapshots.load_id is not null as is_current
     from loads
-    inner join counts using (load_id)
+    inner join counts on loads.load_id = counts.load_id
     left join audit.site_snapshots as snapshots
         on loads.site = snapshots.site and loads.load_id = snapshots.load_id
     order by loads.load_id desc

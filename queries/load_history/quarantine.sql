@@ -5,19 +5,32 @@ with current_loads as (
     select * from current_loads($site)
 ),
 
-final as (
+quarantined as (
     select
         q.site,
         q.table_name,
         q.source_file,
         q.source_row,
         q.row_key,
+        q.record,
         array_to_string(q.reason_codes, ', ') as reason_codes,
-        array_to_string(q.reasons, '; ') as reasons,
-        q.record
+        array_to_string(q.reasons, '; ') as reasons
     from audit.quarantine as q
-    inner join current_loads using (site, load_id)
-    order by q.site, q.table_name, q.source_row
+    inner join current_loads on q.site = current_loads.site and q.load_id = current_loads.load_id
+),
+
+final as (
+    select
+        site,
+        table_name,
+        source_file,
+        source_row,
+        row_key,
+        reason_codes,
+        reasons,
+        record
+    from quarantined
+    order by site, table_name, source_row
 )
 
 select * from final

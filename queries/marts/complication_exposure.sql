@@ -25,8 +25,8 @@ with implants as (
 
 exposure as (
     select
-        p.period_start,
         i.*,
+        p.period_start,
         greatest(i.implant_date, p.period_start) as entry_date,
         -- least() skips NULLs: a missing explant or death date does not end exposure
         least(i.explant_date, i.date_of_death, p.period_end + 1) as exit_date

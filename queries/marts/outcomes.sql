@@ -85,26 +85,55 @@ followups as (
     ) = 1
 ),
 
+joined as (
+    select
+        c.site,
+        c.patient_id,
+        c.implant_date,
+        p.primary_condition,
+        p.tone_pattern,
+        p.sex,
+        c.measure,
+        b.baseline_date,
+        b.baseline_value,
+        f.followup_date,
+        f.followup_value,
+        date_sub('year', p.date_of_birth, c.implant_date) as age_at_implant,
+        b.baseline_value is not null and f.followup_value is not null as paired,
+        f.followup_value - b.baseline_value as change  -- noqa: RF04
+    from cohort_measures as c
+    left join baselines as b
+        on
+            c.site = b.site
+            and c.patient_id = b.patient_id
+            and c.implant_date = b.implant_date
+            and c.measure = b.measure
+    left join followups as f
+        on
+            c.site = f.site
+            and c.patient_id = f.patient_id
+            and c.implant_date = f.implant_date
+            and c.measure = f.measure
+    inner join core.patients as p on c.site = p.site and c.patient_id = p.patient_id
+),
+
 final as (
     select
         site,
         patient_id,
         implant_date,
-        p.primary_condition,
-        p.tone_pattern,
-        p.sex,
-        date_sub('year', p.date_of_birth, implant_date) as age_at_implant,
+        primary_condition,
+        tone_pattern,
+        sex,
+        age_at_implant,
         measure,
-        b.baseline_date,
-        b.baseline_value,
-        f.followup_date,
-        f.followup_value,
-        b.baseline_value is not null and f.followup_value is not null as paired,
-        f.followup_value - b.baseline_value as change  -- noqa: RF04
-    from cohort_measures
-    left join baselines as b using (site, patient_id, implant_date, measure)
-    left join followups as f using (site, patient_id, implant_date, measure)
-    inner join core.patients as p using (site, patient_id)
+        baseline_date,
+        baseline_value,
+        followup_date,
+        followup_value,
+        paired,
+        change  -- noqa: RF04
+    from joined
 )
 
 select * from final

@@ -74,10 +74,10 @@ final as (
         t.trial_date - a.assessment_date as days_to_trial,
         i.implant_date - t.trial_date as days_to_implant
     from first_referrals as r
-    inner join core.patients as p using (site, patient_id)
-    left join assessments as a using (site, patient_id)
-    left join trials as t using (site, patient_id)
-    left join implants as i using (site, patient_id)
+    inner join core.patients as p on r.site = p.site and r.patient_id = p.patient_id
+    left join assessments as a on r.site = a.site and r.patient_id = a.patient_id
+    left join trials as t on r.site = t.site and r.patient_id = t.patient_id
+    left join implants as i on r.site = i.site and r.patient_id = i.patient_id
 )
 
 select * from final

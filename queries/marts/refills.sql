@@ -19,8 +19,8 @@
 
 with refills as (
     select
-        p.period_start,
-        r.*
+        r.*,
+        p.period_start
     from
         refill_chain(
             $site, $condition, $alarm_volume_ml, $max_refill_interval_days,
@@ -40,21 +40,21 @@ final as (
         refill_number,
         refill_date,
         due_date,
+        fill_volume_ml,
+        concentration_mcg_per_ml,
+        daily_dose_mcg,
+        alarm_date,
+        next_due_date,
+        expected_residual_ml,
+        actual_residual_ml,
         case
             when due_date is null then 'no_due_date'
             when refill_date <= due_date then 'on_time'
             else 'late'
         end as adherence,
         case when refill_date > due_date then refill_date - due_date end as days_late,
-        fill_volume_ml,
-        concentration_mcg_per_ml,
-        daily_dose_mcg,
-        alarm_date,
-        next_due_date,
         coalesce(next_due_date > alarm_date, false) as booked_after_alarm,
         case when booked_after_alarm then next_due_date - alarm_date end as days_past_alarm,
-        expected_residual_ml,
-        actual_residual_ml,
         round(abs(actual_residual_ml - expected_residual_ml), 6) as residual_difference_ml,
         coalesce(residual_difference_ml > $residual_discrepancy_ml, false) as residual_discrepancy
     from refills

@@ -27,7 +27,7 @@ final as (
         t.*,
         p.primary_condition
     from trials as t
-    inner join core.patients as p using (site, patient_id)
+    inner join core.patients as p on t.site = p.site and t.patient_id = p.patient_id
 )
 
 select * from final

@@ -59,12 +59,12 @@ clocks as (
         r.triage_outcome,
         r.received_date as clock_start,
         s.clock_stop,
+        p.period_end as as_of,
         s.clock_stop - r.received_date as wait_days,
         coalesce(in_period(s.clock_stop, p.period_start, p.period_end), false) as seen,
         r.received_date <= p.period_end
         and (s.clock_stop is null or s.clock_stop > p.period_end)
-        and alive_at(pt.date_of_death, p.period_end) as is_open,
-        p.period_end as as_of
+        and alive_at(pt.date_of_death, p.period_end) as is_open
     from referrals as r
     inner join core.patients as pt on r.site = pt.site and r.patient_id = pt.patient_id
     left join clock_stops as s on r.site = s.site and r.referral_id = s.referral_id

@@ -332,16 +332,18 @@ def _conform(
     # A wholly empty line is not a record (CSV blank lines and rows of commas, trailing empty
     # spreadsheet rows). A row with text in an extra column only is one: it is kept, and
     # quarantined for having no values (normalise: HAS_VALUES).
-    written = pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
-    numbered = frame.with_row_index("source_row", offset=first_row).with_columns(cell_errors)
-    kept = numbered.filter(written)
+    written = frame.select(
+        pl.any_horizontal(_given(c, dtype) for c, dtype in frame.schema.items())
+    ).to_series()
+    # The lineage columns are added after the file's columns are dropped, so an extra column
+    # named source_row or cell_errors is ignored like any other.
+    rows = pl.int_range(first_row, first_row + frame.height, dtype=pl.Int32, eager=True)
+    conformed = frame.select(*(text(c) for c in spec.column_names)).with_columns(
+        rows.alias("source_row"), cell_errors.alias(CELL_ERRORS)
+    )
     return TableRead(
         table,
         source,
-        kept.select(
-            pl.col("source_row").cast(pl.Int32),
-            *(text(c) for c in spec.column_names),
-            CELL_ERRORS,
-        ),
+        conformed.filter(written).select("source_row", *spec.column_names, CELL_ERRORS),
         ignored,
     )

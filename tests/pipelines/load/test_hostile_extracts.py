@@ -18,7 +18,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from pipelines.load.read import LoadRefused
+from pipelines.load.read import LoadRefused, open_extract, parse_extract
 from pipelines.load.snapshot import load_extract
 from tests.conftest import TEST_KEY
 from tests.fixtures.extract_builder import AS_OF, base_extract, write_csv_extract
@@ -380,3 +380,16 @@ def test_a_row_with_values_only_in_extra_columns_is_counted_and_quarantined(tmp_
     assert result.tables["complications"].rows_quarantined == 1
     codes, reasons, _ = _reasons(tmp_path)[("complications", 3)]
     assert "no_values" in codes and "no values in any contract column" in reasons
+
+
+def test_extra_columns_named_like_the_lineage_columns_are_ignored(tmp_path):
+    extract = write_csv_extract(tmp_path / "x", base_extract())
+    path = extract / "patients.csv"
+    header, *rows = path.read_text().splitlines()
+    path.write_text(
+        "\n".join([f"{header},source_row,CELL_ERRORS", *(f"{r},x,y" for r in rows)]) + "\n"
+    )
+    read = parse_extract(open_extract(extract)).tables["patients"]
+    assert read.ignored_columns == ["source_row", "CELL_ERRORS"]
+    assert read.frame["source_row"].to_list() == list(range(2, len(rows) + 2))
+    assert read.frame["cell_errors"].null_count() == len(rows)

@@ -352,6 +352,8 @@ CODE = re.compile(r"[a-z0-9_]+")
 # Columns of codes, shown as words (pipelines.show.definitions.label); downloads keep the codes.
 CODE_COLUMNS = {
     "source",
+    "time_since_implant",
+    "surgery",
     "triage_outcome",
     "category",
     "subtype",

@@ -1,5 +1,7 @@
-"""Complications: incidence per patient and per 100 pump-years, against published figures and
-the weight-gain standard; time to a first complication; sites compared (docs/figures.md §3)."""
+"""Complications: incidence per patient and per 100 pump-years, against published figures (with
+their follow-up) and the weight-gain standard; the case review (breakdowns by severity, surgery
+and time since implant, and the case list); time to a first complication; sites compared
+(docs/figures.md §3)."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,12 @@ from dashboard import data, widgets
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.figures import breakdowns
 from pipelines.figures.survival import kaplan_meier
-from pipelines.sections.audit import COMPLICATIONS, KM_ENDPOINTS
+from pipelines.sections.audit import (
+    CASE_TABLES,
+    COMPLICATIONS,
+    KM_ENDPOINTS,
+    published_figures,
+)
 from pipelines.show.definitions import label
 from pipelines.show.display import is_number
 
@@ -45,6 +52,23 @@ widgets.table_of(
     COMPLICATIONS.tables["by_category"],
     by_category.assign(category=by_category["category"].map(label)),
 )
+with st.expander(COMPLICATIONS.tables["published"].title):
+    widgets.table_of(COMPLICATIONS.tables["published"], published_figures())
+
+st.subheader("Case review")
+for column, (name, by) in zip(st.columns(len(CASE_TABLES)), CASE_TABLES.items(), strict=True):
+    with column:
+        recipe = COMPLICATIONS.tables[name]
+        st.markdown(f"**{recipe.title}**")
+        widgets.table_of(
+            recipe,
+            data.summary("complication_events", filters, role, breakdowns.complications_by, by=by),
+        )
+if widgets.patient_level(role, "the complication case list"):
+    cases = data.mart("complication_events", filters, role)
+    recipe = COMPLICATIONS.tables["cases"]
+    with st.expander(recipe.heading(count=len(cases))):
+        widgets.table_of(recipe, cases)
 
 st.subheader("Time to a first complication")
 if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small)"):

@@ -423,5 +423,52 @@ def funnel_limits(rate_per_100: float, pump_years: pd.Series, points: int = 200)
     return pd.DataFrame(frame)
 
 
+# The complication case review's breakdowns: each groups the complication_events rows by a code
+# (a column of the mart, or required_surgery as words), its values in this order; a missing value
+# is not_recorded (listed only when some event has it).
+CASE_BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "severity": ("mild", "moderate", "severe"),
+    "surgery": ("surgery_needed", "no_surgery"),
+    "time_since_implant": (
+        "up_to_30_days",
+        "up_to_1_year",
+        "over_1_year",
+        "before_implant",
+        "no_pump_recorded",
+    ),
+}
+SURGERY = {True: "surgery_needed", False: "no_surgery"}
+
+
+def complications_by(events: pd.DataFrame, by: str, d: Disclosure = NO_SUPPRESSION) -> pd.DataFrame:
+    """Every event of the period (in pump exposure or not: the case list's rows) by one of
+    CASE_BREAKDOWNS: events and distinct patients per value, each value listed even at 0."""
+    codes = (
+        events["required_surgery"].map(SURGERY, na_action="ignore")
+        if by == "surgery"
+        else events[by]
+    )
+    codes = codes.astype(object).where(codes.notna(), NOT_RECORDED)
+    values = list(CASE_BREAKDOWNS[by]) + ([NOT_RECORDED] if (codes == NOT_RECORDED).any() else [])
+    rows = []
+    for value in values:
+        group = events[(codes == value).to_numpy()]
+        rows.append(
+            {
+                by: value,
+                "events": d.count(len(group)),
+                "patients": d.count(len(group[["site", "patient_id"]].drop_duplicates())),
+            }
+        )
+    return pd.DataFrame(rows, columns=[by, "events", "patients"])
+
+
 # The aggregates dashboard.data.summary serves (each takes a mart's rows and a Disclosure).
-AGGREGATES = (waits_by, response_by_dose, pathway_funnel, service_life_by_model, explore_cohort)
+AGGREGATES = (
+    waits_by,
+    response_by_dose,
+    pathway_funnel,
+    service_life_by_model,
+    explore_cohort,
+    complications_by,
+)

@@ -24,6 +24,7 @@ from pipelines.access.roles import (
     PAGES,
     Role,
     display_id,
+    display_ids,
     sees_patient_rows,
     sees_pseudonyms,
     suppresses_small_numbers,
@@ -32,7 +33,7 @@ from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import compare, previous_period, year_earlier
-from pipelines.figures.disclosure import Disclosure, suppress_kpis
+from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures, section_figures
 from pipelines.figures.queries import run_query
 from pipelines.figures.spc import SpcSummary
@@ -57,6 +58,7 @@ from pipelines.report.model import (
 from pipelines.sections.audit import (
     ACTIVITY,
     BATTERIES,
+    CASE_TABLES,
     COMPLICATIONS,
     DATA_QUALITY,
     HEADLINE_GROUPS,
@@ -66,6 +68,7 @@ from pipelines.sections.audit import (
     REFILLS,
     TRIALS,
     WAITS,
+    published_figures,
 )
 from pipelines.sections.model import ChartRecipe, TableRecipe
 from pipelines.show.definitions import FIGURES, NOTES, label, standard_label
@@ -98,6 +101,8 @@ DISCLOSURE_SETTINGS = (
     "disclosure_min_denominator",
 )
 NO_WHOLE_MONTH = "No whole calendar month in the period: no monthly chart."
+# Codes of the complication case list, written as words in the pack.
+CASE_CODES = ("category", "subtype", "severity", "related_to", "time_since_implant")
 VARIATION = {
     None: "No months with data.",
     "common_cause": "Making Data Count: common cause variation.",
@@ -578,9 +583,32 @@ class _Builder:
             (c, f"complications.by_category.{c}") for c in COMPLICATION_CATEGORIES
         ]
         blocks += self.complication_charts(codes)
+        blocks.append(self.table(COMPLICATIONS.tables["published"], published_figures()))
+        blocks += self.case_review()
         if self.patient_rows:
             blocks += self.time_to_complication() + self.sites_compared()
         return Section(COMPLICATIONS.id, COMPLICATIONS.title, blocks)
+
+    def case_review(self) -> list[Table]:
+        """The breakdowns of the period's complications (suppressed for a role that suppresses
+        small numbers), then, for a role that sees patient rows, the case list with every id
+        as the dashboard shows it to the role (roles.display_ids)."""
+        events = self.rows("complication_events")
+        d = self.disclosure if self.suppressed else NO_SUPPRESSION
+        blocks = []
+        for name, by in CASE_TABLES.items():
+            counts = breakdowns.complications_by(events, by, d)
+            blocks.append(
+                self.table(COMPLICATIONS.tables[name], counts.assign(**{by: counts[by].map(label)}))
+            )
+        if self.patient_rows:
+            key = self.key if sees_pseudonyms(self.role) else b""  # clinicians need no key
+            cases = display_ids(self.role, events, key).reset_index(drop=True)
+            words = {c: cases[c].map(label, na_action="ignore") for c in CASE_CODES}
+            blocks.append(
+                self.table(COMPLICATIONS.tables["cases"], cases.assign(**words), count=len(cases))
+            )
+        return blocks
 
     def complication_charts(self, codes: list[tuple[str, str]]) -> list[Chart]:
         out = []

@@ -14,16 +14,45 @@ from pipelines.contract import MEASURES
 from pipelines.sections.model import ChartRecipe, Section, TableRecipe
 from pipelines.show import charts
 from pipelines.show.definitions import FIGURES, PUBLISHED_COMPLICATIONS, label
+from pipelines.show.display import fmt
 
 WEIGHT_GAIN = "complications.by_category.weight_gain.patient_incidence"
 
 
+PUBLISHED = pd.DataFrame(
+    PUBLISHED_COMPLICATIONS, columns=["category", "measure", "low", "high", "source", "follow_up"]
+)
+
+
 def published(measure: str) -> pd.DataFrame:
-    """The published figures of one measure, drawn as reference bands beside the service's."""
-    frame = pd.DataFrame(
-        PUBLISHED_COMPLICATIONS, columns=["category", "measure", "low", "high", "source"]
+    """The published figures of one measure, drawn as reference bands beside the service's; the
+    hover text names the source and its follow-up."""
+    frame = PUBLISHED[PUBLISHED["measure"] == measure]
+    return frame.assign(source=frame["source"] + " (follow-up: " + frame["follow_up"] + ")")
+
+
+def published_figures() -> pd.DataFrame:
+    """The published figures as a table: the figure as printed, its source and follow-up."""
+
+    def figure(row: pd.Series) -> str:
+        unit = "percent" if row["measure"] == "patient_incidence" else "per_100_pump_years"
+        low, high = fmt(row["low"], unit), fmt(row["high"], unit)
+        return low if low == high else f"{low} to {high}"
+
+    return pd.DataFrame(
+        {
+            "category": PUBLISHED["category"].map(label),
+            "measure": PUBLISHED["measure"].map(
+                {
+                    "patient_incidence": "Share of patients",
+                    "per_100_pump_years": "Per 100 pump-years",
+                }
+            ),
+            "published": PUBLISHED.apply(figure, axis=1),
+            "source": PUBLISHED["source"],
+            "follow_up": PUBLISHED["follow_up"],
+        }
     )
-    return frame[frame["measure"] == measure]
 
 
 # --- shaping the rows a chart is drawn from (the same on the page and in the pack) ------------
@@ -314,9 +343,51 @@ COMPLICATIONS = Section(
     },
     tables={
         "by_category": TableRecipe("By category", download="complications by category"),
+        "published": TableRecipe(
+            "Published figures beside the service's, with their follow-up",
+            "Published figures",
+            "complications.published",
+        ),
+        "by_severity": TableRecipe(
+            "Complications by severity", "By severity", "complications.breakdowns"
+        ),
+        "by_surgery": TableRecipe(
+            "Complications by surgery needed", "By surgery", "complications.breakdowns"
+        ),
+        "by_time": TableRecipe(
+            "Complications by time since implant",
+            "By time since implant",
+            "complications.breakdowns",
+        ),
+        # Patient-level: clinicians and governance only, ids as the role sees them.
+        "cases": TableRecipe(
+            "Complication case list: every event in the period ({count})",
+            "Complication cases",
+            "complications.cases",
+            (
+                "site",
+                "patient_id",
+                "complication_id",
+                "event_date",
+                "category",
+                "subtype",
+                "severity",
+                "required_surgery",
+                "related_to",
+                "implant_id",
+                "pump_model",
+                "implant_date",
+                "days_since_implant",
+                "time_since_implant",
+                "counted",
+            ),
+            download="complication case list",
+        ),
         "outside": TableRecipe("Complications outside exposure", note="complications.outside"),
     },
 )
+# The case review's breakdowns: table name -> the breakdown (pipelines.figures.breakdowns).
+CASE_TABLES = {"by_severity": "severity", "by_surgery": "surgery", "by_time": "time_since_implant"}
 # The endpoints with a time-to-first-complication curve.
 KM_ENDPOINTS = ("catheter", "infection")
 

@@ -347,6 +347,21 @@ NOTES: dict[str, str] = {
     "is censored at explant, death or the as-of date.",
     "complications.outside": "Complications dated in the period when the patient had no pump in "
     "situ. They are in no rate above.",
+    "complications.cases": "Every complication dated in the period, one row each, earliest "
+    "first. Days since implant: the event's date − the implant date of the pump the event names "
+    "(its implant id), blank when it names none; a negative number is an event dated before "
+    "that pump's implant, a record to check. In pump exposure: the patient had a pump in situ "
+    "that day; only those events are in the rates above.",
+    "complications.breakdowns": "Every complication dated in the period (the case list's rows: "
+    "the complications above plus those outside pump exposure), by severity, by whether it "
+    "needed surgery, and by days since the implant of the pump it names: ≤ 30 days (0–30, day "
+    "30 included), ≤ 1 year (31–365, day 365 included), later (366 on); events dated before "
+    "their pump's implant, and events that name no pump, apart. Patients: distinct patients "
+    "with at least one such event.",
+    "complications.published": "The published figures drawn as grey bands above, each with the "
+    "follow-up its source reports (domain notes). Per-patient figures grow with follow-up, so a "
+    "one-year period is expected to be lower than a series followed for years; figures per "
+    "pump-year allow for it.",
     "complications.funnel": "Each site's complications per 100 pump-years against its pump-years, "
     "with 95% and 99.8% exact Poisson limits around the all-sites rate. A site outside the "
     "limits differs by more than chance would explain.",
@@ -405,24 +420,41 @@ NOTES: dict[str, str] = {
     "quality.loads": "Every load, newest first; the current one per site is marked.",
 }
 
-# Published complication figures (domain notes section 3), for reference bands.
-# (category or "all", measure, low, high, source)
-PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
-    ("all", "per_100_pump_years", 7.4, 7.4, "Benedičič et al. 2023: 0.074 per pump-year"),
+# Published complication figures (domain notes section 3), for reference bands and the table of
+# published figures: (category or "all", measure, low, high, source, follow-up). A per-patient
+# figure grows with follow-up, so each is labelled with the follow-up its source reports.
+PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str, str]] = [
+    (
+        "all",
+        "per_100_pump_years",
+        7.4,
+        7.4,
+        "Benedičič et al. 2023: 0.074 per pump-year",
+        "138 patients over 20 years",
+    ),
     (
         "catheter",
         "per_100_pump_years",
         3.0,
         3.0,
         "Benedičič et al. 2023: catheter 0.030 per pump-year",
+        "138 patients over 20 years",
     ),
-    ("wound", "per_100_pump_years", 2.3, 2.3, "Benedičič et al. 2023: skin 0.023 per pump-year"),
+    (
+        "wound",
+        "per_100_pump_years",
+        2.3,
+        2.3,
+        "Benedičič et al. 2023: skin 0.023 per pump-year",
+        "138 patients over 20 years",
+    ),
     (
         "pump_malfunction",
         "per_100_pump_years",
         0.9,
         0.9,
         "Benedičič et al. 2023: pump 0.009 per pump-year",
+        "138 patients over 20 years",
     ),
     (
         "all",
@@ -430,6 +462,8 @@ PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
         0.25,
         0.27,
         "Pucks-Faes et al. 2018 (25%); Benedičič et al. 2023 (27%)",
+        "Pucks-Faes: patients treated 2006–2016 (mean follow-up not reported in the abstract); "
+        "Benedičič: 138 patients over 20 years",
     ),
     (
         "catheter",
@@ -437,6 +471,7 @@ PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
         0.056,
         0.151,
         "Feller et al. 2021 (5.6%, adults); Motta & Antonello 2014 (15.1%, children)",
+        "Feller: mean 43 months; Motta & Antonello: mean 8.6 years",
     ),
     (
         "infection",
@@ -444,6 +479,7 @@ PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
         0.093,
         0.146,
         "Motta & Antonello 2014 (9.3%); Imerci et al. 2019 (14.6% of patients)",
+        "Motta & Antonello: mean 8.6 years; Imerci: mean 6.3 years",
     ),
     (
         "csf_leak",
@@ -451,8 +487,16 @@ PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str]] = [
         0.049,
         0.249,
         "Motta & Antonello 2014 (4.9%); Imerci et al. 2019 (24.9% of patients)",
+        "Motta & Antonello: mean 8.6 years; Imerci: mean 6.3 years",
     ),
-    ("pump_malfunction", "patient_incidence", 0.01, 0.01, "Motta & Antonello 2014 (1%)"),
+    (
+        "pump_malfunction",
+        "patient_incidence",
+        0.01,
+        0.01,
+        "Motta & Antonello 2014 (1%)",
+        "mean 8.6 years",
+    ),
 ]
 
 # Names on screen for codes that capitalising would garble; other codes read as words.
@@ -484,6 +528,14 @@ CODE_NAMES = {
     "gp_ers": "GP (e-RS)",
     "dna": "DNA",
     "bolus_lumbar_puncture": "Bolus (lumbar puncture)",
+    # time since the implant of the event's pump (queries/marts/complication_events.sql)
+    "up_to_30_days": "≤ 30 days (days 0–30)",
+    "up_to_1_year": "≤ 1 year (days 31–365)",
+    "over_1_year": "Later (over 365 days)",
+    "before_implant": "Before its pump's implant date",
+    "no_pump_recorded": "No pump recorded",
+    "surgery_needed": "Surgery needed",
+    "no_surgery": "No surgery",
     **MEASURE_NAMES,
 }
 

@@ -153,7 +153,13 @@ COLUMN_UNITS = (
 )
 
 
-HEADERS = {"eri_due": "ERI due"}  # where words from the name would not do
+# where words from the name would not do
+HEADERS = {
+    "eri_due": "ERI due",
+    "counted": "in pump exposure",
+    "required_surgery": "surgery needed",
+    "implant_id": "pump (implant id)",
+}
 
 
 def header(column: str) -> str:

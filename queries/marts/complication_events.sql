@@ -1,4 +1,4 @@
--- Complications: events in the period (docs/figures.md §3).
+-- Complications: events in the period (docs/figures.md §3), and the case review's rows.
 --
 -- Grain: one row per period and complication whose event_date is in that period.
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
@@ -7,6 +7,12 @@
 -- counted: the patient had a pump in situ on event_date (any of the patient's implants with
 --          implant_date <= event_date <= explant_date, or no explant). Events that are not
 --          counted (trial-related events, say) are reported apart as events outside exposure.
+-- days_since_implant: event_date - implant_date of the event's own pump (its implant_id);
+--          NULL when the event names no pump.
+-- time_since_implant: days_since_implant in bands, both ends inclusive: up_to_30_days
+--          (0-30, so day 30 is in it), up_to_1_year (31-365, day 365 in it), over_1_year
+--          (366 on), before_implant (negative: the event predates the pump it names, a record
+--          to check), no_pump_recorded (no implant_id).
 
 with events as (
     select
@@ -27,9 +33,27 @@ with events as (
     where in_scope(c.site, c.patient_id, $site, $condition)
 ),
 
+with_pump as (
+    select
+        e.*,
+        i.pump_model,
+        i.implant_date,
+        e.event_date - i.implant_date as days_since_implant
+    from events as e
+    left join core.implants as i
+        on e.site = i.site and e.implant_id = i.implant_id
+),
+
 final as (
     select
         e.*,
+        case
+            when e.days_since_implant is null then 'no_pump_recorded'
+            when e.days_since_implant < 0 then 'before_implant'
+            when e.days_since_implant <= 30 then 'up_to_30_days'
+            when e.days_since_implant <= 365 then 'up_to_1_year'
+            else 'over_1_year'
+        end as time_since_implant,
         exists(
             select 1
             from core.implants as i
@@ -39,7 +63,7 @@ final as (
                 and i.implant_date <= e.event_date
                 and (i.explant_date is null or e.event_date <= i.explant_date)
         ) as counted
-    from events as e
+    from with_pump as e
 )
 
 select * from final

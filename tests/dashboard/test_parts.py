@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ from dashboard.filters import add_months, financial_years, last_12_months, last_
 from pipelines.config import Settings
 from pipelines.contract import COMPLICATION_CATEGORIES
 from pipelines.figures.kpis import compute_kpis
+from pipelines.sections.audit import published, published_figures
 from pipelines.show.definitions import FIGURES, NOTES, PUBLISHED_COMPLICATIONS, label
 from tests.fixtures.kpi_fixtures import Warehouse
 
@@ -71,6 +73,22 @@ def test_every_figure_definition_names_a_figure_of_the_kpis_json(tmp_path):
         widgets.text(note)
     categories = {c for c, *_ in PUBLISHED_COMPLICATIONS}
     assert categories <= {"all", *COMPLICATION_CATEGORIES}
+
+
+def test_every_published_figure_names_its_follow_up():
+    """Published per-patient figures grow with follow-up: each is labelled with its source's,
+    in the chart's hover text and in the table of published figures."""
+    for *_, source, follow_up in PUBLISHED_COMPLICATIONS:
+        assert re.search(r"\d+ (months|years)", follow_up), source
+        if ";" in source:  # two sources: the follow-up of each, by its first author
+            for part in source.split(";"):
+                assert part.split()[0] in follow_up, (part, follow_up)
+    for measure in ("patient_incidence", "per_100_pump_years"):
+        hover = published(measure)["source"]
+        assert hover.str.contains("(follow-up: ", regex=False).all(), measure
+    table = published_figures()
+    assert table["follow_up"].tolist() == [row[5] for row in PUBLISHED_COMPLICATIONS]
+    assert table["published"].tolist()[4] == "25.0% to 27.0%"
 
 
 def test_headers_read_as_words_with_units():

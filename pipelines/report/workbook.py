@@ -7,7 +7,7 @@ Numeric columns hold only numbers: a figure's `value` (and its interval) is the 
 `kpis --json` in the format of its unit (a proportion in a percent format, whole days as
 integers), and blank where the figure is suppressed, undefined or a note; `shown` beside it is
 the figure as the pack prints it ("*", "—", "76.5%"), so a suppressed cell is never a "*" inside
-a column of numbers."""
+a column of numbers. A table's column of counts with a "*" is split the same way (numeric)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.report.formatting import GLOSSARY, NAME_UNITS
+from pipelines.figures.disclosure import SUPPRESSED
+from pipelines.report.formatting import GLOSSARY, NAME_UNITS, cell
 from pipelines.report.model import (
     Definitions,
     FigureTable,
@@ -73,7 +74,7 @@ def workbook_bytes(report: Report) -> bytes:
                 sheets["Standards"] = standards(block)
                 units["Standards"] = [row.measure.value.unit for row in block.rows]
             elif isinstance(block, Table):
-                sheets[block.sheet] = block.frame
+                sheets[block.sheet] = numeric(block.frame)
             elif isinstance(block, Definitions):
                 sheets["Definitions"] = pd.DataFrame(
                     block.items, columns=["label", "figure", "definition"]
@@ -93,6 +94,20 @@ def workbook_bytes(report: Report) -> bytes:
         return NUMBER_FORMATS.get(unit) if unit else None
 
     return xlsx_bytes(sheets, number_format)
+
+
+def numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with each column of numbers and suppressed cells ("*") split in two: the numbers
+    (blank where suppressed), and `<column> shown` beside it as the pack prints each cell."""
+    out = frame.copy()
+    for column in frame.columns:
+        values = frame[column].astype(object)
+        starred = values == SUPPRESSED
+        if starred.any() and values[~starred].map(lambda v: v is None or is_number(v)).all():
+            out[column] = values.where(~starred, None)
+            at = out.columns.get_loc(column) + 1
+            out.insert(at, f"{column} shown", [cell(v, column) for v in values])
+    return out
 
 
 def about(report: Report) -> pd.DataFrame:

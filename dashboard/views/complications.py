@@ -52,11 +52,12 @@ widgets.table_of(
     COMPLICATIONS.tables["by_category"],
     by_category.assign(category=by_category["category"].map(label)),
 )
-with st.expander(COMPLICATIONS.tables["published"].title):
-    widgets.table_of(COMPLICATIONS.tables["published"], published_figures())
+st.markdown(f"**{COMPLICATIONS.tables['published'].title}**")
+widgets.table_of(COMPLICATIONS.tables["published"], published_figures())
 
 st.subheader("Case review")
-for column, (name, by) in zip(st.columns(len(CASE_TABLES)), CASE_TABLES.items(), strict=True):
+# The time bands' names are the longest: their table gets the widest column.
+for column, (name, by) in zip(st.columns([1, 1, 1.5]), CASE_TABLES.items(), strict=True):
     with column:
         recipe = COMPLICATIONS.tables[name]
         st.markdown(f"**{recipe.title}**")
@@ -67,8 +68,8 @@ for column, (name, by) in zip(st.columns(len(CASE_TABLES)), CASE_TABLES.items(),
 if widgets.patient_level(role, "the complication case list"):
     cases = data.mart("complication_events", filters, role)
     recipe = COMPLICATIONS.tables["cases"]
-    with st.expander(recipe.heading(count=len(cases))):
-        widgets.table_of(recipe, cases)
+    st.markdown(f"**{recipe.heading(count=len(cases))}**")
+    widgets.table_of(recipe, cases, height=420)  # its own scroll: a year can hold many events
 
 st.subheader("Time to a first complication")
 if widgets.patient_level(role, "Kaplan–Meier curves (their risk sets are small)"):

@@ -49,8 +49,8 @@ def published_figures() -> pd.DataFrame:
                 }
             ),
             "published": PUBLISHED.apply(figure, axis=1),
-            "source": PUBLISHED["source"],
             "follow_up": PUBLISHED["follow_up"],
+            "source": PUBLISHED["source"],
         }
     )
 

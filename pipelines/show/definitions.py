@@ -462,7 +462,7 @@ PUBLISHED_COMPLICATIONS: list[tuple[str, str, float, float, str, str]] = [
         0.25,
         0.27,
         "Pucks-Faes et al. 2018 (25%); Benedičič et al. 2023 (27%)",
-        "Pucks-Faes: patients treated 2006–2016 (mean follow-up not reported in the abstract); "
+        "Pucks-Faes: patients treated 2006–2016 (no mean follow-up given); "
         "Benedičič: 138 patients over 20 years",
     ),
     (

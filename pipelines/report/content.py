@@ -102,7 +102,7 @@ DISCLOSURE_SETTINGS = (
 )
 NO_WHOLE_MONTH = "No whole calendar month in the period: no monthly chart."
 # Codes of the complication case list, written as words in the pack.
-CASE_CODES = ("category", "subtype", "severity", "related_to", "time_since_implant")
+CASE_CODES = ("category", "subtype", "severity", "related_to")
 VARIATION = {
     None: "No months with data.",
     "common_cause": "Making Data Count: common cause variation.",

@@ -44,16 +44,25 @@ def sheets(packs, role: Role) -> list[str]:
 def test_clinicians_and_governance_get_the_case_list_in_the_pack_and_workbook(packs):
     heading = CASES.heading(count=8)
     html = packs[Role.CLINICIAN, "html"].decode()
-    assert heading in html and "CA30" in html and "≤ 30 days (days 0–30)" in html
+    assert heading in html and ">IA<" in html and "≤ 30 days (days 0–30)" in html
     cases = sheet(packs, Role.CLINICIAN, CASES.sheet)
     assert len(cases) == 8
-    assert {r["complication_id"]: r["days_since_implant"] for r in cases}["CB365"] == 365
+    assert sorted(
+        r["days_since_implant"] for r in cases if r["days_since_implant"] is not None
+    ) == [
+        -12,
+        0,
+        30,
+        31,
+        365,
+        366,
+    ]
     governance = sheet(packs, Role.GOVERNANCE, CASES.sheet)
     assert len(governance) == 8
     assert all(r["patient_id"].startswith("PSN-") for r in governance)
-    assert all(r["complication_id"].startswith("CMP-") for r in governance)
+    assert all(r["implant_id"].startswith("IMP-") for r in governance if r["implant_id"])
     text = packs[Role.GOVERNANCE, "html"].decode()
-    assert heading in text and "CA30" not in text and ">A<" not in text
+    assert heading in text and ">IA<" not in text and ">A<" not in text
     by_time = sheet(packs, Role.CLINICIAN, COMPLICATIONS.tables["by_time"].sheet)
     assert [r["events"] for r in by_time] == [2, 2, 1, 1, 2]
 
@@ -61,11 +70,11 @@ def test_clinicians_and_governance_get_the_case_list_in_the_pack_and_workbook(pa
 @pytest.mark.slow
 def test_a_commissioner_pack_and_workbook_hold_no_case(packs):
     html = packs[Role.COMMISSIONER, "html"].decode()
-    assert CASES.heading(count=8) not in html and "CA30" not in html
+    assert CASES.heading(count=8) not in html and ">IA<" not in html
     assert CASES.sheet not in sheets(packs, Role.COMMISSIONER)
     for name in sheets(packs, Role.COMMISSIONER):
         for row in sheet(packs, Role.COMMISSIONER, name):
-            assert "complication_id" not in row and "patient_id" not in row, name
+            assert "days_since_implant" not in row and "patient_id" not in row, name
     # The breakdowns are there, suppressed; the count columns hold numbers only, the shown
     # value ("*") beside them.
     assert COMPLICATIONS.tables["by_severity"].title in html

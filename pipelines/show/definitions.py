@@ -339,7 +339,8 @@ NOTES: dict[str, str] = {
     "complications.by_category": "Per category: patients with a counted complication ÷ implanted "
     "patients (Wilson 95% interval), and counted complications per 100 pump-years (exact "
     "Poisson 95% interval). Grey bands and marks: published figures (domain notes). Published "
-    "per-patient figures cover years of follow-up (mean 3.6–8.6 years), so a one-year period's "
+    "per-patient figures cover years of follow-up (means of 3.6 to 8.6 years, or series of 11 "
+    "and 20 years; the table of published figures gives each), so a one-year period's "
     "per-patient incidence is expected to be lower; per pump-year figures are comparable.",
     "complications.km": "Kaplan–Meier: the share of implants (every implant up to the as-of "
     "date, new or replacement) still free of a first complication of that category while in "

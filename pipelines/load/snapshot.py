@@ -33,6 +33,7 @@ from pipelines.load.validate import (
     validate_extract,
     warning_outcomes,
 )
+from pipelines.load.verdicts import previous_verdicts, rules_version
 from pipelines.warehouse import connect_readonly, run_sql, swap_write
 
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
@@ -41,7 +42,10 @@ CORE_RENAMES = {"nhs_number": "nhs_number_pseudonym", "postcode": "postcode_outw
 # The code whose change can change which rows are accepted: part of a load's fingerprint.
 RULE_SOURCES = (
     PROJECT_ROOT / "pipelines" / "contract.py",
-    *(PROJECT_ROOT / "pipelines" / "load" / f for f in ("read.py", "normalise.py", "validate.py")),
+    *(
+        PROJECT_ROOT / "pipelines" / "load" / f
+        for f in ("read.py", "normalise.py", "validate.py", "verdicts.py")
+    ),
     PROJECT_ROOT / "expectations" / "suites.py",
     *sorted((QUERIES_DIR / "checks").glob("*.sql")),
     # the warning suites run the waits mart
@@ -71,6 +75,8 @@ class LoadResult:
     timings: dict[str, float] = field(default_factory=dict)
     reused_raw_from: int | None = None
     unchanged_from: int | None = None  # set when the outcome was carried over, not re-validated
+    # per table, the rows its row-local rules were run on (the rest kept their verdicts)
+    rows_through_gx: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -88,6 +94,7 @@ class LoadResult:
             "ignored_columns": self.ignored_columns,
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "unchanged_from_load": self.unchanged_from,
+            "rows_through_gx": self.rows_through_gx,
         }
 
 
@@ -171,8 +178,17 @@ class SnapshotWriter:
     checks the next. Everything is one transaction, committed by finish(); on any error the
     transaction and, with it, the copy are abandoned and the warehouse is left as it was."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, site: str, extract_sha256: str) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        site: str,
+        extract_sha256: str,
+        rules_version: str,
+        as_of: dt.date,
+    ) -> None:
         self.con, self.site, self.extract_sha256 = con, site, extract_sha256
+        self.rules_version, self.as_of = rules_version, as_of
         self.load_id = _one_row(run_sql(con, "load_write/next_load_id"))[0]
         # The raw rows of an extract already held (same bytes, same site) are not stored twice.
         previous = run_sql(
@@ -182,7 +198,9 @@ class SnapshotWriter:
         self.counts: dict[str, TableCounts] = {}
         self._thread = ThreadPoolExecutor(1)
         self._writes: list[Future] = []
+        self.rows_through_gx: dict[str, int] = {}
         con.execute("BEGIN TRANSACTION")
+        run_sql(con, "load_write/forget_verdicts", site=site)
 
     def __enter__(self) -> SnapshotWriter:
         return self
@@ -218,6 +236,15 @@ class SnapshotWriter:
                 *spec.column_names,
             )
             _insert(con, f"staging.{spec.name}", raw)
+        verdicts = v.verdicts.select(
+            pl.lit(site).alias("site"),
+            "suite",
+            pl.lit(self.rules_version).alias("rules_version"),
+            pl.lit(self.as_of).alias("as_of"),
+            pl.exclude("suite"),
+        )
+        _insert(con, "audit.row_verdicts", verdicts)
+        self.rows_through_gx[spec.name] = v.rows_through_gx
         self.counts[spec.name] = TableCounts(v.protected.height, typed.height, quarantine.height)
         run_sql(
             con,
@@ -308,6 +335,7 @@ class SnapshotWriter:
             {t: self.counts[t] for t in TABLE_ORDER},
             ignored_columns,
             reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id,
+            rows_through_gx=self.rows_through_gx,
         )
 
 
@@ -320,12 +348,17 @@ def fingerprint_of(
     """Everything that decides a load's outcome: the files' bytes, the as-of date, the
     pseudonymisation key (through a keyed digest, never the key), the validation rules and the
     warning suites' setting."""
-    digest = hashlib.sha256()
-    for source in RULE_SOURCES:
-        digest.update(source.read_bytes())
+    digest = hashlib.sha256(_rule_sources_digest())
     digest.update(f"{extract_sha256}|{as_of.isoformat()}|{stale_referral_days}|".encode())
     digest.update(hmac.new(key, b"itb-audit load fingerprint", hashlib.sha256).digest())
     return digest.hexdigest()
+
+
+def _rule_sources_digest() -> bytes:
+    digest = hashlib.sha256()
+    for source in RULE_SOURCES:
+        digest.update(source.read_bytes())
+    return digest.digest()
 
 
 def _unchanged_snapshot(db_path: Path, site: str, fingerprint: str) -> bool:
@@ -402,8 +435,10 @@ def load_extract(
     settings: Settings | None = None,
     runner: GxRunner | None = None,
     before_commit: Callable[[], None] | None = None,
+    incremental: bool = True,
 ) -> LoadResult:
-    """Load an extract; raises LoadRefused (nothing written) when it cannot be trusted."""
+    """Load an extract; raises LoadRefused (nothing written) when it cannot be trusted.
+    incremental=False sends every row through Great Expectations (verdicts.py)."""
     if not SITE_NAME.match(site):
         raise LoadRefused(
             f"site name {site!r} is not allowed: use letters, digits, spaces, '.', '_' or '-'"
@@ -438,24 +473,30 @@ def load_extract(
     t1 = time.perf_counter()
     extract = parse_extract(files)
     timings["read"] += time.perf_counter() - t1
-    with (
-        swap_write(db_path) as con,
-        SnapshotWriter(con, site=site, extract_sha256=files.sha256) as writer,
-    ):
-        t2 = time.perf_counter()
-        validation = validate_extract(extract, key, as_of, runner, on_table=writer.add)
-        t3 = time.perf_counter()
-        result = writer.finish(
-            as_of=as_of,
-            source_path=Path(extract_path),
-            source_format=extract.fmt,
-            ignored_columns=extract.ignored_columns,
-            outcomes=validation.outcomes,
-            started_at=started,
-            fingerprint=fingerprint,
-            before_commit=before_commit,
-            warnings=lambda con: warning_outcomes(con, site, as_of, settings, validation.runner),
-        )
+    version = rules_version(_rule_sources_digest(), key)
+    with swap_write(db_path) as con:
+        known = previous_verdicts(con, site, version) if incremental else None
+        with SnapshotWriter(
+            con, site=site, extract_sha256=files.sha256, rules_version=version, as_of=as_of
+        ) as writer:
+            t2 = time.perf_counter()
+            validation = validate_extract(
+                extract, key, as_of, runner, on_table=writer.add, known=known
+            )
+            t3 = time.perf_counter()
+            result = writer.finish(
+                as_of=as_of,
+                source_path=Path(extract_path),
+                source_format=extract.fmt,
+                ignored_columns=extract.ignored_columns,
+                outcomes=validation.outcomes,
+                started_at=started,
+                fingerprint=fingerprint,
+                before_commit=before_commit,
+                warnings=lambda con: warning_outcomes(
+                    con, site, as_of, settings, validation.runner
+                ),
+            )
     # The tables are written while validation runs: "write" is what is left after it.
     timings["validate"] = t3 - t2
     timings["great_expectations"] = validation.gx_seconds

@@ -16,13 +16,14 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import polars as pl
 
 from pipelines.config import QUERIES_DIR, Settings
 from pipelines.contract import TABLE_ORDER, TABLES
+from pipelines.load import verdicts
 from pipelines.load.normalise import normalise, protect
 from pipelines.load.read import Extract
 
@@ -49,6 +50,9 @@ class ExpectationOutcome:
     success: bool
     unexpected_rows: list[int] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    position: int = -1  # the expectation's place in its suite
+    # source rows its row condition leaves out (asked for with domains=True)
+    outside_rows: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -58,6 +62,8 @@ class TableValidation:
     protected: pl.DataFrame  # raw text with identifiers made safe (staging, quarantine)
     checked: pl.DataFrame  # normalised and typed (core)
     issues: dict[int, list[Issue]]  # source_row -> every reason, in the order found
+    verdicts: pl.DataFrame  # suite and the row-local verdicts of its frame rows (verdicts.py)
+    rows_through_gx: int  # rows the row suite's row-local rules were run on
 
 
 @dataclass
@@ -95,14 +101,16 @@ class GxRunner:
         ).add_batch_definition_whole_dataframe("whole")
         self.seconds = 0.0  # time spent in GX (validation and the pandas hand-over), for benchmarks
 
-    def run(self, frame: pl.DataFrame, suite) -> list[ExpectationOutcome]:
+    def run(self, frame: pl.DataFrame, suite, domains: bool = False) -> list[ExpectationOutcome]:
+        """Every expectation's outcome, in the suite's order (GX's own order is not the
+        suite's); with domains, the rows each row condition leaves out."""
         started = time.perf_counter()
         try:
-            return self._run(frame, suite)
+            return self._run(frame, suite, domains)
         finally:
             self.seconds += time.perf_counter() - started
 
-    def _run(self, frame: pl.DataFrame, suite) -> list[ExpectationOutcome]:
+    def _run(self, frame: pl.DataFrame, suite, domains: bool) -> list[ExpectationOutcome]:
         data = frame.to_pandas()
         batch = self._batch_definition.get_batch(batch_parameters={"dataframe": data})
         summary = batch.validate(suite, result_format="BOOLEAN_ONLY")
@@ -140,14 +148,23 @@ class GxRunner:
                         for item in r.result.get("unexpected_index_list") or []
                     }
                 )
+        positions = {_identity(e.configuration): i for i, e in enumerate(suite.expectations)}
         outcomes = []
         for r in summary.results:
             meta = r.expectation_config.meta
             identity = _identity(r.expectation_config)
+            needed = domains or identity not in counts
+            kept = self._in_domain(data, r.expectation_config) if needed else None
             if identity in counts:
                 element_count, unexpected_count = counts[identity]
             else:
-                element_count, unexpected_count = self._rows_checked(data, r.expectation_config), 0
+                element_count = len(data) if kept is None else int(kept.sum())
+                unexpected_count = 0
+            outside = (
+                sorted(int(row) for row in data["source_row"][~kept])
+                if domains and kept is not None
+                else []
+            )
             outcomes.append(
                 ExpectationOutcome(
                     suite=suite.name,
@@ -160,12 +177,15 @@ class GxRunner:
                     success=bool(r.success),
                     unexpected_rows=rows.get(identity, []),
                     meta=meta,
+                    position=positions[identity],
+                    outside_rows=outside,
                 )
             )
-        return outcomes
+        return sorted(outcomes, key=lambda o: o.position)
 
-    def _rows_checked(self, data, config) -> int:
-        """GX's element count: the rows its row condition keeps, counted as GX filters them."""
+    def _in_domain(self, data, config):
+        """The rows GX's element count counts: those its row condition keeps, filtered as GX
+        filters them (None: every row)."""
         from great_expectations.expectations.row_conditions import (
             Condition,
             deserialize_row_condition,
@@ -173,16 +193,18 @@ class GxRunner:
 
         condition = config.kwargs.get("row_condition")
         if condition is None:
-            return len(data)
+            return None
         parsed = deserialize_row_condition(condition)
         if not isinstance(parsed, Condition):  # GX's filter refuses a condition string too
             raise ValueError(f"row condition {parsed!r} is not a GX Condition")
-        return int(data.eval(self._engine.condition_to_filter_clause(parsed)).sum())
+        return data.eval(self._engine.condition_to_filter_clause(parsed))
 
 
 def _identity(config) -> str:
-    # The retry copies get new ids, so match an expectation by what it checks.
-    return f"{config.type}|{sorted(config.kwargs.items(), key=str)}|{config.meta}"
+    # The retry copies get new ids, so match an expectation by what it checks (a result's
+    # configuration also names its batch, which the suite's does not).
+    kwargs = sorted((k, v) for k, v in config.kwargs.items() if k != "batch_id")
+    return f"{config.type}|{kwargs}|{config.meta}"
 
 
 def _raise_on_errors(result, suite: str) -> None:
@@ -192,6 +214,174 @@ def _raise_on_errors(result, suite: str) -> None:
                 f"expectation {r.expectation_config.type} in suite {suite} could not run: "
                 f"{r.exception_info.get('exception_message')}"
             )
+
+
+# GX map expectations: each judges a row by that row's values alone, so a row's verdict can be
+# carried over from a load where the row's values were the same (verdicts.py). Every other
+# expectation (duplicate keys, ...) is judged over the whole frame every time.
+ROW_LOCAL = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+    }
+)
+UNIQUE = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
+
+
+def _columns(expectation) -> list[str]:
+    kwargs = expectation.configuration.kwargs
+    named = [kwargs.get(k) for k in ("column", "column_A", "column_B")]
+    return [c for c in named if c] + list(kwargs.get("column_list") or [])
+
+
+@dataclass
+class SuiteRun:
+    outcomes: list[ExpectationOutcome]
+    verdicts: pl.DataFrame  # the frame's row-local verdicts, for the next load (verdicts.py)
+    rows_through_gx: int  # frame rows the row-local rules were run on
+
+
+def run_suite(
+    runner: GxRunner,
+    frame: pl.DataFrame,
+    suite,
+    known: pl.DataFrame | None,
+    *,
+    as_of_column: str | None = None,
+) -> SuiteRun:
+    """The suite's outcomes over the frame, as if GX had judged every row. With `known` (the
+    previous load's verdicts for this suite), a row whose hash is known keeps its row-local
+    verdict unless it failed a rule reading `as_of_column` (the as-of date: such a row is
+    always judged again); rules over the whole frame are judged over the whole frame."""
+    from great_expectations import ExpectationSuite
+
+    def subset(positions: list[int]):
+        exps = [suite.expectations[i].copy(update={"id": None}) for i in positions]
+        return ExpectationSuite(name=suite.name, expectations=exps)
+
+    leave_out = (as_of_column,) if as_of_column else ()
+    hashes = verdicts.row_hashes(frame, leave_out=leave_out)
+    local = [i for i, e in enumerate(suite.expectations) if e.expectation_type in ROW_LOCAL]
+    local_set = set(local)
+    as_of_rules = [i for i in local if as_of_column in _columns(suite.expectations[i])]
+    if known is None:
+        outcomes = runner.run(frame, suite, domains=True)
+        return SuiteRun(outcomes, _verdicts(hashes, outcomes, local_set), frame.height)
+    marked = known.with_columns(pl.lit(True).alias("known"))
+    rows = hashes.join(marked, on=list(verdicts.HASHES), how="left")
+    again = pl.col("failed").list.eval(pl.element().is_in(as_of_rules)).list.any()
+    reused = rows.filter(pl.col("known") & ~again.fill_null(False))
+    changed = frame.filter(~pl.col("source_row").is_in(reused["source_row"]))
+    fresh = [
+        replace(o, position=local[o.position])
+        for o in (runner.run(changed, subset(local), domains=True) if changed.height else [])
+    ]
+    by_position = {o.position: o for o in fresh}
+    whole = [i for i in range(len(suite.expectations)) if i not in local_set]
+    unique = [
+        i
+        for i in whole
+        if suite.expectations[i].expectation_type in UNIQUE
+        and not suite.expectations[i].configuration.kwargs.get("row_condition")
+    ]
+    if unique:
+        # Only rows whose values another row shares can break a uniqueness rule: GX judges
+        # those (each with every row it shares them with), and no other row can fail.
+        shared = pl.any_horizontal(
+            pl.struct(_columns(suite.expectations[i])).is_duplicated() for i in unique
+        )
+        candidates = frame.filter(shared)
+        if candidates.height:
+            for o in runner.run(candidates, subset(unique)):
+                by_position[unique[o.position]] = o
+    if others := [i for i in whole if i not in unique]:
+        for o in runner.run(frame, subset(others)):
+            by_position[others[o.position]] = o
+    failed = reused.select("source_row", pl.col("failed").alias("position")).explode("position")
+    cached_rows = {
+        int(position): source_rows
+        for position, source_rows in failed.drop_nulls()
+        .group_by("position")
+        .agg(pl.col("source_row"))
+        .iter_rows()
+    }
+    left_out = dict(
+        reused.select(pl.col("outside").alias("position"))
+        .explode("position")
+        .drop_nulls()
+        .group_by("position")
+        .len()
+        .iter_rows()
+    )
+    outcomes = []
+    for i, e in enumerate(suite.expectations):
+        run = by_position.get(i)
+        meta = e.meta or {}
+        if i in local_set:
+            rows_i = (run.unexpected_rows if run else []) + cached_rows.get(i, [])
+            element = (run.element_count if run else 0) + reused.height - left_out.get(i, 0)
+            unexpected = (run.unexpected_count if run else 0) + len(cached_rows.get(i, []))
+        else:
+            rows_i = run.unexpected_rows if run else []
+            element = frame.height if i in unique else (run.element_count if run else 0)
+            unexpected = run.unexpected_count if run else 0
+        outcomes.append(
+            ExpectationOutcome(
+                suite=suite.name,
+                expectation=e.expectation_type,
+                column=meta["column"],
+                reason_code=meta["reason_code"],
+                description=meta["message"],
+                element_count=element,
+                unexpected_count=unexpected,
+                success=unexpected == 0,
+                unexpected_rows=sorted(rows_i),
+                meta=meta,
+                position=i,
+            )
+        )
+    new = _verdicts(
+        hashes.filter(pl.col("source_row").is_in(changed["source_row"])), fresh, local_set
+    )
+    kept = reused.select(*verdicts.VERDICT_SCHEMA)
+    return SuiteRun(outcomes, pl.concat([kept, new]).unique(list(verdicts.HASHES)), changed.height)
+
+
+def _verdicts(
+    hashes: pl.DataFrame, outcomes: list[ExpectationOutcome], local: set[int]
+) -> pl.DataFrame:
+    """Each row's row-local verdict: the positions of the local rules it failed and of those
+    whose row condition left it out (one row per distinct hash)."""
+    pairs = [
+        (row, o.position, kind)
+        for o in outcomes
+        if o.position in local
+        for kind, rows in (("failed", o.unexpected_rows), ("outside", o.outside_rows))
+        for row in rows
+    ]
+    marks = pl.DataFrame(
+        pairs,
+        schema={"source_row": pl.Int64, "position": pl.Int32, "kind": pl.String},
+        orient="row",
+    )
+    lists = [
+        marks.filter(pl.col("kind") == kind)
+        .group_by("source_row")
+        .agg(pl.col("position").sort().alias(kind))
+        for kind in ("failed", "outside")
+    ]
+    rows = hashes.with_columns(pl.col("source_row").cast(pl.Int64))
+    for found in lists:
+        rows = rows.join(found, on="source_row", how="left")
+    empty = pl.lit([], pl.List(pl.Int32))
+    return rows.select(
+        *verdicts.HASHES,
+        pl.col("failed").fill_null(empty),
+        pl.col("outside").fill_null(empty),
+    ).unique(list(verdicts.HASHES))
 
 
 # The view each table's cross-table frame is read from (queries/checks/<view>.sql); a table not
@@ -228,8 +418,11 @@ def validate_extract(
     as_of: dt.date,
     runner: GxRunner | None,
     on_table: Callable[[TableValidation], None],
+    known: verdicts.Known | None = None,
 ) -> Validation:
-    """Validate every table of the extract; on_table is given each table as soon as it is done."""
+    """Validate every table of the extract; on_table is given each table as soon as it is done.
+    With `known` (the site's previous verdicts under the same rules), only new or changed rows
+    go through the row-local rules (run_suite)."""
     present = [t for t in TABLE_ORDER if t in extract.tables]
     with ThreadPoolExecutor(1) as pool:
         # Importing GX takes longer than making every table safe and typed: do both at once.
@@ -243,17 +436,36 @@ def validate_extract(
             runner = starting.result()
     from expectations.suites import AS_OF_COLUMN, cross_suite, row_suite, sibling_suite
 
+    def previous(suite: str, reads_as_of: bool = False) -> pl.DataFrame | None:
+        # A row that passed the as-of rules passes them at any later as-of date, not earlier.
+        if known is None or (reads_as_of and as_of < known.as_of):
+            return None
+        return known.suites.get(suite)
+
     gx_before = runner.seconds
     con = duckdb.connect()
     outcomes: list[ExpectationOutcome] = []
     for table in present:
         read, spec = extract.tables[table], TABLES[table]
         protected, checked = prepared[table]
-        found = runner.run(checked.with_columns(pl.lit(as_of).alias(AS_OF_COLUMN)), row_suite(spec))
+        suite = row_suite(spec)
+        runs = {
+            suite.name: run_suite(
+                runner,
+                checked.with_columns(pl.lit(as_of).alias(AS_OF_COLUMN)),
+                suite,
+                previous(suite.name, reads_as_of=True),
+                as_of_column=AS_OF_COLUMN,
+            )
+        }
+        found = list(runs[suite.name].outcomes)
         # The views read checked_rows when queried: it is always the table being checked.
         con.register("checked_rows", checked.to_arrow())
         if spec.event_date:
-            found += runner.run(con.sql(_cross_sql(table)).pl(), cross_suite(spec))
+            cross = cross_suite(spec)
+            frame = con.sql(_cross_sql(table)).pl()
+            runs[cross.name] = run_suite(runner, frame, cross, previous(cross.name))
+            found += runs[cross.name].outcomes
         if (siblings := sibling_suite(spec)) is not None:
             # A row quarantined for its own reasons is not compared with its siblings.
             failed = list({row for o in found for row in o.unexpected_rows})
@@ -261,10 +473,25 @@ def validate_extract(
             judged = checked.with_columns(passed.alias("passed_other_rules"))
             con.register("checked_rows", judged.to_arrow())
             sql = (CHECKS_DIR / f"siblings_{table}.sql").read_text()
-            found += runner.run(con.sql(sql).pl(), siblings)
+            frame = con.sql(sql).pl()
+            runs[siblings.name] = run_suite(runner, frame, siblings, previous(siblings.name))
+            found += runs[siblings.name].outcomes
         outcomes += found
         issues = _issues(found, protected, as_of)
-        on_table(TableValidation(table, read.source_file, protected, checked, issues))
+        kept = pl.concat(
+            [run.verdicts.with_columns(pl.lit(name).alias("suite")) for name, run in runs.items()]
+        )
+        on_table(
+            TableValidation(
+                table,
+                read.source_file,
+                protected,
+                checked,
+                issues,
+                kept,
+                runs[suite.name].rows_through_gx,
+            )
+        )
         status = checked.with_columns(pl.col("source_row").is_in(list(issues)).alias("quarantined"))
         con.register(f"status_{table}", status.to_arrow())
         for view in AFTER_TABLE.get(table, ()):

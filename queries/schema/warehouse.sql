@@ -186,3 +186,19 @@ create table if not exists audit.expectation_results (
     unexpected_count bigint not null,
     success boolean not null
 );
+
+-- The row-local verdicts of the site's latest validated load (pipelines/load/verdicts.py), so
+-- that the next load sends only new or changed rows through Great Expectations. One row per
+-- distinct frame row of each suite: a 128-bit hash of the values the suite reads, the positions
+-- in the suite of the row-local rules it failed, and of those whose row condition left it out.
+-- Valid only under the same rules_version; replaced by every validating load of the site.
+create table if not exists audit.row_verdicts (
+    site varchar not null,
+    suite varchar not null,
+    rules_version varchar not null,
+    as_of date not null,
+    hash_1 ubigint not null,
+    hash_2 ubigint not null,
+    failed integer[] not null,
+    outside integer[] not null
+);

@@ -44,7 +44,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory) -> dict[str, list[dict[str, str]]]:
-    folder = tmp_path_factory.mktemp("generated") / "extract"
+    return generated(tmp_path_factory.mktemp("generated") / "extract")
+
+
+def generated(folder: Path) -> dict[str, list[dict[str, str]]]:
+    """A 40-patient generated extract, as rows of text per table."""
     generate_extract(folder, patients=40, seed=11, as_of=AS_OF, fmt="csv")
     tables = {}
     for name in TABLES:

@@ -7,6 +7,8 @@ fresh process so that peak memory is the command's own:
   load        `itb-audit load` end to end: wall time, peak RSS, and its split (read, validate,
               of which Great Expectations, and the write left after validation: tables are
               written while the next one is validated);
+  monthly     a reload of next month's extract (bench/monthly.py: 2% of rows new or changed, as
+              of a month later) after that load: incremental, and with --full-validation;
   anchor      bare DuckDB reading the same CSVs into typed tables (read_csv with the types);
   kpis        `itb-audit kpis --json` end to end, and compute_kpis in-process;
   kpis anchor the same mart SQL (queries/marts + macros) run bare in DuckDB, rows fetched: in a
@@ -19,15 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from monthly import evolve  # bench/monthly.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 AS_OF = "2026-11-01"
+NEXT_AS_OF = "2026-12-01"  # the monthly reload's
 PERIOD = ("2025-11-02", AS_OF)  # the 12 months to the extract's as-of date
 
 # Runs a command and reports its wall time and the peak RSS of its process tree's largest
@@ -103,7 +109,12 @@ def kpi_scope():
     scope = Scope(
         dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1]), None, load_settings()
     )
-    return scope, list(dict.fromkeys(m for section in SECTIONS.values() for m in section.marts))
+    from pipelines.config import QUERIES_DIR
+
+    # A section may name a cohort of a mart (outcomes_12m: the outcomes mart's 12-month cohort),
+    # which has no SQL file of its own: the anchor runs each mart's file once.
+    named = dict.fromkeys(m for section in SECTIONS.values() for m in section.marts)
+    return scope, [m for m in named if (QUERIES_DIR / "marts" / f"{m}.sql").exists()]
 
 
 def bare_kpi_sql(db: Path) -> float:
@@ -199,6 +210,23 @@ def run_size(n: int, work: Path, env: dict) -> dict:
         [str(BIN / "itb-audit"), "load", str(extract), "--db", str(db), "--as-of", AS_OF, "--json"],
         env,
     )
+    following = work / f"extract-{n}-next"
+    if not following.exists():
+        evolve(extract, following)
+    monthly = {}
+    for mode in ("incremental", "full"):
+        target = db if mode == "incremental" else work / f"warehouse-{n}-full.duckdb"
+        if mode == "full":
+            shutil.copyfile(work / f"warehouse-{n}-first.duckdb", target)
+        else:
+            shutil.copyfile(db, work / f"warehouse-{n}-first.duckdb")
+        options = ["--full-validation"] if mode == "full" else []
+        monthly[mode] = measure(
+            [str(BIN / "itb-audit"), "load", str(following), "--db", str(target)]
+            + ["--as-of", NEXT_AS_OF, "--json", *options],
+            env,
+        )
+    through_gx = sum(json.loads(monthly["incremental"]["stdout"])["rows_through_gx"].values())
     anchor_db = work / f"anchor-{n}.duckdb"
     anchor_db.unlink(missing_ok=True)
     anchor = measure(
@@ -224,6 +252,10 @@ def run_size(n: int, work: Path, env: dict) -> dict:
         "load_peak_mb": load["peak_mb"],
         "timings": timings,
         "reload_s": reload["seconds"],
+        "monthly_s": monthly["incremental"]["seconds"],
+        "monthly_timings": json.loads(monthly["incremental"]["stdout"])["timings_seconds"],
+        "monthly_full_s": monthly["full"]["seconds"],
+        "monthly_through_gx": through_gx,
         "anchor_s": anchor["seconds"],
         "kpis_cli_s": kpis["seconds"],
         "kpis_bare_process_s": bare_kpi_process(db),
@@ -291,6 +323,24 @@ def main() -> None:
                     f"{r['kpis_in_process_s']:.3f}",
                     f"{r['kpis_bare_sql_s']:.3f}",
                     f"{r['kpis_in_process_s'] / r['kpis_bare_sql_s']:.2f}x",
+                )
+            )
+        )
+    print(
+        "patients | monthly reload s | its GX s | rows through GX | reload/anchor | reload/load "
+        "| same reload, full validation s"
+    )
+    for r in results:
+        print(
+            " | ".join(
+                (
+                    str(r["patients"]),
+                    f"{r['monthly_s']:.2f}",
+                    f"{r['monthly_timings']['great_expectations']:.2f}",
+                    f"{r['monthly_through_gx']:,} of {r['rows']:,}",
+                    f"{r['monthly_s'] / r['anchor_s']:.1f}x",
+                    f"{r['monthly_s'] / r['load_s']:.0%}",
+                    f"{r['monthly_full_s']:.2f}",
                 )
             )
         )

@@ -191,6 +191,13 @@ def load(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the load summary as JSON.")
     ] = False,
+    full_validation: Annotated[
+        bool,
+        typer.Option(
+            "--full-validation",
+            help="Send every row through Great Expectations, not only new or changed ones.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Validate an extract and replace the site's data with it, all at once or not at all.
@@ -210,11 +217,22 @@ def load(
     try:
         settings = load_settings(config)
         as_of_date = _date(as_of) if as_of else None
+
+        def run():
+            return load_extract(
+                extract,
+                db,
+                site=site,
+                as_of=as_of_date,
+                settings=settings,
+                incremental=not full_validation,
+            )
+
         if json_out:
-            result = load_extract(extract, db, site=site, as_of=as_of_date, settings=settings)
+            result = run()
         else:
             with err.status(f"Loading {extract} into site {site!r}: reading, validating, writing…"):
-                result = load_extract(extract, db, site=site, as_of=as_of_date, settings=settings)
+                result = run()
     except (LoadRefused, KeyUnusable) as refusal:
         typer.echo(f"load refused: {refusal}", err=True)
         raise typer.Exit(2) from refusal

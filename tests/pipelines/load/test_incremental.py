@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from pipelines.contract import TABLES
 from pipelines.figures.kpis import compute_kpis
 from pipelines.load.snapshot import load_extract
+from tests.fixtures.extract_builder import AS_OF as BUILDER_AS_OF
+from tests.fixtures.extract_builder import base_extract, write_csv_extract
 from tests.pipelines.load.test_properties import AS_OF, JUNK, _write, generated
 
 pytestmark = pytest.mark.slow
@@ -163,3 +165,53 @@ def test_incremental_equals_full(first_load, tmp_path, gx_runner, changes, rever
     assert through_gx[1] == sum(len(rows) for rows in tables.values())
     if days >= 0:  # unchanged rows, moved or not, bar the one after the first as-of date
         assert through_gx[0] <= 1 + len(changes)
+
+
+# --- which rows go through GX (hand-made extracts, tests/fixtures/extract_builder.py) ----------
+
+
+def _through_gx(folder, db, as_of, runner, **kw) -> dict[str, int]:
+    result = load_extract(folder, db, as_of=as_of, runner=runner, **kw)
+    return {t: n for t, n in result.rows_through_gx.items() if n}
+
+
+def test_only_new_or_changed_rows_go_through_gx(tmp_path, gx_runner, monkeypatch):
+    as_of = dt.date.fromisoformat(BUILDER_AS_OF)
+    tables = base_extract()
+    tables["outcomes"].append({**tables["outcomes"][0], "measure": "pain_nrs", "value": "7"})
+    db = tmp_path / "w.duckdb"
+    assert _through_gx(write_csv_extract(tmp_path / "a", tables), db, as_of, gx_runner) == {
+        t: 1 for t in TABLES
+    } | {"outcomes": 2}
+    tables["outcomes"][1]["value"] = "8"  # one row changed
+    tables["outcomes"].reverse()  # and both moved: the unchanged one still matches
+    assert _through_gx(write_csv_extract(tmp_path / "b", tables), db, as_of, gx_runner) == {
+        "outcomes": 1
+    }
+    # the full validation switch, and a new pseudonymisation key (new rules), judge every row
+    tables["outcomes"][0]["value"] = "9"
+    every = {t: 1 for t in TABLES} | {"outcomes": 2}
+    assert (
+        _through_gx(
+            write_csv_extract(tmp_path / "c", tables), db, as_of, gx_runner, incremental=False
+        )
+        == every
+    )
+    monkeypatch.setenv("ITB_AUDIT_PSEUDONYM_KEY", "another-key-0123456789abcdef")
+    tables["outcomes"][0]["value"] = "6"
+    assert _through_gx(write_csv_extract(tmp_path / "d", tables), db, as_of, gx_runner) == every
+
+
+def test_rows_failing_an_as_of_rule_are_judged_again(tmp_path, gx_runner):
+    as_of = dt.date.fromisoformat(BUILDER_AS_OF)
+    tables = base_extract()
+    tables["outcomes"][0]["assessment_date"] = "2024-07-01"  # after as_of, not after a day later
+    folder = write_csv_extract(tmp_path / "x", tables)
+    db = tmp_path / "w.duckdb"
+    _through_gx(folder, db, as_of, gx_runner)
+    later = as_of + dt.timedelta(days=1)
+    assert _through_gx(folder, db, later, gx_runner) == {"outcomes": 1}
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from core.outcomes").fetchone() == (1,)
+    # an earlier as-of date than the verdicts': any row may now be after it
+    assert _through_gx(folder, db, as_of, gx_runner) == {t: 1 for t in TABLES}

@@ -7,6 +7,8 @@ row with its siblings (pump overlap) run last, among the rows that passed every 
 
 GX runs each suite once with BOOLEAN_ONLY results (cheapest: pass or fail) and again, with
 COMPLETE results (counts and the offending source rows), only for the expectations that failed.
+With the site's previous verdicts (verdicts.py), run_suite sends only new or changed frame rows
+through the row-local expectations and carries every other row's verdict and counts over.
 """
 
 from __future__ import annotations

@@ -58,17 +58,51 @@ def generate(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same extract.")
     ] = 1,
-    as_of: Annotated[str, typer.Option("--as-of", help="Extract date, YYYY-MM-DD.")] = "2026-11-01",
+    as_of: Annotated[
+        str,
+        typer.Option(
+            "--as-of", help="Extract date, YYYY-MM-DD (with --evolve: the date FROM is as of)."
+        ),
+    ] = "2026-11-01",
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
+    evolve: Annotated[
+        Path | None,
+        typer.Option(
+            "--evolve",
+            metavar="FROM_EXTRACT",
+            help="Write the extract a month after FROM_EXTRACT (a generated CSV or Parquet "
+            "folder as of --as-of), in its format: the month's new rows, a few corrections and "
+            "deletions; every other row unchanged. --patients and --format are not used.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic clinic extract that follows the data contract."""
     from pipelines.synthetic.generate import generate_extract
 
+    if evolve is not None:
+        _evolve(evolve, out, seed, _date(as_of))
+        return
     if fmt not in ("csv", "parquet", "xlsx"):
         raise typer.BadParameter("--format must be csv, parquet or xlsx")
     counts = generate_extract(out, patients=patients, seed=seed, as_of=_date(as_of), fmt=fmt)
     for table, n in counts.items():
         typer.echo(f"{table}: {n} rows")
+
+
+def _evolve(source: Path, out: Path, seed: int, as_of: dt.date) -> None:
+    from pipelines.synthetic.evolve import evolve_extract
+
+    try:
+        evolution = evolve_extract(source, out, seed=seed, as_of=as_of)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--evolve") from None
+    typer.echo(f"as of {evolution.as_of}")
+    for table, before in evolution.rows_before.items():
+        typer.echo(
+            f"{table}: {before} rows before, {evolution.new[table]} new, "
+            f"{evolution.changed[table]} changed, {evolution.deleted[table]} deleted"
+        )
+    typer.echo(f"new or changed: {evolution.share:.2%} of the earlier extract's rows")
 
 
 @app.command()

@@ -147,6 +147,10 @@ class Service:
             raise KeyError(f"{table} has no column(s) {sorted(values)}")
         self.rows[table].append(row)
 
+    def resume_ids(self, last: dict[str, int]) -> None:
+        """Number new rows on from an earlier extract's: prefix -> the last number used."""
+        self._last_id.update(last)
+
     def next_id(self, prefix: str) -> str:
         n = self._last_id[prefix] = self._last_id.get(prefix, 0) + 1
         return f"{prefix}{n:07d}"
@@ -163,11 +167,12 @@ class Service:
 
     # Patients and referrals
 
-    def patient(self, number: int, nhs_number: str | None) -> None:
+    def patient(self, number: int, nhs_number: str | None, received: int | None = None) -> None:
+        """A patient first referred on `received` (drawn over the service's years if None)."""
         r = self.r
         condition = r.pick(CONDITION_MIX)
-        # Referrals grow a little year on year.
-        received = self.opened + int((self.as_of - self.opened) * r.random() ** 0.85)
+        if received is None:  # referrals grow a little year on year
+            received = self.opened + int((self.as_of - self.opened) * r.random() ** 0.85)
         age = _age_at_referral(r, condition)
         dob = received - int(age * YEAR)
         death = received + int(r.exponential(1 / _death_hazard(age, condition)) * YEAR)
@@ -496,22 +501,32 @@ class Service:
 
     # Refills and reviews
 
-    def _refills(self, p: _Patient, pump: _Pump, due: int, stop: int, dosing: _Dosing) -> None:
+    def _refills(
+        self,
+        p: _Patient,
+        pump: _Pump,
+        due: int,
+        stop: int,
+        dosing: _Dosing,
+        last: tuple[int, float] | None = None,
+        earliest: int = 0,
+    ) -> None:
         """Refills from the first due date until the pump comes out (stop is exclusive): each
-        reads the residual, may adjust the dose, fills the pump and books the next visit."""
+        reads the residual, may adjust the dose, fills the pump and books the next visit.
+        `last` (day, fill) and `earliest` continue a pump's refills from an earlier extract."""
         r = self.r
-        last, fill = pump.start, float(pump.reservoir)
+        last_day, fill = last if last is not None else (pump.start, float(pump.reservoir))
         while True:
-            day = max(last + 7, due + _lateness(r))
-            low_reservoir = last + int(dosing.days_to_low_reservoir(fill))
+            day = max(last_day + 7, due + _lateness(r), earliest)
+            low_reservoir = last_day + int(dosing.days_to_low_reservoir(fill))
             if day > low_reservoir and r.chance(0.85):  # the pump's alarm brings most patients in
-                day = max(last + 7, low_reservoir + r.integer(0, 2))
+                day = max(last_day + 7, low_reservoir + r.integer(0, 2), earliest)
             if day >= stop:
                 return
             if day - due > 3 and r.chance(0.5):  # the booked visit was missed
                 self._appointment(p, None, due, "refill", r.pick(MISSED_REFILL_STATUS))
-            used = dosing.ml_per_day() * (day - last)
-            dry_day = last + math.ceil(fill / dosing.ml_per_day())
+            used = dosing.ml_per_day() * (day - last_day)
+            dry_day = last_day + math.ceil(fill / dosing.ml_per_day())
             if day - dry_day >= 2 and r.chance(0.15):  # ran dry before a late refill
                 withdrawal = _Event(dry_day + r.integer(1, 2), KIND["withdrawal"], None)
                 self._complication(p, pump.id, withdrawal, "refill")
@@ -538,7 +553,7 @@ class Service:
                 else None,
             )
             self._appointment(p, None, day, "refill", "attended")
-            last = day
+            last_day = day
 
     def _reviews(self, p: _Patient, start: int, stop: int) -> None:
         """The post-operative wound check, then a yearly review while the pump is in."""

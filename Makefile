@@ -7,7 +7,7 @@ DEMO_DB := warehouse/demo.duckdb
 DEMO_USERS := warehouse/users.json
 SAMPLE := data_samples/clean
 
-.PHONY: install dashboard demo-data browser-deps lint format test test-fast clean
+.PHONY: install dashboard demo-data browser-deps postgres-deps lint format test test-fast clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --prefer-offline
 	touch $(AXE)
 
+# The lake tests (-m lake) start a throwaway PostgreSQL from Debian's package (tests/fixtures/
+# postgres.py); install it when it is missing.
+postgres-deps:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
 # ruff (lint and format), mypy on pipelines/ and sqlfluff on queries/: `make test` runs it first.
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -53,7 +58,7 @@ format: $(STAMP)
 	$(BIN)/sqlfluff fix queries
 
 # The whole suite, slow and browser tests included (this is what .ci/run calls).
-test: $(STAMP) browser-deps lint
+test: $(STAMP) browser-deps postgres-deps lint
 	$(BIN)/python -m pytest -m "" -n 2 -q
 
 # Fast tests only, for the edit-test loop.

@@ -12,6 +12,9 @@ import pytest
 
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
 
+# The session's throwaway PostgreSQL (`postgres` fixture), for the lake tests.
+pytest_plugins = ("tests.fixtures.postgres",)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_keys(tmp_path_factory):

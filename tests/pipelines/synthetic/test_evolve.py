@@ -147,3 +147,16 @@ def test_evolved_extract_loads_with_nothing_quarantined(months, tmp_path: Path, 
             assert counts.rows_quarantined == 0, (table, counts)
             if rows is not None:
                 assert counts.rows_read == rows[table]
+
+
+def test_a_parquet_extract_evolves_to_parquet_with_its_rows_kept(tmp_path: Path) -> None:
+    generate_extract(tmp_path / "before", patients=200, seed=SEED, as_of=AS_OF, fmt="parquet")
+    evolution = evolve_extract(tmp_path / "before", tmp_path / "after", seed=SEED, as_of=AS_OF)
+    assert not list((tmp_path / "after").glob("*.csv"))
+    old = pl.read_parquet(tmp_path / "before" / "refills.parquet")
+    new = pl.read_parquet(tmp_path / "after" / "refills.parquet")
+    assert new.height == old.height + evolution.new["refills"]
+    kept = new.head(old.height)
+    assert kept["refill_id"].to_list() == old["refill_id"].to_list()
+    differing = sum(a != b for a, b in zip(kept.iter_rows(), old.iter_rows(), strict=True))
+    assert differing == evolution.changed["refills"]

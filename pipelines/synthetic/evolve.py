@@ -314,7 +314,9 @@ class _Month:
     # Patients with a pump in
 
     def _pump_month(self, p: _Patient, pump: dict, refills: list, patient_refills: list) -> None:
-        """The pump's refills, complications and yearly review this month."""
+        """The pump's refills, complications and yearly review this month, and its replacement
+        when its battery's indicator has come on (the generator's timing: the pump stops 90
+        days after the indicator, and is replaced from 60 days before to 45 days after it)."""
         r, s = self.r, self.service
         start, reservoir = pump["implant_date"], int(pump["reservoir_ml"])
         known = [f for f in patient_refills if f["daily_dose_mcg"] is not None]
@@ -324,11 +326,16 @@ class _Month:
             dose_from["daily_dose_mcg"] if dose_from else 100.0,
             dose_from["concentration_mcg_per_ml"] if dose_from else 500.0,
         )
-        eri = None
+        eri, stop = None, p.end + 1
         if pump["pump_model"] in BATTERY_MODELS:
             reported = [f["reported_eri_date"] for f in refills if f["reported_eri_date"]]
             drawn = start + int(r.uniform(*BATTERY_MONTHS) * YEAR / 12)
             eri = reported[-1] if reported else max(drawn, self.old + 184)
+            if reported:
+                replace_on = eri + r.integer(-60, 45)
+                if replace_on <= self.old:
+                    replace_on = self.old + r.integer(1, max(1, eri + 45 - self.old))
+                stop = min(stop, replace_on)
         if refills:
             last = max(refills, key=lambda f: f["refill_date"])
             last_day, fill = last["refill_date"], last["fill_volume_ml"]
@@ -341,17 +348,27 @@ class _Month:
             p,
             _Pump(pump["implant_id"], start, pump["pump_model"], reservoir, eri),
             due,
-            p.end + 1,
+            stop,
             dosing,
             last=(last_day, fill),
             earliest=self.old + 1,
         )
-        for event in s._complication_events(self.old + 1, p.end):
+        for event in s._complication_events(self.old + 1, stop - 1):
             s._complication(p, pump["implant_id"], event, r.pick(event.kind.related))
-        years = (p.end - start) // YEAR
+        years = (stop - 1 - start) // YEAR
         review = start + int(years * YEAR)
-        if years >= 1 and self.old < review <= p.end:
+        if years >= 1 and self.old < review < stop:
             s._attend(p, None, review, "follow_up", REVIEW_STATUS)
+        if stop <= p.end:  # the battery replacement: this pump's row is updated, a new one added
+            self.edits.set(
+                "implants",
+                pump["row"],
+                explant_date=_date_text(stop, self.texts["implants"]["implant_date"][pump["row"]]),
+                explant_reason="battery_end_of_life",
+            )
+            battery = stop + int(r.uniform(*BATTERY_MONTHS) * YEAR / 12)
+            replacement = _Pump(s.next_id("I"), stop, pump["pump_model"], reservoir, battery)
+            s._pump(p, replacement, "replacement", dosing)
 
     def _one_year(self, p: _Patient, pump: dict, outcomes: list) -> None:
         """The one-year outcome measures of a first pump, against its baseline."""

@@ -160,3 +160,26 @@ def test_a_parquet_extract_evolves_to_parquet_with_its_rows_kept(tmp_path: Path)
     assert kept["refill_id"].to_list() == old["refill_id"].to_list()
     differing = sum(a != b for a, b in zip(kept.iter_rows(), old.iter_rows(), strict=True))
     assert differing == evolution.changed["refills"]
+
+
+def test_a_pump_whose_battery_indicator_is_on_is_replaced_that_day(months) -> None:
+    """The old pump's row gains its explant (battery end of life); a replacement pump for the
+    same patient goes in the same day, as the generator replaces pumps."""
+    before, after, evolution = months
+    old = pl.read_csv(before / "implants.csv", infer_schema=False)
+    new = pl.read_csv(after / "implants.csv", infer_schema=False)
+    changed = (
+        new.head(old.height)
+        .join(old, on="implant_id", suffix="_before")
+        .filter(pl.col("explant_date").ne_missing(pl.col("explant_date_before")))
+    )
+    assert changed.height == evolution.changed["implants"] > 0
+    assert changed["explant_reason"].unique().to_list() == ["battery_end_of_life"]
+    assert changed["explant_date_before"].null_count() == changed.height
+    added = new.tail(evolution.new["implants"])
+    for row in changed.iter_rows(named=True):
+        same = added.filter(
+            (pl.col("patient_id") == row["patient_id"])
+            & (pl.col("implant_date") == row["explant_date"])
+        )
+        assert same["procedure"].to_list() == ["replacement"], row

@@ -20,10 +20,9 @@ from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_num
 from pipelines.figures import breakdowns
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.figures.spc import SpcSummary
-from pipelines.report.formatting import unit_of
 from pipelines.sections.model import ChartRecipe, TableRecipe
 from pipelines.show import charts, exports
-from pipelines.show.definitions import FIGURES, NOTES, Figure, label, standard_label
+from pipelines.show.definitions import FIGURES, NOTES, Figure, label, standard_label, unit_of
 from pipelines.show.display import (
     VERDICTS,
     all_whole,

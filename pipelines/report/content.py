@@ -39,7 +39,7 @@ from pipelines.figures.queries import run_query
 from pipelines.figures.spc import SpcSummary
 from pipelines.figures.survival import kaplan_meier, median_survival
 from pipelines.load.pseudonym import resolve_key
-from pipelines.report.formatting import label_of, name_label, unit_of
+from pipelines.report.formatting import label_of, name_label
 from pipelines.report.model import (
     Chart,
     Definitions,
@@ -71,7 +71,7 @@ from pipelines.sections.audit import (
     published_figures,
 )
 from pipelines.sections.model import ChartRecipe, TableRecipe
-from pipelines.show.definitions import FIGURES, NOTES, label, standard_label
+from pipelines.show.definitions import FIGURES, NOTES, label, standard_label, unit_of
 from pipelines.show.display import (
     change_texts,
     day_text,

@@ -14,8 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.figures.disclosure import SUPPRESSED
-from pipelines.show.definitions import FIGURES, label
+from pipelines.show.definitions import FIGURES, NAME_UNITS, label
 from pipelines.show.display import day_text, fmt, number_text
 
 UNIT_NAMES = {
@@ -27,25 +26,6 @@ UNIT_NAMES = {
     "change": "mean change",
     "mean": "mean",
     "note": "note",
-}
-# Units of the figures that have no entry in FIGURES (they sit beside a headline figure).
-NAME_UNITS = {
-    "rate": "percent",
-    "rate_within_target": "percent",
-    "patient_incidence": "percent",
-    "dna_rate": "percent",
-    "weight_gain_standard": "percent",
-    "rate_per_100_pump_years": "per_100_pump_years",
-    "pump_years": "pump_years",
-    "mean_wait_days": "days",
-    "median_wait_days": "days",
-    "median_days_late": "days",
-    "baseline_mean": "mean",
-    "followup_mean": "mean",
-    "mean_change": "change",
-    # columns of the pack's other tables
-    "share_of_referred": "percent",
-    "pass_rate": "percent",
 }
 NAME_LABELS = {
     "mean_wait_days": "Mean wait (days)",
@@ -84,18 +64,6 @@ GLOSSARY = {
     "pts": "Percentage points: the difference between two percentages.",
     "SPC": "Statistical process control (Making Data Count charts with process limits).",
 }
-
-
-def unit_of(key: str, value: Any = None) -> str:
-    """The unit of a figure of the kpis JSON, by its dotted path."""
-    if key in FIGURES:
-        return FIGURES[key].unit
-    name = key.rsplit(".", 1)[-1]
-    if name.endswith("_note"):  # why a rate is suppressed or how it is rounded
-        return "note"
-    return NAME_UNITS.get(
-        name, "count" if isinstance(value, int) or value == SUPPRESSED else "mean"
-    )
 
 
 def label_of(key: str) -> str:

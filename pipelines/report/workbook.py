@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.figures.disclosure import SUPPRESSED
-from pipelines.report.formatting import GLOSSARY, NAME_UNITS, cell
+from pipelines.report.formatting import GLOSSARY, cell
 from pipelines.report.model import (
     Definitions,
     FigureTable,
@@ -28,6 +28,7 @@ from pipelines.report.model import (
     Table,
     Value,
 )
+from pipelines.show.definitions import NAME_UNITS
 from pipelines.show.display import is_number
 from pipelines.show.exports import xlsx_bytes
 

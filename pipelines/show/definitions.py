@@ -10,7 +10,9 @@ definition is a setting (pipelines.config.Settings), filled in when it is shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from pipelines.figures.disclosure import SUPPRESSED
 
 Unit = Literal["count", "percent", "days", "per_100_pump_years", "pump_years", "change"]
 
@@ -547,3 +549,36 @@ def label(code: object) -> str:
         return "Not recorded"
     text = str(code)
     return CODE_NAMES.get(text, text.replace("_", " ").capitalize())
+
+
+# Units of the figures that have no entry in FIGURES (they sit beside a headline figure).
+NAME_UNITS = {
+    "rate": "percent",
+    "rate_within_target": "percent",
+    "patient_incidence": "percent",
+    "dna_rate": "percent",
+    "weight_gain_standard": "percent",
+    "rate_per_100_pump_years": "per_100_pump_years",
+    "pump_years": "pump_years",
+    "mean_wait_days": "days",
+    "median_wait_days": "days",
+    "median_days_late": "days",
+    "baseline_mean": "mean",
+    "followup_mean": "mean",
+    "mean_change": "change",
+    # columns of the pack's other tables
+    "share_of_referred": "percent",
+    "pass_rate": "percent",
+}
+
+
+def unit_of(key: str, value: Any = None) -> str:
+    """The unit of a figure of the kpis JSON, by its dotted path."""
+    if key in FIGURES:
+        return FIGURES[key].unit
+    name = key.rsplit(".", 1)[-1]
+    if name.endswith("_note"):  # why a rate is suppressed or how it is rounded
+        return "note"
+    return NAME_UNITS.get(
+        name, "count" if isinstance(value, int) or value == SUPPRESSED else "mean"
+    )

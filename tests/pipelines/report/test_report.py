@@ -27,9 +27,9 @@ from pipelines.figures.kpis import Scope, compute_kpis, flatten
 from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
 from pipelines.report.content import build
-from pipelines.report.formatting import UNIT_NAMES, cell, unit_of
+from pipelines.report.formatting import UNIT_NAMES, cell
 from pipelines.sections.audit import BATTERIES, OVERVIEW
-from pipelines.show.definitions import FIGURES
+from pipelines.show.definitions import FIGURES, unit_of
 from pipelines.show.display import VERDICTS, delta_text, detail_text, fmt
 from pipelines.warehouse import connect_readonly
 from tests.conftest import SAMPLE_AS_OF

@@ -41,12 +41,12 @@ from pipelines.access.roles import (
 )
 from pipelines.config import Settings, load_settings
 from pipelines.figures import breakdowns
-from pipelines.figures.comparisons import EARLIER, compare, previous_period, year_earlier
+from pipelines.figures.comparisons import compare, earlier_periods
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
 from pipelines.figures.queries import run_query
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
-from pipelines.show.display import day_text
+from pipelines.show.display import earlier_text
 from pipelines.warehouse import connect_readonly
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
@@ -116,9 +116,9 @@ def has_data() -> bool:
     return snapshot_stamp() is not None and not query("load_history/loads", site=None).empty
 
 
-def current_loads() -> pd.DataFrame:
-    """Each site's current load (the snapshot every figure comes from)."""
-    loads = query("load_history/loads", site=None)
+def current_loads(site: str | None = None) -> pd.DataFrame:
+    """Each site's current load (the snapshot every figure comes from); one site's where named."""
+    loads = query("load_history/loads", site=site)
     return loads[loads["is_current"]].reset_index(drop=True)
 
 
@@ -151,18 +151,11 @@ def comparisons(filters: Filters, role: Role, keys: list[str]) -> dict[str, list
     now = _kpis(_stamp(), filters, settings())
     days = (filters.end - filters.start).days + 1
     out: dict[str, list] = {key: [] for key in keys}
-    for against, period in (
-        ("previous", previous_period(filters.start, filters.end)),
-        ("year_earlier", year_earlier(filters.start, filters.end)),
-    ):
-        if period is None:
-            continue
+    for against, period in earlier_periods(filters.start, filters.end):
         earlier = replace(filters, start=period.start, end=period.end)
         then = _kpis(_stamp(), earlier, settings())
         shown = (kpis(filters, role), kpis(earlier, role)) if suppress else None
-        words = (
-            f"{EARLIER[against].capitalize()} ({day_text(period.start)} to {day_text(period.end)})"
-        )
+        words = earlier_text(against, period)
         for key, c in compare(now, then, keys, days, period.days, against, shown).items():
             out[key].append((words, c))
     return out

@@ -20,10 +20,14 @@ from pipelines.access.roles import Role, sees_patient_rows, suppresses_small_num
 from pipelines.figures import breakdowns
 from pipelines.figures.disclosure import SUPPRESSED
 from pipelines.figures.spc import SpcSummary
+from pipelines.sections.audit import SUMMARY
 from pipelines.sections.model import ChartRecipe, TableRecipe
+from pipelines.sections.summary import Summary
 from pipelines.show import charts, exports
 from pipelines.show.definitions import FIGURES, NOTES, Figure, label, standard_label, unit_of
 from pipelines.show.display import (
+    NO_WHOLE_MONTH,
+    VARIATION_WORDS,
     VERDICTS,
     all_whole,
     comparison_text,
@@ -35,6 +39,7 @@ from pipelines.show.display import (
     number_text,
     standards_of,
     target_text,
+    variation_notes,
 )
 
 EMPTY = (
@@ -49,15 +54,16 @@ STATUS_BADGE = {
     SUPPRESSED: (":material/visibility_off:", "gray"),
     None: (":material/remove:", "gray"),
 }
-VARIATION_TEXT = {
-    "common_cause": ("Common cause variation", "gray"),
-    "improvement_high": ("Special cause: improvement (high)", "blue"),
-    "improvement_low": ("Special cause: improvement (low)", "blue"),
-    "concern_high": ("Special cause: concern (high)", "orange"),
-    "concern_low": ("Special cause: concern (low)", "orange"),
-    "neutral_high": ("Special cause: neutral (high)", "violet"),
-    "neutral_low": ("Special cause: neutral (low)", "violet"),
-    None: ("No months with data", "gray"),
+# The Making Data Count variation icon's colour (its words: display.VARIATION_WORDS).
+VARIATION_COLOURS = {
+    "common_cause": "gray",
+    "improvement_high": "blue",
+    "improvement_low": "blue",
+    "concern_high": "orange",
+    "concern_low": "orange",
+    "neutral_high": "violet",
+    "neutral_low": "violet",
+    None: "gray",
 }
 
 
@@ -247,26 +253,24 @@ def standard_badge(figures: dict[str, Any], name: str) -> None:
     st.caption(f"{standard_label(name)} — standard: {target_text(standard, unit)}")
 
 
-def standards_table(figures: dict[str, Any]) -> None:
-    """Every standard: its figure with the 95% interval, its target and its judgement in words."""
-    rows = []
-    for name, standard in figures["standards"].items():
-        try:
-            parent, figure = figure_group(figures, standard["figure"])
-        except KeyError:  # a condition with no patient in the cohort: no figure
-            parent, figure = {}, ""
-        unit = unit_of(standard["figure"])
-        symbol, words = VERDICTS[standard["status"]]
-        rows.append(
-            {
-                "standard": standard_label(name),
-                "figure": fmt(parent.get(figure), unit),
-                "95% interval": interval_text(parent, figure, unit) or "",
-                "target": target_text(standard, unit),
-                "judgement": f"{symbol} {words}",
-            }
-        )
-    table(pd.DataFrame(rows), "standards")
+def summary(shown: Summary) -> None:
+    """The one-page summary (pipelines/sections/summary.py), as the pack's first page has it:
+    its alerts, then each of SUMMARY's tables with its note."""
+    st.subheader(SUMMARY.title)
+    for alert in shown.alerts:
+        st.warning(alert, icon=":material/warning:")
+    for row in (("standards", "safety"), ("changes",), ("freshness",)):
+        for column, name in zip(st.columns(len(row)), row, strict=True):
+            with column:
+                recipe = SUMMARY.tables[name]
+                st.markdown(f"**{plain(recipe.heading())}**")
+                frame = shown.tables[name]
+                if frame.empty:
+                    st.caption("None.")
+                else:
+                    st.dataframe(frame, hide_index=True, width="stretch")
+                if recipe.note:
+                    st.caption(text(NOTES[recipe.note]))
 
 
 def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:
@@ -292,11 +296,6 @@ def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:
     return False
 
 
-NO_WHOLE_MONTH = (
-    "No whole calendar month in the period: choose a longer period for the monthly chart."
-)
-
-
 def spc_chart(filters: Filters, role: Role, section: str, recipe: ChartRecipe) -> None:
     """The Making Data Count p-chart of a section's monthly rate, with its icons (from the
     suppressed monthly counts where the role's figures are suppressed)."""
@@ -314,14 +313,12 @@ def spc_chart(filters: Filters, role: Role, section: str, recipe: ChartRecipe) -
 
 def mdc_icons(summary: SpcSummary) -> None:
     """The Making Data Count variation icon (and why there is no assurance icon)."""
-    words, colour = VARIATION_TEXT[summary.variation]
-    st.badge(words, color=colour, icon=":material/monitoring:")
-    notes = ["Assurance: no target set, so no assurance icon."]
-    if summary.trial_limits:
-        notes.append(
-            "Fewer than 12 months with a value: trial limits (a longer period firms them)."
-        )
-    st.caption(" ".join(notes))
+    st.badge(
+        VARIATION_WORDS[summary.variation],
+        color=VARIATION_COLOURS[summary.variation],
+        icon=":material/monitoring:",
+    )
+    st.caption(variation_notes(summary.trial_limits))
 
 
 def chart(fig: go.Figure, note_key: str, *, key: str | None = None) -> None:

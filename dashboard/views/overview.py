@@ -1,40 +1,25 @@
-"""Overview: the period's headline figures, standards judged by their intervals, trends, and
-how fresh the data is."""
+"""Overview: the one-page summary (as the pack opens with it), then the period's headline figures
+with their trends and comparisons, and the standards chart."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.report_button import report_downloads
 from pipelines.access.roles import sees_patient_rows, suppresses_small_numbers
 from pipelines.sections.audit import HEADLINE_GROUPS, OVERVIEW
+from pipelines.sections.summary import summarise
 from pipelines.show.definitions import FIGURES
-from pipelines.show.display import day_text
 
 filters, role = widgets.page("ITB service overview")
 figures = data.kpis(filters, role)
-
-for load in data.current_loads().itertuples():
-    as_of, loaded = pd.Timestamp(load.as_of).date(), pd.Timestamp(load.finished_at)
-    st.caption(
-        f":material/database: **Site {load.site}**: extract as of {day_text(as_of)}, "
-        f"loaded {day_text(loaded.date())} at {loaded:%H:%M}"
-    )
-    if as_of < filters.end:
-        st.warning(
-            f"The period ends after site {load.site}'s extract date ({day_text(as_of)}): "
-            "its figures stop there.",
-            icon=":material/warning:",
-        )
-widgets.note("freshness")
+# each headline beside the previous period (and a year earlier), with the change's interval
+compared = data.comparisons(filters, role, list(OVERVIEW.headlines))
+widgets.summary(summarise(figures, compared, data.current_loads(filters.site), filters.end))
 
 waits_by_month = data.monthly("waits", filters, role)
 refills_by_month = data.monthly("refills", filters, role)
 activity_by_month = data.monthly("activity", filters, role)
 complications_by_month = data.monthly("complications", filters, role)
-
-# each headline beside the previous period (and a year earlier), with the change's interval
-compared = data.comparisons(filters, role, list(OVERVIEW.headlines))
 
 st.subheader("Access")
 widgets.headlines(
@@ -80,7 +65,6 @@ if figures["refills"]["overdue_now"] and sees_patient_rows(role):
 
 st.subheader("Standards")
 widgets.caption("standards")
-widgets.standards_table(figures)
 # The proportions held against a target, drawn with their intervals and the target marked.
 drawn = {
     s["figure"]: s["target"]

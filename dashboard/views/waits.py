@@ -6,7 +6,7 @@ from dashboard import data, widgets
 from pipelines.figures import breakdowns
 from pipelines.sections.audit import ACTIVITY, WAITS
 from pipelines.show.definitions import label
-from pipelines.show.display import day_text
+from pipelines.show.display import NO_WHOLE_MONTH, day_text
 
 filters, role = widgets.page("Referrals & waits")
 kpis = data.kpis(filters, role)
@@ -85,7 +85,7 @@ if widgets.patient_level(role, "the waiting list"):
 st.subheader("Did not attend")
 activity = data.monthly("activity", filters, role)
 if activity.empty:
-    st.info(widgets.NO_WHOLE_MONTH)
+    st.info(NO_WHOLE_MONTH)
 elif widgets.drawable(
     activity["appointments_dna"],
     "month's count of DNAs",

@@ -49,6 +49,7 @@ RATES: dict[str, tuple[str, str | None]] = {
     "activity.new_implants": ("activity.new_implants", None),
 }
 EARLIER = {"previous": "last period", "year_earlier": "a year earlier"}
+CHANGED = ("higher than ", "lower than ")  # the verdicts of a change beyond chance
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ class Comparison:
     high: float | None
     verdict: str
 
+    @property
+    def changed(self) -> bool:
+        """Whether the change's 95% interval excludes no change (the verdict says which way)."""
+        return self.verdict.startswith(CHANGED)
+
 
 def previous_period(start: dt.date, end: dt.date) -> Period:
     """The period of the same length just before: as many calendar months when the period is
@@ -93,6 +99,15 @@ def year_earlier(start: dt.date, end: dt.date) -> Period | None:
     if (end - start).days + 1 >= 365:
         return None
     return Period(_year_before(start), _year_before(end))
+
+
+def earlier_periods(start: dt.date, end: dt.date) -> list[tuple[str, Period]]:
+    """The earlier periods a period's figures are compared with, each with its key of EARLIER:
+    the previous period, and the same dates a year earlier for a period shorter than a year."""
+    periods = [("previous", previous_period(start, end))]
+    if (earlier := year_earlier(start, end)) is not None:
+        periods.append(("year_earlier", earlier))
+    return periods
 
 
 def compare(
@@ -182,10 +197,11 @@ def exact_rate_ratio(k1: int, e1: float, k2: int, e2: float) -> tuple[float, flo
 
 def verdict(low: float, high: float, no_change: float, words: str) -> str:
     """A plain verdict from the change's 95% interval."""
+    higher, lower = CHANGED
     if low > no_change:
-        return f"higher than {words}"
+        return higher + words
     if high < no_change:
-        return f"lower than {words}"
+        return lower + words
     return "no evidence of a change"
 
 

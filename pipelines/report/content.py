@@ -9,6 +9,7 @@ patient-level rows, and the action lists, are only built for roles that may see 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
@@ -32,7 +33,7 @@ from pipelines.access.roles import (
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures import breakdowns
-from pipelines.figures.comparisons import compare, previous_period, year_earlier
+from pipelines.figures.comparisons import Comparison, compare, earlier_periods
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures, section_figures
 from pipelines.figures.queries import run_query
@@ -66,19 +67,25 @@ from pipelines.sections.audit import (
     OUTCOMES,
     OVERVIEW,
     REFILLS,
+    SUMMARY,
     TRIALS,
     WAITS,
     published_figures,
 )
 from pipelines.sections.model import ChartRecipe, TableRecipe
+from pipelines.sections.summary import summarise
 from pipelines.show.definitions import FIGURES, NOTES, label, standard_label, unit_of
 from pipelines.show.display import (
+    NO_WHOLE_MONTH,
+    VARIATION_WORDS,
     change_texts,
     day_text,
+    earlier_text,
     eri_text,
     fmt,
     is_number,
     standards_of,
+    variation_notes,
     verdict_text,
     with_dose_words,
 )
@@ -100,12 +107,41 @@ DISCLOSURE_SETTINGS = (
     "disclosure_rounding_base",
     "disclosure_min_denominator",
 )
-NO_WHOLE_MONTH = "No whole calendar month in the period: no monthly chart."
 # Codes of the complication case list, written as words in the pack.
 CASE_CODES = ("category", "subtype", "severity", "related_to")
-VARIATION = {
-    None: "No months with data.",
-    "common_cause": "Making Data Count: common cause variation.",
+# The comparisons table: as the pack shows it, and as the workbook writes it (numbers, with the
+# text beside them; CHANGE_KINDS says what the change column holds).
+COMPARISON_COLUMNS = [
+    "figure",
+    "compared with",
+    "this period",
+    "then",
+    "change",
+    "change 95% CI",
+    "verdict",
+]
+COMPARISON_NUMBER_COLUMNS = (
+    "this period",
+    "then",
+    "change",
+    "change 95% CI low",
+    "change 95% CI high",
+)
+COMPARISON_NUMBERS = [
+    "key",
+    "figure",
+    "compared with",
+    *COMPARISON_NUMBER_COLUMNS,
+    "change is",
+    "this period shown",
+    "then shown",
+    "change shown",
+    "verdict",
+]
+CHANGE_KINDS = {
+    "difference": "a difference of proportions (percentage points)",
+    "ratio": "a ratio of rates (this period / then)",
+    "change": "a difference (this period − then), untested",
 }
 
 
@@ -307,6 +343,7 @@ class _Builder:
         sections = [
             self.provenance(),
             self.summary(),
+            self.headlines(),
             self.comparisons(),
             self.standards(),
             self.waits(),
@@ -355,12 +392,10 @@ class _Builder:
         ]
 
     def provenance(self) -> Section:
-        loads = self.audit("loads", self.request.site)
-        current = loads[loads["is_current"]]
         blocks: list[Any] = [
             self.table(
                 OVERVIEW.tables["provenance"],
-                current[
+                self.current_loads[
                     [
                         "site",
                         "load_id",
@@ -373,20 +408,26 @@ class _Builder:
                 ].rename(columns={"as_of": "extract_as_of", "finished_at": "loaded_at"}),
             )
         ]
-        blocks += [
-            Text(
-                f"The period ends after site {load.site}'s extract date "
-                f"({day_text(load.as_of)}): its figures stop there.",
-                "alert",
-            )
-            for load in current.itertuples()
-            if pd.Timestamp(load.as_of).date() < self.request.end
-        ]
-        if current.empty:
-            blocks.append(Text("No load for this site: every figure below is empty.", "alert"))
         return Section("provenance", "Period and data provenance", blocks)
 
+    @cached_property
+    def current_loads(self) -> pd.DataFrame:
+        """The current load of each site in scope: the snapshots every figure comes from."""
+        loads = self.audit("loads", self.request.site)
+        return loads[loads["is_current"]].reset_index(drop=True)
+
     def summary(self) -> Section:
+        """The one page that opens the pack, as the Overview page opens with it."""
+        summary = summarise(self.figures, self.compared, self.current_loads, self.request.end)
+        blocks: list[Any] = [Text(alert, "alert") for alert in summary.alerts]
+        # Not a sheet of the workbook: its figures are there in their own sheets, as numbers.
+        blocks += [
+            replace(self.table(SUMMARY.tables[name], frame), sheet=None)
+            for name, frame in summary.tables.items()
+        ]
+        return Section(SUMMARY.id, SUMMARY.title, blocks)
+
+    def headlines(self) -> Section:
         blocks: list[Any] = [
             self.figure_table(list(keys), title) for title, keys in HEADLINE_GROUPS.items()
         ]
@@ -407,44 +448,55 @@ class _Builder:
                     "alert",
                 )
             )
-        return Section("summary", OVERVIEW.title, blocks)
+        return Section("headlines", OVERVIEW.title, blocks)
 
-    def comparisons(self) -> Section:
-        """The Summary's figures beside the previous period of the same length (and a year
-        earlier, for a period shorter than a year), from the figures this role sees."""
+    @cached_property
+    def compared(self) -> dict[str, list[tuple[str, Comparison]]]:
+        """Each headline figure against each earlier period, in words, from the figures this
+        role sees (as the Overview page's data.comparisons)."""
         request, keys = self.request, list(OVERVIEW.headlines)
-        rows = []
-        for against, period in (
-            ("previous", previous_period(request.start, request.end)),
-            ("year_earlier", year_earlier(request.start, request.end)),
-        ):
-            if period is None:
-                continue
+        days = (request.end - request.start).days + 1
+        out: dict[str, list[tuple[str, Comparison]]] = {key: [] for key in keys}
+        for against, period in earlier_periods(request.start, request.end):
             then = compute_kpis(
                 self.con, period.start, period.end, request.site, self.settings, request.condition
             )
             shown = (
                 (self.figures, suppress_kpis(then, self.disclosure)) if self.suppressed else None
             )
-            days = (request.end - request.start).days + 1
+            words = earlier_text(against, period)
             for key, c in compare(self.raw, then, keys, days, period.days, against, shown).items():
+                out[key].append((words, c))
+        return out
+
+    def comparisons(self) -> Section:
+        """The headline figures beside each earlier period: as text in the pack, as numbers
+        (each in its row's unit, with the text beside) in the workbook."""
+        shown, numbers, units = [], [], []
+        for key, compared in self.compared.items():
+            for words, c in compared:
                 unit = unit_of(key, c.current)
                 change, interval = change_texts(c, unit)
-                rows.append(
-                    {
-                        "figure": label_of(key),
-                        "compared with": f"{day_text(period.start)} to {day_text(period.end)}",
-                        "this period": fmt(c.current, unit),
-                        "then": fmt(c.earlier, unit),
-                        "change": change,
-                        "change 95% CI": interval,
-                        "verdict": c.verdict,
-                    }
+                now, then = fmt(c.current, unit), fmt(c.earlier, unit)
+                shown.append([label_of(key), words, now, then, change, interval, c.verdict])
+                numbers.append(
+                    [key, label_of(key), words]
+                    + [finite(v) for v in (c.current, c.earlier, c.change, c.low, c.high)]
+                    + [CHANGE_KINDS[c.kind], now, then, change, c.verdict]
                 )
+                change_unit = {"difference": "points", "ratio": "ratio"}.get(c.kind, unit)
+                units.append([unit, unit, change_unit, change_unit, change_unit])
+        table = self.table(
+            OVERVIEW.tables["comparisons"], pd.DataFrame(shown, columns=COMPARISON_COLUMNS)
+        )
+        row_units = {
+            column: [row[i] for row in units] for i, column in enumerate(COMPARISON_NUMBER_COLUMNS)
+        }
+        workbook = pd.DataFrame(numbers, columns=COMPARISON_NUMBERS)
         return Section(
             "comparisons",
             "Comparisons with earlier periods",
-            [self.table(OVERVIEW.tables["comparisons"], pd.DataFrame(rows))],
+            [replace(table, workbook=workbook, units=row_units)],
         )
 
     def standards(self) -> Section:
@@ -924,6 +976,12 @@ def at(figures: dict[str, Any], key: str) -> Any:
     return figures
 
 
+def finite(value: Any) -> float | None:
+    """A number for a numeric column of the workbook; None for "*", a missing figure or an
+    unbounded interval."""
+    return value if is_number(value) and math.isfinite(value) else None
+
+
 def scalars(group: dict[str, Any]) -> list[str]:
     """The names of a group's own figures: not its subgroups, not its interval bounds."""
     return [
@@ -934,16 +992,11 @@ def scalars(group: dict[str, Any]) -> list[str]:
 
 
 def variation_text(summary: SpcSummary) -> str:
-    """The Making Data Count variation icon in words (no target is set, so no assurance)."""
-    variation = summary.variation
-    if variation is None or variation in VARIATION:
-        words = VARIATION[variation]
-    else:
-        kind, side = variation.rsplit("_", 1)
-        words = f"Making Data Count: special cause variation, {kind} ({side})."
-    if summary.trial_limits:
-        words += " Fewer than 12 months with a value: trial limits."
-    return words
+    """The Making Data Count variation icon in words, and what the icons leave out (the page's
+    badge and caption)."""
+    return f"Making Data Count: {VARIATION_WORDS[summary.variation]}. " + variation_notes(
+        summary.trial_limits
+    )
 
 
 def one_year(curves: pd.DataFrame, rows: pd.DataFrame) -> str | None:

@@ -114,14 +114,18 @@ class Standards:
 @dataclass(frozen=True)
 class Table:
     """Rows that are not kpis figures (a breakdown, a load history, an action list); `sheet`
-    names its worksheet."""
+    names its worksheet (None: not in the workbook)."""
 
     kind: ClassVar[str] = "table"
     title: str
-    sheet: str
+    sheet: str | None
     frame: pd.DataFrame
     note: str | None = None
     action: bool = False  # a list of patients to act on
+    # Where the pack shows text for numbers whose unit differs by row (the comparisons): the
+    # rows as the workbook writes them, and the unit of each row of its numeric columns.
+    workbook: pd.DataFrame | None = None
+    units: dict[str, list[str]] | None = None
 
     @property
     def headers(self) -> list[str]:

@@ -54,6 +54,8 @@ NUMBER_FORMATS = {
     "pump_years": "#,##0.0",
     "change": "+0.00;-0.00;0.00",
     "mean": "0.00",
+    "points": "+0.0%;-0.0%;0.0%",  # a difference of two proportions
+    "ratio": "0.00",  # a ratio of two rates
 }
 SUPPRESSION = (
     "A figure that is suppressed (*), undefined (—) or a note has no number in the "
@@ -64,6 +66,7 @@ SUPPRESSION = (
 def workbook_bytes(report: Report) -> bytes:
     sheets = {"About": about(report)}
     units: dict[str, list[str]] = {}  # the unit of each row of a figure or standards sheet
+    row_units: dict[str, dict[str, list[str]]] = {}  # a table's columns whose unit is by row
     for section in report.sections:
         rows = figure_rows(section.blocks)
         if rows:
@@ -74,8 +77,12 @@ def workbook_bytes(report: Report) -> bytes:
             if isinstance(block, Standards):
                 sheets["Standards"] = standards(block)
                 units["Standards"] = [row.measure.value.unit for row in block.rows]
-            elif isinstance(block, Table):
-                sheets[block.sheet] = numeric(block.frame)
+            elif isinstance(block, Table) and block.sheet:
+                sheets[block.sheet] = (
+                    numeric(block.frame) if block.workbook is None else block.workbook
+                )
+                if block.units:
+                    row_units[block.sheet] = block.units
             elif isinstance(block, Definitions):
                 sheets["Definitions"] = pd.DataFrame(
                     block.items, columns=["label", "figure", "definition"]
@@ -87,6 +94,8 @@ def workbook_bytes(report: Report) -> bytes:
     def number_format(sheet: str, column: str, row: int, value: Any) -> str | None:
         if sheet in units:
             unit = units[sheet][row] if column in NUMBER_COLUMNS else None
+        elif column in row_units.get(sheet, {}):
+            unit = row_units[sheet][column][row]
         else:  # a table: by the column's name, as the pack writes it
             unit = NAME_UNITS.get(re.sub(r"_ci_(low|high)$", "", column))
         if unit == "days" or (unit is None and sheet not in units):

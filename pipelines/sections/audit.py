@@ -1,7 +1,7 @@
-"""The nine sections of the audit, each described once: the Overview's headline groups and
-standards chart, then waits, trials, complications, refills, batteries, activity, outcomes and
-data quality. dashboard/views/ lays them out on pages; pipelines/report/content.py writes them
-into the pack."""
+"""The sections of the audit, each described once: the one-page summary, the Overview's headline
+groups and standards chart, then waits, trials, complications, refills, batteries, activity,
+outcomes and data quality. dashboard/views/ lays them out on pages; pipelines/report/content.py
+writes them into the pack."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from pipelines.contract import MEASURES
 from pipelines.sections.model import ChartRecipe, Section, TableRecipe
+from pipelines.sections.summary import SAFETY
 from pipelines.show import charts
 from pipelines.show.definitions import FIGURES, PUBLISHED_COMPLICATIONS, label
 from pipelines.show.display import fmt
@@ -121,7 +122,7 @@ def _reasons(quarantine: pd.DataFrame, **options: Any) -> go.Figure:
 
 OVERVIEW = Section(
     "overview",
-    "Summary",
+    "Headline figures",
     headlines=(
         "activity.referrals_received",
         "waits.rate_within_target",
@@ -166,12 +167,28 @@ OVERVIEW = Section(
         "all_figures": TableRecipe("All figures"),
     },
 )
-# The Overview's headline figures in the groups both the page and the pack's summary show.
+# The Overview's headline figures in the groups both the page and the pack show.
 HEADLINE_GROUPS = {
     "Access": OVERVIEW.headlines[:4],
     "Treatment and safety": OVERVIEW.headlines[4:8],
     "Pumps": OVERVIEW.headlines[8:],
 }
+
+# The one page that opens the pack and the Overview (pipelines/sections/summary.py builds its
+# rows); its headlines are the safety lists' counts.
+SUMMARY = Section(
+    "summary",
+    "Summary",
+    headlines=SAFETY,
+    tables={
+        "standards": TableRecipe("Standards, each judged by its 95% interval", note="standards"),
+        "safety": TableRecipe("Safety lists", note="summary.safety"),
+        "changes": TableRecipe(
+            "What changed: headline figures whose change is beyond chance", note="summary.changes"
+        ),
+        "freshness": TableRecipe("How fresh and complete the data is", note="freshness"),
+    },
+)
 
 OPEN_COLUMNS = (
     "site",
@@ -621,6 +638,7 @@ DATA_QUALITY = Section(
 SECTIONS = {
     s.id: s
     for s in (
+        SUMMARY,
         OVERVIEW,
         WAITS,
         TRIALS,

@@ -294,7 +294,8 @@ def standard_label(name: str) -> str:
 NOTES: dict[str, str] = {
     "freshness": "Each site's current load: when it finished and the extract's as-of date. "
     "Figures are as at the period's end; a period ending after a site's as-of date has no data "
-    "for that site beyond it.",
+    "for that site beyond it. Rows quarantined broke a rule of the data contract: they are kept "
+    "with their reasons and left out of every figure.",
     "standards": "A standard is judged by the figure's 95% interval, never by the point alone: "
     "met when the whole interval is on the right side of the standard, not met when the whole "
     "interval is on the wrong side, otherwise not shown (the data cannot tell).",
@@ -305,6 +306,14 @@ NOTES: dict[str, str] = {
     "rates (per pump-year, or a count of activity per day) the exact conditional 95% interval. "
     "Higher or lower when the interval excludes no change, otherwise no evidence of a change. "
     "Medians and counts at the period's end are given with their change, untested.",
+    "summary.changes": "Only the headline figures whose change's 95% interval excludes no "
+    "change (for figures shown suppressed, the exact interval's verdict). Every headline "
+    "figure's comparison is under Comparisons with earlier periods (on the Overview, beside "
+    "each figure).",
+    "summary.safety": "Counts at the period's end (a pump overdue for a refill, a battery past "
+    "its forecast ERI date) and in the period (refills booked to run past the low-reservoir "
+    "alarm). For the clinician and governance roles, each pump is listed under Refills or "
+    "Pump batteries.",
     "waits.standard": "Held against the standard of at least {wait_standard:.0%} seen within "
     "{wait_target_days} days (setting wait_standard: the national RTT standard's share, the "
     "nearest published analogue; this local clock, referral received to first attended "

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.figures.comparisons import EARLIER
 from pipelines.figures.disclosure import SUPPRESSED
 
 
@@ -110,6 +111,31 @@ def standards_of(figures: dict[str, Any], key: str) -> list[tuple[str, dict[str,
     return [(name, s) for name, s in figures.get("standards", {}).items() if s["figure"] == key]
 
 
+# A monthly chart's words, the same on a page and in the pack.
+NO_WHOLE_MONTH = (
+    "No whole calendar month in the period: no monthly chart (a longer period has one)."
+)
+# The Making Data Count variation icon in words, by pipelines.figures.spc.SpcSummary.variation.
+VARIATION_WORDS: dict[str | None, str] = {
+    "common_cause": "Common cause variation",
+    "improvement_high": "Special cause: improvement (high)",
+    "improvement_low": "Special cause: improvement (low)",
+    "concern_high": "Special cause: concern (high)",
+    "concern_low": "Special cause: concern (low)",
+    "neutral_high": "Special cause: neutral (high)",
+    "neutral_low": "Special cause: neutral (low)",
+    None: "No months with data",
+}
+NO_ASSURANCE = "Assurance: no target set, so no assurance icon."
+TRIAL_LIMITS = "Fewer than 12 months with a value: trial limits (a longer period firms them)."
+
+
+def variation_notes(trial_limits: bool) -> str:
+    """What a Making Data Count chart's icons leave out: the assurance icon (no target is set on
+    a monthly chart), and the firmness of its limits."""
+    return " ".join([NO_ASSURANCE, *([TRIAL_LIMITS] if trial_limits else [])])
+
+
 def delta_text(current: Any, earlier: Any, unit: str) -> str | None:
     """The change of a figure from an earlier period in its own unit ('+6.5 pts', '+3')."""
     if not (is_number(current) and is_number(earlier)):
@@ -131,6 +157,12 @@ def change_texts(c: Any, unit: str) -> tuple[str, str]:
     if c.kind == "difference":
         return change, f"{c.low * 100:+.1f} to {c.high * 100:+.1f} pts"
     return f"ratio {c.change:.2f}", f"{c.low:.2f} to {c.high:.2f}"
+
+
+def earlier_text(against: str, period: Any) -> str:
+    """An earlier period (pipelines.figures.comparisons) in words: 'Last period (2 Nov 2024 to
+    1 Nov 2025)'."""
+    return f"{EARLIER[against].capitalize()} ({day_text(period.start)} to {day_text(period.end)})"
 
 
 def comparison_text(c: Any, unit: str, against: str) -> str:

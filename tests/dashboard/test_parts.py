@@ -124,3 +124,48 @@ def test_whole_decimals_show_whole_and_codes_as_words():
         label("missing"),
     ]
     assert "_" not in "".join(shown["reason_codes"])
+
+
+def mdc_on_a_page(variation: str | None, trial_limits: bool) -> tuple[str, str]:
+    """The Making Data Count badge and caption a page draws beside a monthly chart."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(variation, trial_limits):
+        from dashboard import widgets
+        from pipelines.figures.spc import SpcSummary
+
+        widgets.mdc_icons(SpcSummary(variation, None, trial_limits))
+
+    at = AppTest.from_function(page, args=(variation, trial_limits), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    # st.badge is Markdown: ":gray-badge[:material/monitoring: Common cause variation]"
+    badge = re.fullmatch(r":\w+-badge\[:material/monitoring: (.+)\]", at.markdown[0].value)
+    assert badge, at.markdown[0].value
+    return badge.group(1), at.caption[0].value
+
+
+@pytest.mark.parametrize(
+    "variation, trial_limits", [("common_cause", True), ("concern_high", False), (None, False)]
+)
+def test_the_page_and_the_pack_word_the_variation_icon_alike(variation, trial_limits):
+    from pipelines.figures.spc import SpcSummary
+    from pipelines.report.content import variation_text
+
+    badge, caption = mdc_on_a_page(variation, trial_limits)
+    pack = variation_text(SpcSummary(variation, None, trial_limits))
+    assert pack == f"Making Data Count: {badge}. {caption}"
+
+
+def test_no_whole_month_is_worded_once():
+    """The note that stands for a monthly chart of a period with no whole month: one text for
+    the pages and the pack."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    written = [
+        path.relative_to(root).as_posix()
+        for folder in ("dashboard", "pipelines")
+        for path in sorted((root / folder).rglob("*.py"))
+        if "No whole calendar month" in path.read_text(encoding="utf-8")
+    ]
+    assert written == ["pipelines/show/display.py"]

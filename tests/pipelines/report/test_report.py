@@ -44,6 +44,7 @@ CLINIC_RECORD_ID = re.compile(r"\b[ARTIFC]\d{7}\b")  # its referral, refill, imp
 SECTION_TITLES = [
     "Period and data provenance",
     "Summary",
+    "Headline figures",
     "Comparisons with earlier periods",
     "Standards",
     "Referrals and waits",
@@ -246,6 +247,44 @@ def test_the_governance_workbook_lists_patients_by_pseudonym(workbooks, overdue)
     assert len(listed) == overdue.height
     assert all(patient.startswith("PSN-") for patient in listed)
     assert "Batteries due" in book.sheetnames
+
+
+def comparison_cells(sheet) -> dict[tuple[str, str], dict]:
+    """(key, compared with) -> {column: (value, number format)} of the Comparisons sheet."""
+    header = [c.value for c in sheet[1]]
+    return {
+        (row[0].value, row[2].value): {
+            name: (c.value, c.number_format) for name, c in zip(header, row, strict=True)
+        }
+        for row in sheet.iter_rows(min_row=2)
+    }
+
+
+def test_the_comparisons_sheet_holds_numbers_in_each_row_s_format(workbooks, json_figures):
+    rows = comparison_cells(workbooks["governance"]["Comparisons"])
+    previous = next(k for k in rows if k[0] == "waits.rate_within_target")[1]
+    rate = rows[("waits.rate_within_target", previous)]
+    assert rate["this period"] == (json_figures["waits"]["rate_within_target"], "0.0%")
+    assert rate["this period shown"][0] == fmt(
+        json_figures["waits"]["rate_within_target"], "percent"
+    )
+    low, high = rate["change 95% CI low"], rate["change 95% CI high"]
+    assert isinstance(low[0], float) and isinstance(high[0], float) and low[0] < high[0]
+    assert {rate["change"][1], low[1], high[1]} == {"+0.0%;-0.0%;0.0%"}  # percentage points
+    referrals = rows[("activity.referrals_received", previous)]
+    assert referrals["this period"] == (json_figures["activity"]["referrals_received"], "#,##0")
+    assert isinstance(referrals["then"][0], int) and referrals["change"][1] == "0.00"  # a ratio
+    assert referrals["change is"][0].startswith("a ratio of rates")
+
+
+def test_a_suppressed_comparison_keeps_its_number_columns_numeric(workbooks):
+    rows = comparison_cells(workbooks["commissioner"]["Comparisons"])
+    suppressed = [r for r in rows.values() if r["this period shown"][0] == SUPPRESSED]
+    assert suppressed  # the sample's commissioner pack has some
+    for row in rows.values():
+        for column in ("this period", "then", "change", "change 95% CI low"):
+            assert row[column][0] is None or isinstance(row[column][0], (int, float)), row
+    assert all(r["this period"][0] is None for r in suppressed)
 
 
 @pytest.mark.slow

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.report.pdf import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, section_pages
+from pipelines.sections.audit import SUMMARY
+from pipelines.show.definitions import STANDARD_LABELS
 from tests.conftest import SAMPLE_AS_OF
 from tests.pipelines.report.test_report import SECTION_TITLES, START
 
@@ -48,11 +50,39 @@ def write_pack(db: Path, out: Path, role: str) -> Path:
     return out
 
 
-@pytest.mark.parametrize("role", ["governance", "commissioner"])
-def test_the_pdf_has_its_pages_and_every_section(sample_db, tmp_path, role):
-    pdf = write_pack(sample_db, tmp_path / f"{role}.pdf", role)
+ROLES = ["governance", "commissioner"]
+
+
+@pytest.fixture(scope="module")
+def pdfs(sample_db, tmp_path_factory) -> dict[str, Path]:
+    """The PDF pack of the sample's last year for each role, printed once for the module."""
+    out = tmp_path_factory.mktemp("pdf")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(pdf, ARTIFACTS / pdf.name)
+    packs = {}
+    for role in ROLES:
+        packs[role] = write_pack(sample_db, out / f"{role}.pdf", role)
+        shutil.copy(packs[role], ARTIFACTS / packs[role].name)
+    return packs
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_pack_opens_with_a_summary_of_exactly_one_page(pdfs, role):
+    pdf = pdfs[role].read_bytes()
+    reader = PdfReader(io.BytesIO(pdf))
+    starts = section_pages(pdf)
+    # the page after the cover, and the next section starts on the page after it
+    assert starts["summary"] == 2 and starts["headlines"] == 3, starts
+    text = reader.pages[1].extract_text()
+    for recipe in SUMMARY.tables.values():
+        assert recipe.heading() in text, recipe.title
+    for standard in STANDARD_LABELS.values():
+        assert standard in text, standard
+    assert "✘" in text and "Standard not met" in text  # a symbol and words, never colour alone
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_pdf_has_its_pages_and_every_section(pdfs, role):
+    pdf = pdfs[role]
     reader = PdfReader(io.BytesIO(pdf.read_bytes()))
     pages = [page.extract_text() for page in reader.pages]
     assert len(pages) > 1
@@ -68,11 +98,12 @@ def test_the_pdf_has_its_pages_and_every_section(sample_db, tmp_path, role):
 
 
 # The sections that start a page (report.css): the page before each is the last of a section.
-PAGE_STARTS = ("summary", "comparisons", "definitions")
+PAGE_STARTS = ("summary", "headlines", "comparisons", "definitions")
 # Each entry of the contents: the section's id (its named destination in the PDF) and title.
 CONTENTS = {
     "provenance": "Period and data provenance",
     "summary": "Summary",
+    "headlines": "Headline figures",
     "comparisons": "Comparisons with earlier periods",
     "standards": "Standards",
     "waits": "Referrals and waits",

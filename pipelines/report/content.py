@@ -418,7 +418,11 @@ class _Builder:
 
     def summary(self) -> Section:
         """The one page that opens the pack, as the Overview page opens with it."""
-        summary = summarise(self.figures, self.compared, self.current_loads, self.request.end)
+        compared = {
+            key: [(words, by_key[key]) for words, by_key in self.compared]
+            for key in OVERVIEW.headlines
+        }
+        summary = summarise(self.figures, compared, self.current_loads, self.request.end)
         blocks: list[Any] = [Text(alert, "alert") for alert in summary.alerts]
         # Not a sheet of the workbook: its figures are there in their own sheets, as numbers.
         blocks += [
@@ -451,12 +455,12 @@ class _Builder:
         return Section("headlines", OVERVIEW.title, blocks)
 
     @cached_property
-    def compared(self) -> dict[str, list[tuple[str, Comparison]]]:
-        """Each headline figure against each earlier period, in words, from the figures this
-        role sees (as the Overview page's data.comparisons)."""
+    def compared(self) -> list[tuple[str, dict[str, Comparison]]]:
+        """Each earlier period in words, with each headline figure compared with it, from the
+        figures this role sees (as the Overview page's data.comparisons)."""
         request, keys = self.request, list(OVERVIEW.headlines)
         days = (request.end - request.start).days + 1
-        out: dict[str, list[tuple[str, Comparison]]] = {key: [] for key in keys}
+        out = []
         for against, period in earlier_periods(request.start, request.end):
             then = compute_kpis(
                 self.con, period.start, period.end, request.site, self.settings, request.condition
@@ -464,17 +468,16 @@ class _Builder:
             shown = (
                 (self.figures, suppress_kpis(then, self.disclosure)) if self.suppressed else None
             )
-            words = earlier_text(against, period)
-            for key, c in compare(self.raw, then, keys, days, period.days, against, shown).items():
-                out[key].append((words, c))
+            compared = compare(self.raw, then, keys, days, period.days, against, shown)
+            out.append((earlier_text(against, period), compared))
         return out
 
     def comparisons(self) -> Section:
-        """The headline figures beside each earlier period: as text in the pack, as numbers
-        (each in its row's unit, with the text beside) in the workbook."""
+        """The headline figures beside each earlier period in turn: as text in the pack, as
+        numbers (each in its row's unit, with the text beside) in the workbook."""
         shown, numbers, units = [], [], []
-        for key, compared in self.compared.items():
-            for words, c in compared:
+        for words, compared in self.compared:
+            for key, c in compared.items():
                 unit = unit_of(key, c.current)
                 change, interval = change_texts(c, unit)
                 now, then = fmt(c.current, unit), fmt(c.earlier, unit)

@@ -28,7 +28,7 @@ from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
 from pipelines.report.content import build
 from pipelines.report.formatting import UNIT_NAMES, cell
-from pipelines.sections.audit import BATTERIES, OVERVIEW
+from pipelines.sections.audit import BATTERIES, OVERVIEW, SUMMARY
 from pipelines.show.definitions import FIGURES, unit_of
 from pipelines.show.display import VERDICTS, delta_text, detail_text, fmt
 from pipelines.warehouse import connect_readonly
@@ -537,7 +537,8 @@ def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, r
     frame = section.blocks[0].frame
     keys = list(OVERVIEW.headlines)
     assert list(frame["compared with"]) == (
-        ["1 Apr 2026 to 30 Jun 2026"] * len(keys) + ["1 Jul 2025 to 30 Sep 2025"] * len(keys)
+        ["Last period (1 Apr 2026 to 30 Jun 2026)"] * len(keys)
+        + ["A year earlier (1 Jul 2025 to 30 Sep 2025)"] * len(keys)
     )
 
     def exact(a, b):
@@ -570,6 +571,34 @@ def test_the_pack_compares_each_summary_figure_with_earlier_periods(sample_db, r
     assert list(frame["verdict"]) == expected
     if role is Role.COMMISSIONER:
         assert "not compared: a figure is suppressed" in expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", [Role.GOVERNANCE, Role.COMMISSIONER])
+def test_the_summary_lists_exactly_the_changes_beyond_chance(sample_db, role):
+    """The first half of 2026 against the half before and a year earlier: the sample's wait and
+    refill rates moved beyond chance (the commissioner's wait rate is *, so not compared)."""
+    report = build(Request(sample_db, dt.date(2026, 1, 1), dt.date(2026, 6, 30), role=role))
+    sections = {s.id: s for s in report.sections}
+    compared = sections["comparisons"].blocks[0].frame
+    (changes,) = [
+        b.frame for b in sections["summary"].blocks if b.title == SUMMARY.tables["changes"].title
+    ]
+    beyond = compared[compared["verdict"].str.startswith(("higher than", "lower than"))]
+    columns = ["figure", "compared with", "this period", "then", "verdict"]
+    # figure by figure in the summary, period by period in the comparisons table
+    assert sorted(changes[columns].values.tolist()) == sorted(beyond[columns].values.tolist())
+    assert changes["figure"].tolist() == (
+        ["Seen within the wait target", "Refills on time"]
+        if role is Role.GOVERNANCE
+        else ["Refills on time"]
+    )
+    # with its interval where the role sees exact figures; the shown change alone where not
+    assert changes["change"].tolist() == (
+        ["+58.9 pts (95% CI +9.3 to +81.7 pts)", "-8.9 pts (95% CI -16.0 to -1.6 pts)"]
+        if role is Role.GOVERNANCE
+        else ["-8.5 pts"]
+    )
 
 
 def test_an_unusable_key_stops_a_governance_pack_with_one_line(sample_db, tmp_path, monkeypatch):

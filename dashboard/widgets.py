@@ -254,7 +254,7 @@ def standard_badge(figures: dict[str, Any], name: str) -> None:
 
 
 def summary(shown: Summary) -> None:
-    """The one-page summary (pipelines/sections/summary.py), as the pack's first page has it:
+    """The one-page summary (pipelines/sections/summary.py), as the pack opens with it (page 2):
     its alerts, then each of SUMMARY's tables with its note."""
     st.subheader(SUMMARY.title)
     for alert in shown.alerts:

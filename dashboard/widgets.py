@@ -255,7 +255,8 @@ def standard_badge(figures: dict[str, Any], name: str) -> None:
 
 def summary(shown: Summary) -> None:
     """The one-page summary (pipelines/sections/summary.py), as the pack opens with it (page 2):
-    its alerts, then each of SUMMARY's tables with its note."""
+    its alerts, then each of SUMMARY's tables with its note ("None." for an empty one, as the
+    pack writes it)."""
     st.subheader(SUMMARY.title)
     for alert in shown.alerts:
         st.warning(alert, icon=":material/warning:")
@@ -265,12 +266,12 @@ def summary(shown: Summary) -> None:
                 recipe = SUMMARY.tables[name]
                 st.markdown(f"**{plain(recipe.heading())}**")
                 frame = shown.tables[name]
-                if frame.empty:
-                    st.caption("None.")
-                else:
-                    st.dataframe(frame, hide_index=True, width="stretch")
+                if not frame.empty:
+                    table_of(recipe, frame)  # with its downloads and its note, as every table
+                    continue
+                st.caption("None.")
                 if recipe.note:
-                    st.caption(text(NOTES[recipe.note]))
+                    note(recipe.note)
 
 
 def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:

@@ -260,18 +260,16 @@ def summary(shown: Summary) -> None:
     st.subheader(SUMMARY.title)
     for alert in shown.alerts:
         st.warning(alert, icon=":material/warning:")
-    for row in (("standards", "safety"), ("changes",), ("freshness",)):
-        for column, name in zip(st.columns(len(row)), row, strict=True):
-            with column:
-                recipe = SUMMARY.tables[name]
-                st.markdown(f"**{plain(recipe.heading())}**")
-                frame = shown.tables[name]
-                if not frame.empty:
-                    table_of(recipe, frame)  # with its downloads and its note, as every table
-                    continue
-                st.caption("None.")
-                if recipe.note:
-                    note(recipe.note)
+    # Each the page's width: in half of it, the standards' judgements were cut off.
+    for name, recipe in SUMMARY.tables.items():
+        st.markdown(f"**{plain(recipe.heading())}**")
+        frame = shown.tables[name]
+        if not frame.empty:
+            table_of(recipe, frame)  # with its downloads and its note, as every table
+            continue
+        st.caption("None.")
+        if recipe.note:
+            note(recipe.note)
 
 
 def drawable(values, what: str, empty: str, zeros: str | None = None) -> bool:

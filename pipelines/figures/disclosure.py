@@ -210,7 +210,7 @@ def _refills(raw: dict, d: Disclosure) -> dict:
         "without_due_date",
         "booked_after_alarm",
         "residual_discrepancies",
-        "overdue_now",
+        *(["overdue_now"] if "overdue_now" in raw else []),  # not in a monthly series
     )
     return r
 

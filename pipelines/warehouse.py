@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,11 +45,30 @@ def sql_text(name: str) -> str:
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+# The closing clause of a mart: the order its rows are listed in (no subquery, so no parenthesis).
+LISTING_ORDER = re.compile(r"\norder by [^()]*\Z")
+
+
+@cache
+def unordered_sql_text(name: str) -> str:
+    """queries/<name>.sql without its closing `order by` clause: the same rows, in no particular
+    order. Figures (counts, sums, medians) need no order, and at 20,000 patients the sort is a
+    quarter to a half of a mart's time."""
+    sql = sql_text(name)
+    unordered = LISTING_ORDER.sub("\n", sql)
+    if unordered == sql:
+        raise ValueError(f"query {name!r} does not end with an order by clause")
+    return unordered
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, name: str, ordered: bool = True, **params: Any
+) -> duckdb.DuckDBPyConnection:
     """Execute the one statement of queries/<name>.sql with its parameters bound by name
     ($site, ...), never formatted into the text. Only the parameters it names are bound; one it
-    names but is not given is an error."""
-    sql = sql_text(name)
+    names but is not given is an error. `ordered=False` leaves out its closing order by
+    (unordered_sql_text)."""
+    sql = sql_text(name) if ordered else unordered_sql_text(name)
     (statement,) = con.extract_statements(sql)
     missing = statement.named_parameters - params.keys()
     if missing:

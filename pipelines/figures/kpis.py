@@ -87,12 +87,13 @@ class Scope:
             "review_due": False,
         }
 
-    def run(self, con: duckdb.DuckDBPyConnection, mart: str) -> pl.DataFrame:
+    def run(self, con: duckdb.DuckDBPyConnection, mart: str, ordered: bool = True) -> pl.DataFrame:
         """The rows of queries/marts/<mart>.sql for this scope (or of a MART_VARIANTS name),
         without the period column of a mart that takes a list of periods (here it is always this
-        scope's)."""
+        scope's). `ordered=False`: in no particular order, for figures, which need none."""
         name, variant = MART_VARIANTS.get(mart, (mart, {}))
-        rows = pl.from_arrow(run_query(con, f"marts/{name}", **{**self.params(), **variant}))
+        params = {**self.params(), **variant}
+        rows = pl.from_arrow(run_query(con, f"marts/{name}", ordered, **params))
         assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a frame
         return rows.drop(PERIOD_START, strict=False)
 
@@ -101,10 +102,10 @@ class Scope:
     ) -> dict[dt.date, pl.DataFrame]:
         """The rows of a mart that takes a list of periods, run once for all of `periods`, split
         by period (the key: its first day): each period's rows are the rows `run` gives for a
-        scope of that period."""
+        scope of that period, in no particular order (they are for figures)."""
         if "$period_starts" not in sql_text(f"marts/{mart}"):
             raise ValueError(f"mart {mart!r} does not take a list of periods")
-        rows = pl.from_arrow(run_query(con, f"marts/{mart}", **self.params(periods)))
+        rows = pl.from_arrow(run_query(con, f"marts/{mart}", False, **self.params(periods)))
         assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a frame
         split = rows.partition_by(PERIOD_START, as_dict=True, include_key=False)
         empty = rows.clear().drop(PERIOD_START)
@@ -189,12 +190,13 @@ MONTHLY: dict[str, Section] = {
 def section_figures(
     con: duckdb.DuckDBPyConnection, scope: Scope, sections: Iterable[str] = tuple(SECTIONS)
 ) -> dict[str, Any]:
-    """The figures of the named sections (unrounded). Each mart runs once, and the marts run at
-    once: DuckDB works outside the GIL and run_query gives each its own cursor."""
+    """The figures of the named sections (unrounded). Each mart runs once, unordered, and the
+    marts run at once: DuckDB works outside the GIL and run_query gives each its own cursor."""
     sections = list(sections)
     marts = list(dict.fromkeys(m for name in sections for m in SECTIONS[name].marts))
     with ThreadPoolExecutor(len(marts)) as pool:
-        rows = dict(zip(marts, pool.map(lambda mart: scope.run(con, mart), marts), strict=True))
+        runs = pool.map(lambda mart: scope.run(con, mart, ordered=False), marts)
+        rows = dict(zip(marts, runs, strict=True))
     return {
         name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope)
         for name in sections

@@ -17,8 +17,11 @@ from pipelines.warehouse import run_sql, sql_text
 MACROS = "macros/shared"
 
 
-def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Table:
-    """Run queries/<name>.sql on its own cursor and return the rows.
+def run_query(
+    con: duckdb.DuckDBPyConnection, name: str, ordered: bool = True, **params: Any
+) -> pa.Table:
+    """Run queries/<name>.sql on its own cursor and return the rows (with `ordered=False`, in no
+    particular order: pipelines.warehouse.unordered_sql_text).
 
     A cursor per call, because the dashboard calls this from many threads and a DuckDB
     connection is not safe to share between them. The shared macros (queries/macros/shared.sql)
@@ -26,11 +29,13 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Ta
     a parameter it names but is not given is an error.
     """
     with con.cursor() as cur:
-        return run_on(cur, name, **params)
+        return run_on(cur, name, ordered, **params)
 
 
-def run_on(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Table:
+def run_on(
+    con: duckdb.DuckDBPyConnection, name: str, ordered: bool = True, **params: Any
+) -> pa.Table:
     """Run queries/<name>.sql on this very connection (run_query's work without a cursor of its
     own): for a load, whose rows are visible only inside its transaction."""
     con.execute(sql_text(MACROS))
-    return run_sql(con, name, **params).to_arrow_table()
+    return run_sql(con, name, ordered, **params).to_arrow_table()

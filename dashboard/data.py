@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from dashboard.filters import Filters
 from pipelines.access.roles import (
@@ -148,12 +152,13 @@ def comparisons(filters: Filters, role: Role, keys: list[str]) -> dict[str, list
     same length and, for a period shorter than a year, the same period a year earlier; from
     the figures as this role sees them (a suppressed figure is not compared)."""
     suppress = suppresses_small_numbers(role)
-    now = _kpis(_stamp(), filters, settings())
     days = (filters.end - filters.start).days + 1
     out: dict[str, list] = {key: [] for key in keys}
     for against, period in earlier_periods(filters.start, filters.end):
         earlier = replace(filters, start=period.start, end=period.end)
+        # the earlier period first: the page may be computing this period's figures meanwhile
         then = _kpis(_stamp(), earlier, settings())
+        now = _kpis(_stamp(), filters, settings())
         shown = (kpis(filters, role), kpis(earlier, role)) if suppress else None
         words = earlier_text(against, period)
         for key, c in compare(now, then, keys, days, period.days, against, shown).items():
@@ -236,6 +241,22 @@ def monthly(section: str, filters: Filters, role: Role) -> pd.DataFrame:
         for month, f in _monthly(section, _stamp(), filters, settings())
     ]
     return pd.DataFrame(rows, columns=None if rows else ["month"])
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """The results of independent calls of this module (`lambda: kpis(filters, role)`, ...),
+    made at once, each in a thread of its own, in order. DuckDB and polars work outside the GIL,
+    so a page's figures and series overlap instead of queueing. Each thread carries the page's
+    script-run context, as Streamlit's caches expect; each query still opens its own
+    connection. A call that the cache is already computing waits for that result."""
+    context = get_script_run_ctx()
+
+    def run(call: Callable[[], Any]) -> Any:
+        add_script_run_ctx(threading.current_thread(), context)
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def flat_figures(kpi_figures: dict[str, Any]) -> pd.DataFrame:

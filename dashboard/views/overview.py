@@ -11,15 +11,19 @@ from pipelines.sections.summary import summarise
 from pipelines.show.definitions import FIGURES
 
 filters, role = widgets.page("ITB service overview")
-figures = data.kpis(filters, role)
-# each headline beside the previous period (and a year earlier), with the change's interval
-compared = data.comparisons(filters, role, list(OVERVIEW.headlines))
+# The figures, each headline beside the previous period (and a year earlier) with the change's
+# interval, and the monthly trends: independent, so computed at once (issue #16: a 10-year period).
+figures, compared, waits_by_month, refills_by_month, activity_by_month, complications_by_month = (
+    data.at_once(
+        lambda: data.kpis(filters, role),
+        lambda: data.comparisons(filters, role, list(OVERVIEW.headlines)),
+        *(
+            lambda section=section: data.monthly(section, filters, role)
+            for section in ("waits", "refills", "activity", "complications")
+        ),
+    )
+)
 widgets.summary(summarise(figures, compared, data.current_loads(filters.site), filters.end))
-
-waits_by_month = data.monthly("waits", filters, role)
-refills_by_month = data.monthly("refills", filters, role)
-activity_by_month = data.monthly("activity", filters, role)
-complications_by_month = data.monthly("complications", filters, role)
 
 st.subheader("Access")
 widgets.headlines(

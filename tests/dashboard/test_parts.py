@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pandas as pd
 import pytest
 
-from dashboard import widgets
+from dashboard import data, widgets
 from dashboard.filters import add_months, financial_years, last_12_months, last_quarter
 from pipelines.config import Settings
 from pipelines.contract import COMPLICATION_CATEGORIES
@@ -169,3 +170,14 @@ def test_no_whole_month_is_worded_once():
         if "No whole calendar month" in path.read_text(encoding="utf-8")
     ]
     assert written == ["pipelines/show/display.py"]
+
+
+def test_at_once_runs_the_calls_together_and_keeps_their_order():
+    """The Overview's figures, comparisons and monthly series are computed at once (issue #16)."""
+    both_running = threading.Barrier(2, timeout=10)
+
+    def call(value: str) -> str:
+        both_running.wait()  # returns only once the other call is running too
+        return value
+
+    assert data.at_once(lambda: call("figures"), lambda: call("series")) == ["figures", "series"]

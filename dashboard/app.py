@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import auth, data, filters, widgets  # noqa: E402  (after the path is set)
 from pipelines.access.roles import FIGURE_PAGES, PAGES  # noqa: E402
+from pipelines.access.sites import sees_network_aggregates  # noqa: E402
 
 st.set_page_config(page_title="ITB Audit", layout="wide", page_icon=":material/monitor_heart:")
 
@@ -81,7 +82,15 @@ if name in WAREHOUSE_PAGES:
         st.title(shown.title)
         widgets.empty_warehouse()
         st.stop()
-    chosen = filters.sidebar(data.latest_as_of(), data.sites())
+    chosen = filters.sidebar(
+        data.latest_as_of(),
+        data.sites(),
+        filters.ALL_SITES
+        if session.sites is None
+        else filters.NETWORK_FIGURES
+        if sees_network_aggregates(session.role, session.sites)
+        else None,
+    )
     auth.record_view(settings, name, asdict(chosen))
 else:
     auth.record_view(settings, name, {})

@@ -15,6 +15,7 @@ import streamlit as st
 from pipelines.access import log as access_log
 from pipelines.access import oidc, users
 from pipelines.access.roles import Role
+from pipelines.access.sites import NETWORK, Sites, describe
 from pipelines.config import Settings, load_settings
 
 _SESSION = "signed_in"
@@ -29,6 +30,7 @@ class Session:
     role: Role
     method: str
     last_active: float
+    sites: Sites = NETWORK  # whose data the user may see (pipelines.access.sites)
 
 
 def session(settings: Settings) -> Session | None:
@@ -59,26 +61,35 @@ def current() -> Session:
     return st.session_state[_SESSION]
 
 
+def current_sites() -> Sites:
+    """The signed-in user's sites; NETWORK outside a signed-in session, where no page runs
+    (the query layer called directly, as by the tests of one role's rows)."""
+    signed: Session | None = st.session_state.get(_SESSION)
+    return NETWORK if signed is None else signed.sites
+
+
 def _from_identity(settings: Settings, claims: dict[str, Any], now: float) -> Session:
     access = settings.access
     user = oidc.username_from_claims(claims) or "unknown"
     role = oidc.role_from_claims(claims, access.oidc_role_claim, access.oidc_roles)
-    if role is None:
+    sites = oidc.sites_from_claims(claims, access.oidc_site_claim)
+    if role is None or sites is None:
+        missing = "role" if role is None else "site"
         access_log.append(
             access.access_log,
             user=user,
             role=None,
             event="sign_in_refused",
             method=OIDC,
-            reason="no role for this account",
+            reason=f"no {missing} for this account",
         )
         st.error(
-            f"Signed in as {user}, but this account has no ITB Audit role. Ask your "
+            f"Signed in as {user}, but this account has no ITB Audit {missing}. Ask your "
             "administrator to add you to one of the configured groups."
         )
         st.button("Sign out", on_click=st.logout)
         st.stop()
-    session = Session(user, role, OIDC, now)
+    session = Session(user, role, OIDC, now, sites)
     record(settings, session, "sign_in", method=OIDC)
     return session
 
@@ -127,7 +138,7 @@ def sign_in_form() -> None:
         )
         st.error(str(refused), icon=":material/lock:")
         return
-    session = Session(user.username, user.role, PASSWORD, time.time())
+    session = Session(user.username, user.role, PASSWORD, time.time(), user.sites)
     st.session_state[_SESSION] = session
     record(settings, session, "sign_in", method=PASSWORD)
     st.rerun()
@@ -146,7 +157,10 @@ def account(settings: Settings) -> None:
     """Who is signed in, and the sign-out button (sidebar)."""
     session = current()
     with st.sidebar:
-        st.caption(f":material/account_circle: **{session.user}** · {session.role.value}")
+        st.caption(
+            f":material/account_circle: **{session.user}** · {session.role.value} · "
+            f"{describe(session.sites)}"
+        )
         st.button(
             "Sign out",
             on_click=sign_out,
@@ -162,6 +176,7 @@ def record(settings: Settings, session: Session, event: str, **detail: Any) -> N
         settings.access.access_log,
         user=session.user,
         role=session.role.value,
+        sites=describe(session.sites),
         event=event,
         **detail,
     )

@@ -15,7 +15,9 @@ Each takes the signed-in role and applies pipelines.access.roles below the pages
 cannot show a role more than it may see: `mart` refuses a role that may not see patient rows
 and shows governance a pseudonym for every record id; figures for a role that suppresses
 small numbers are built from suppressed counts (pipelines.figures.disclosure); `quarantine` shows
-row contents only to a role that may see them.
+row contents only to a role that may see them. Each also applies the signed-in user's sites
+(pipelines.access.sites): patient rows only of the user's sites, figures only for a site of
+theirs (or over every site, for a role and sites that may see network aggregates).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from dashboard.auth import current_sites
 from dashboard.filters import Filters
 from pipelines.access.roles import (
     Forbidden,
@@ -43,6 +46,7 @@ from pipelines.access.roles import (
     sees_quarantine_contents,
     suppresses_small_numbers,
 )
+from pipelines.access.sites import own_rows, require_site, sees_site, visible_sites
 from pipelines.config import Settings, load_settings
 from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import compare, earlier_periods
@@ -105,7 +109,10 @@ def query(name: str, **params) -> pd.DataFrame:
 def quarantine(site: str | None, role: Role) -> pd.DataFrame:
     """The quarantined rows of the current loads with every reason; their contents (values and
     key) only for a role that may see quarantine contents."""
-    rows = _cached("load_history/quarantine", _stamp(), (("site", site),))
+    sites = current_sites()
+    if site is not None and not sees_site(sites, site):
+        raise Forbidden(f"site {site!r} is not one of this user's sites")
+    rows = own_rows(sites, _cached("load_history/quarantine", _stamp(), (("site", site),)))
     return rows if sees_quarantine_contents(role) else rows.drop(columns=QUARANTINE_CONTENTS)
 
 
@@ -131,7 +138,8 @@ def latest_as_of() -> dt.date:
 
 
 def sites() -> list[str]:
-    return sorted(current_loads()["site"])
+    """The sites with a current load that the signed-in user may see."""
+    return visible_sites(current_sites(), current_loads()["site"])
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -143,6 +151,7 @@ def _kpis(stamp: tuple[int, int], filters: Filters, settings: Settings) -> dict[
 
 def kpis(filters: Filters, role: Role) -> dict[str, Any]:
     """The figures of `itb-audit kpis --json` for these filters, as this role may see them."""
+    require_site(role, current_sites(), filters.site)
     raw = _kpis(_stamp(), filters, settings())
     return suppress_kpis(raw, disclosure(role)) if suppresses_small_numbers(role) else raw
 
@@ -151,6 +160,7 @@ def comparisons(filters: Filters, role: Role, keys: list[str]) -> dict[str, list
     """key -> [(words, Comparison)] of each headline figure against the previous period of the
     same length and, for a period shorter than a year, the same period a year earlier; from
     the figures as this role sees them (a suppressed figure is not compared)."""
+    require_site(role, current_sites(), filters.site)
     suppress = suppresses_small_numbers(role)
     days = (filters.end - filters.start).days + 1
     out: dict[str, list] = {key: [] for key in keys}
@@ -198,13 +208,16 @@ def _pseudonymised(
 def mart(name: str, filters: Filters, role: Role) -> pd.DataFrame:
     """The patient-level rows of queries/marts/<name>.sql for these filters, for a role that may
     see them (else Forbidden), every record id (patient, referral, implant, ...) shown as the
-    role sees it."""
+    role sees it; only the rows of the signed-in user's sites, whatever site `filters` names."""
     require_patient_rows(role)
+    sites = current_sites()
+    if filters.site is not None:
+        require_site(role, sites, filters.site)
     if sees_pseudonyms(role):
         if (key := pseudonym_key(settings())) is None:
             st.stop()
-        return _pseudonymised(name, _stamp(), filters, settings(), key)
-    return _rows(name, _stamp(), filters, settings())
+        return own_rows(sites, _pseudonymised(name, _stamp(), filters, settings(), key))
+    return own_rows(sites, _rows(name, _stamp(), filters, settings()))
 
 
 def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> Any:
@@ -216,6 +229,7 @@ def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> An
             f"{getattr(aggregate, '__name__', aggregate)} is not an aggregate of "
             "pipelines.figures.breakdowns.AGGREGATES"
         )
+    require_site(role, current_sites(), filters.site)
     return aggregate(_rows(name, _stamp(), filters, settings()), d=disclosure(role), **options)
 
 
@@ -235,6 +249,7 @@ def monthly(section: str, filters: Filters, role: Role) -> pd.DataFrame:
     """One row per calendar month wholly inside the period, with the section's figures for that
     month as this role may see them; nested figures are flattened ('all.events'). A part-month
     at either end is left out: it would show as a month with little activity."""
+    require_site(role, current_sites(), filters.site)
     d, suppress = disclosure(role), suppresses_small_numbers(role)
     rows = [
         {"month": month, **flatten(suppress_section(section, f, d) if suppress else f)}

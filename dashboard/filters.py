@@ -95,8 +95,21 @@ def financial_years(as_of: dt.date, count: int = 5) -> dict[str, tuple[dt.date, 
 # --- the sidebar ------------------------------------------------------------------------------
 
 
-def sidebar(latest_as_of: dt.date, sites: list[str]) -> Filters:
-    """Draw the global controls and remember the choice for the page."""
+ALL_SITES = "All sites"
+# A site-scoped governance user's every-site choice: figures over the network, patient rows of
+# their own sites only (pipelines.access.sites).
+NETWORK_FIGURES = "Network (figures of every site)"
+
+
+def site_choices(sites: list[str], every_site: str | None) -> list[str | None]:
+    """The sidebar's sites: the user's own (`sites`), and None (every site at once) first when
+    `every_site` names that choice (a user who may see figures over every site)."""
+    return [None, *sites] if every_site else list(sites)
+
+
+def sidebar(latest_as_of: dt.date, sites: list[str], every_site: str | None = ALL_SITES) -> Filters:
+    """Draw the global controls and remember the choice for the page: `sites` are the sites the
+    user may see; `every_site` the words for every site at once, None when they may not."""
     with st.sidebar:
         st.subheader("Filters")
         pick = st.radio("Period", PERIOD_PICKS, key="period_pick")
@@ -111,9 +124,9 @@ def sidebar(latest_as_of: dt.date, sites: list[str]) -> Filters:
             start, end = last_12_months(latest_as_of)
         site = st.selectbox(
             "Site",
-            [None, *sites],
+            site_choices(sites, every_site),
             key="site",
-            format_func=lambda s: "All sites" if s is None else s,
+            format_func=lambda s: every_site if s is None else s,
         )
         condition = st.selectbox(
             "Condition",

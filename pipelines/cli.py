@@ -23,6 +23,14 @@ ConfigOption = Annotated[
 StartOption = Annotated[str, typer.Option("--start", help="First day of the period, YYYY-MM-DD.")]
 EndOption = Annotated[str, typer.Option("--end", help="Last day of the period (and as-of date).")]
 SiteOption = Annotated[str | None, typer.Option("--site", help="One site (default: all).")]
+UsersFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--users-file",
+        help="Users file (default: ITB_AUDIT_USERS, else the config's "
+        "[access] users_file, else warehouse/users.json).",
+    ),
+]
 ConditionOption = Annotated[
     str | None,
     typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
@@ -172,25 +180,45 @@ def report(
     site: SiteOption = None,
     condition: ConditionOption = None,
     role: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--role",
-            help="Whose pack: clinician (local ids), governance (pseudonymous ids) or "
-            "commissioner (aggregates, small numbers suppressed).",
+            help="Whose pack: clinician (local ids), governance (pseudonymous ids, the "
+            "default) or commissioner (aggregates, small numbers suppressed).",
         ),
-    ] = "governance",
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="Whose pack: a user of the users file, with that user's role and sites "
+            "(instead of --role; without it, the operator's pack of any site).",
+        ),
+    ] = None,
+    users_file: UsersFileOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the audit pack for a period as HTML, PDF or XLSX (from --out's extension).
 
     Every figure with its interval and definition, the standards, the dashboard's charts, and
     the action lists the role may see. Exit code 2 when the pack cannot be made (bad
-    arguments, no chromium for a PDF, or an unusable pseudonym key for a governance pack)."""
-    from pipelines.access.roles import Role
+    arguments, no chromium for a PDF, an unusable pseudonym key for a governance pack, or a
+    site the --user may not see)."""
+    from pipelines.access.roles import Forbidden, Role
+    from pipelines.access.sites import NETWORK
     from pipelines.load.pseudonym import KeyUnusable
     from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
+    sites = NETWORK
+    if user is not None:
+        if role is not None:
+            raise typer.BadParameter("--user takes the user's own role: leave out --role")
+        found = {u.username: u for u in _user_store(users_file, config).list()}.get(user)
+        if found is None:
+            raise typer.BadParameter(f"no user {user!r} in the users file", param_hint="--user")
+        role, sites = found.role.value, found.sites
+    role = role or Role.GOVERNANCE.value
     roles = [r.value for r in report_roles()]
     if role not in roles:
         raise typer.BadParameter(f"{role!r} is not one of {', '.join(roles)}", param_hint="--role")
@@ -198,10 +226,10 @@ def report(
         fmt = format_of(out)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--out") from e
-    request = Request(db, start_date, end_date, site, condition, Role(role), settings)
+    request = Request(db, start_date, end_date, site, condition, Role(role), settings, sites)
     try:
         content = report_bytes(request, fmt)
-    except (ChromiumMissing, KeyUnusable) as e:
+    except (ChromiumMissing, KeyUnusable, Forbidden) as e:
         typer.echo(f"report not written: {e}", err=True)
         raise typer.Exit(2) from e
     except ValueError as e:  # a standard of the config that names no figure
@@ -297,14 +325,6 @@ users_app = typer.Typer(
     help="Who may sign in to the dashboard (the users file; docs/access.md).", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
-UsersFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--users-file",
-        help="Users file (default: ITB_AUDIT_USERS, else the config's "
-        "[access] users_file, else warehouse/users.json).",
-    ),
-]
 GenerateOption = Annotated[
     bool,
     typer.Option(
@@ -353,17 +373,31 @@ def users_add(
         typer.Option("--role", help="clinician, governance, commissioner, data_manager or admin."),
     ],
     generate: GenerateOption = False,
+    sites: Annotated[
+        str | None,
+        typer.Option(
+            "--sites",
+            help="The user's sites, comma-separated (a network of Trusts); 'network' or no "
+            "--sites: every site.",
+        ),
+    ] = None,
     users_file: UsersFileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Add a user with a role; the password is asked for (or generated) and only its hash kept."""
+    """Add a user with a role and sites; the password is asked for (or generated) and only its
+    hash kept."""
     from pipelines.access.roles import Role
+    from pipelines.access.sites import NETWORK, describe, parse_sites
 
     if role not in {r.value for r in Role}:
         raise typer.BadParameter(f"{role!r} is not a role", param_hint="--role")
+    try:
+        scope = NETWORK if sites is None else parse_sites([sites])
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--sites") from None
     store = _user_store(users_file, config)
-    _users_call(lambda: store.add(username, Role(role), _new_password(username, generate)))
-    typer.echo(f"added {username} ({role}) to {store.path}")
+    _users_call(lambda: store.add(username, Role(role), _new_password(username, generate), scope))
+    typer.echo(f"added {username} ({role}, sites: {describe(scope)}) to {store.path}")
 
 
 @users_app.command("remove")
@@ -391,8 +425,10 @@ def users_set_password(
 
 @users_app.command("list")
 def users_list(users_file: UsersFileOption = None, config: ConfigOption = None) -> None:
-    """List the users, their roles and any lock."""
+    """List the users, their roles, sites and any lock."""
     import datetime as dt
+
+    from pipelines.access.sites import describe
 
     for user in _user_store(users_file, config).list():
         lock = (
@@ -400,7 +436,7 @@ def users_list(users_file: UsersFileOption = None, config: ConfigOption = None) 
             if user.locked_until
             else ""
         )
-        typer.echo(f"{user.username}\t{user.role.value}{lock}")
+        typer.echo(f"{user.username}\t{user.role.value}\t{describe(user.sites)}{lock}")
 
 
 @users_app.command("demo")

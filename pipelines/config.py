@@ -35,6 +35,9 @@ class AccessSettings:
     oidc_provider: str | None = None
     oidc_role_claim: str = "roles"
     oidc_roles: tuple[tuple[str, str], ...] = ()
+    # In a network (docs/access.md, "Sites"): the claim naming the user's sites, or 'network';
+    # None = no site claim, every user sees every site (one clinic).
+    oidc_site_claim: str | None = None
 
 
 DIRECTIONS = ("at_least", "below", "zero")
@@ -130,6 +133,7 @@ def _access_settings(section: dict, folder: Path) -> AccessSettings:
         oidc_provider=oidc.get("provider") or None,
         oidc_role_claim=str(oidc.get("role_claim", defaults.oidc_role_claim)),
         oidc_roles=tuple((str(k), Role(v).value) for k, v in oidc.get("roles", {}).items()),
+        oidc_site_claim=str(oidc["site_claim"]) if oidc.get("site_claim") else None,
     )
 
 

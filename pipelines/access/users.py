@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from pipelines.access.roles import Role
+from pipelines.access.sites import NETWORK, NETWORK_WORD, Sites
 
 MIN_PASSWORD_LENGTH = 12
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
@@ -44,6 +45,7 @@ class User:
     username: str
     role: Role
     locked_until: float | None = None  # epoch seconds, while locked
+    sites: Sites = NETWORK  # the sites whose data the user may see (pipelines.access.sites)
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,18 @@ class UserStore:
 
     # --- managing users ---------------------------------------------------------------------
 
-    def add(self, username: str, role: Role, password: str) -> None:
+    def add(self, username: str, role: Role, password: str, sites: Sites = NETWORK) -> None:
         username = normalise_username(username)
         check_password(password)
         with self._locked():
             users = self._users()
             if username in users:
                 raise UserError(f"user {username!r} already exists")
-            users[username] = {"role": Role(role).value, "password_hash": _HASHER.hash(password)}
+            users[username] = {
+                "role": Role(role).value,
+                "password_hash": _HASHER.hash(password),
+                "sites": NETWORK_WORD if sites is None else sorted(sites),
+            }
             _write_private(self.path, {"users": users})
 
     def remove(self, username: str) -> None:
@@ -138,6 +144,7 @@ class UserStore:
                 until
                 if (until := state.get(name, {}).get("locked_until")) and until > now
                 else None,
+                _sites(entry),
             )
             for name, entry in sorted(self._users().items())
         ]
@@ -172,12 +179,19 @@ class UserStore:
                 _write_private(self.path, {"users": users})
             if username in state:
                 self._forget_failures(username)
-            return User(username, Role(entry["role"]))
+            return User(username, Role(entry["role"]), sites=_sites(entry))
 
     def _forget_failures(self, username: str) -> None:
         state = _read(self.lockout_path)
         if state.pop(username, None) is not None:
             _write_private(self.lockout_path, state)
+
+
+def _sites(entry: dict) -> Sites:
+    """A user's sites as the users file holds them: a list of names, or "network"; an entry of a
+    users file written before sites existed has none and is a network user."""
+    held = entry.get("sites", NETWORK_WORD)
+    return NETWORK if held == NETWORK_WORD else frozenset(held)
 
 
 def _verify(password_hash: str, password: str) -> bool:

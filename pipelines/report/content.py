@@ -30,6 +30,7 @@ from pipelines.access.roles import (
     sees_pseudonyms,
     suppresses_small_numbers,
 )
+from pipelines.access.sites import NETWORK, Sites, own_rows, require_site
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures import breakdowns
@@ -159,12 +160,14 @@ class Request:
     condition: str | None = None
     role: Role = Role.GOVERNANCE
     settings: Settings = field(default_factory=load_settings)
+    sites: Sites = NETWORK  # whose rows the pack may hold (pipelines.access.sites)
 
 
 def build(request: Request) -> Report:
     """The pack for the request (the warehouse opened read-only for the call)."""
     if request.role not in report_roles():
         raise PermissionError(f"the {request.role.value} role has no figure pages, so no pack")
+    require_site(request.role, request.sites, request.site)
     with connect_readonly(request.db) as con:
         return _Builder(con, request).report()
 
@@ -194,10 +197,11 @@ class _Builder:
     # --- sources ------------------------------------------------------------------------------
 
     def rows(self, mart: str) -> pd.DataFrame:
-        """The rows of queries/marts/<mart>.sql for the scope (each mart run once)."""
+        """The rows of queries/marts/<mart>.sql for the scope (each mart run once), of the
+        requester's sites only: a network pack of a site's governance lists its own patients."""
         if mart not in self._rows:
             rows = self.scope.run(self.con, mart)
-            frame = rows.to_pandas()
+            frame = own_rows(self.request.sites, rows.to_pandas())
             for column, dtype in rows.schema.items():
                 if dtype.is_integer():  # whole numbers stay whole where some are missing
                     frame[column] = frame[column].astype("Int64")
@@ -209,6 +213,8 @@ class _Builder:
         Arrow, as integers)."""
         table = run_query(self.con, f"load_history/{name}", site=site)
         frame = table.to_pandas()
+        if name == "quarantine":  # rows of a patient's record: the requester's sites only
+            frame = own_rows(self.request.sites, frame)
         for column in table.schema:
             if pa.types.is_decimal(column.type) and column.type.scale == 0:
                 frame[column.name] = frame[column.name].astype("Int64")

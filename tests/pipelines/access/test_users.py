@@ -94,7 +94,7 @@ def test_cli_manages_the_users_file(tmp_path):
     password = generated.stdout.split(": ", 1)[1].split()[0]
     assert users.UserStore(path).authenticate("gina", password).role is Role.COMMISSIONER
     listed = runner.invoke(cli, ["users", "list", "--users-file", path])
-    assert listed.stdout.split() == ["gina", "commissioner"]
+    assert listed.stdout.split() == ["gina", "commissioner", "network"]
     bad = runner.invoke(cli, ["users", "add", "hal", "--role", "boss", "--users-file", path])
     assert bad.exit_code != 0
     duplicate = runner.invoke(

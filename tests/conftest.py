@@ -90,3 +90,27 @@ def pytest_runtest_makereport(item, call):
             f"{UNMARKED_LIMIT_SECONDS:g} s allowed an unmarked test: "
             "mark it slow (or make it faster)"
         )
+
+
+# Two Trusts on one warehouse (docs/access.md, "Sites"): every record id of site north starts
+# with NOR, of site south with SOU, so a test can tell whose patients anything shows.
+SITE_PREFIXES = {"north": "NOR", "south": "SOU"}
+
+
+@pytest.fixture(scope="session")
+def two_sites_db(tmp_path_factory, gx_runner):
+    """Sites north and south loaded into one warehouse (tests.fixtures.extract_builder's
+    site_extract: three patients each in 2024 and one quarantined patient each)."""
+    import datetime as dt
+
+    from pipelines.load.snapshot import load_extract
+    from tests.fixtures.extract_builder import SITE_AS_OF, site_extract, write_csv_extract
+
+    folder = tmp_path_factory.mktemp("two_sites")
+    db = folder / "network.duckdb"
+    for serial, (site, prefix) in enumerate(SITE_PREFIXES.items()):
+        extract = write_csv_extract(folder / site, site_extract(prefix, 100 * (serial + 1)))
+        load_extract(
+            extract, db, site=site, as_of=dt.date.fromisoformat(SITE_AS_OF), runner=gx_runner
+        )
+    return db

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import auth, data, uploads, widgets
 from pipelines.access.roles import sees_quarantine_contents
+from pipelines.access.sites import describe, sees_site
 
 settings = data.settings()
 role = auth.current().role
@@ -40,6 +41,11 @@ with st.form("load", clear_on_submit=True):
 if submitted:
     record = auth.recorder(settings)
     names = sorted(f.name for f in files or [])
+    if not sees_site(auth.current().sites, site.strip()):  # a Trust loads its own sites only
+        reason = f"site {site.strip()!r} is not one of yours ({describe(auth.current().sites)})"
+        record("load_refused", site=site, files=names, reason=reason)
+        st.error(f"Not loaded: {reason}. Nothing was changed.", icon=":material/block:")
+        st.stop()
     try:
         with st.spinner("Reading, validating and writing the extract…"):
             outcome = uploads.load(files or [], data.db_path(), site.strip(), as_of, limit)

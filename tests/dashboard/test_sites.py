@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -266,3 +267,22 @@ def test_report_for_a_user_is_that_users_sites(two_sites_db, south_ids, north_us
         cli, ["report", *period, "--out", str(out), "--user", clinician, "--role", "clinician"]
     )
     assert both.exit_code == 2 and "--user takes the user's own role" in both.output
+
+
+@pytest.mark.slow
+def test_a_north_data_manager_may_not_load_souths_data(
+    north_app, two_sites_db, tmp_path, monkeypatch
+):
+    from tests.dashboard.test_uploads import upload
+    from tests.fixtures.extract_builder import site_extract, write_csv_extract
+
+    db = tmp_path / "network.duckdb"
+    shutil.copyfile(two_sites_db, db)
+    at = north_app(Role.DATA_MANAGER)
+    monkeypatch.setenv("ITB_AUDIT_DB", str(db))
+    at.switch_page("views/load.py").run()
+    at.text_input[0].set_value("south")
+    upload(at, write_csv_extract(tmp_path / "south", site_extract("SOU", 300)))
+    assert not at.exception
+    assert at.error[0].value.startswith("Not loaded: site 'south' is not one of yours (north)")
+    assert db.read_bytes() == two_sites_db.read_bytes()

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import auth, data, widgets
 from pipelines.access import users
 from pipelines.access.roles import PAGES, Role
+from pipelines.access.sites import NETWORK_WORD, describe, parse_sites
 
 settings = data.settings()
 store = users.store(settings)
@@ -30,14 +31,26 @@ add, change, remove = st.tabs(["Add a user", "New password", "Remove a user"])
 with add, st.form("add_user", clear_on_submit=True):
     username = st.text_input("User name", help="a-z, 0-9 and . _ - @")
     role = st.selectbox("Role", list(Role), format_func=lambda r: r.value)
+    sites_typed = st.text_input(
+        "Sites",
+        value=NETWORK_WORD,
+        help="The sites whose data the user may see, comma-separated; 'network' for every site "
+        "(docs/access.md, Sites).",
+    )
     if st.form_submit_button("Add"):
         password = users.generate_password()
         try:
-            store.add(username, role, password)
-        except users.UserError as e:
+            sites = parse_sites([sites_typed])
+            store.add(username, role, password, sites)
+        except (users.UserError, ValueError) as e:
             st.error(str(e))
         else:
-            record("user_added", target=users.normalise_username(username), target_role=role.value)
+            record(
+                "user_added",
+                target=users.normalise_username(username),
+                target_role=role.value,
+                target_sites=describe(sites),
+            )
             show_password(users.normalise_username(username), password)
 names = [u.username for u in store.list()]
 with change, st.form("set_password"):
@@ -64,6 +77,7 @@ widgets.table(
             {
                 "user": u.username,
                 "role": u.role.value,
+                "sites": describe(u.sites),
                 "pages": ", ".join(PAGES[u.role]),
                 "locked until": dt.datetime.fromtimestamp(u.locked_until).strftime("%d %b %Y %H:%M")
                 if u.locked_until
@@ -71,7 +85,7 @@ widgets.table(
             }
             for u in store.list()
         ],
-        columns=["user", "role", "pages", "locked until"],
+        columns=["user", "role", "sites", "pages", "locked until"],
     ),
     "users",
 )

@@ -286,3 +286,16 @@ def test_a_north_data_manager_may_not_load_souths_data(
     assert not at.exception
     assert at.error[0].value.startswith("Not loaded: site 'south' is not one of yours (north)")
     assert db.read_bytes() == two_sites_db.read_bytes()
+
+
+@pytest.mark.slow
+def test_an_admin_adds_a_user_of_a_site(app, sample_db):
+    at = app(sample_db, "users", Role.ADMIN)
+    at.text_input[0].set_value("west-clinician")
+    at.text_input[1].set_value("west, north")
+    next(b for b in at.button if b.label == "Add").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    added = {u.username: u for u in users.store(load_settings()).list()}["west-clinician"]
+    assert added.sites == {"north", "west"}
+    listed = next(f.value for f in at.dataframe if "user" in f.value)
+    assert listed.set_index("user").loc["west-clinician", "sites"] == "north, west"

@@ -458,6 +458,214 @@ def users_demo(users_file: UsersFileOption = None, config: ConfigOption = None) 
         typer.echo(f"  {role.value}: {username} / {password}")
 
 
+audit_app = typer.Typer(
+    help="Audits recorded: what was presented, and from which loads (docs/audit-cycle.md).",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+action_app = typer.Typer(
+    help="The actions agreed at an audit (docs/audit-cycle.md).", no_args_is_help=True
+)
+app.add_typer(action_app, name="action")
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who records it, for the record and the access log (default: you)."),
+]
+
+
+def _editor(by: str | None, settings):
+    """The command line's editor: trusted as a load is, by the right to write the warehouse."""
+    import getpass
+
+    from pipelines.governance.records import Editor
+
+    return Editor(by or getpass.getuser(), None, settings.access.access_log, page="cli")
+
+
+def _governance_call(action):
+    """Run a governance change; its refusal is one line and exit code 2."""
+    from pipelines.governance.records import GovernanceError
+    from pipelines.load.pseudonym import KeyUnusable
+
+    try:
+        return action()
+    except (GovernanceError, KeyUnusable) as e:
+        typer.echo(f"not recorded: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+@audit_app.command("record")
+def audit_record(
+    db: DbOption,
+    start: StartOption,
+    end: EndOption,
+    site: SiteOption = None,
+    note: Annotated[str | None, typer.Option("--note", help="What the audit was for.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the governance pack whose SHA-256 is recorded."),
+    ] = None,
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record an audit of a period: its figures, the loads and settings they come from, and the
+    SHA-256 of the governance pack (HTML) made now. The next pack compares against it."""
+    import hashlib
+
+    from pipelines.report import Request
+    from pipelines.report.audits import record_audit
+
+    start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
+    request = Request(db, start_date, end_date, site, None, settings=settings)
+    audit_id, pack = _governance_call(lambda: record_audit(request, _editor(by, settings), note))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(pack)
+    typer.echo(
+        f"audit {audit_id} recorded: {start_date} to {end_date}, site {site or 'all'}, "
+        f"pack SHA-256 {hashlib.sha256(pack).hexdigest()}"
+        + (f", pack written to {out}" if out else "")
+    )
+
+
+def _read_governance(db: Path, read):
+    from pipelines.warehouse import connect_readonly
+
+    if not db.is_file():
+        raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
+    with connect_readonly(db) as con:
+        return read(con)
+
+
+@audit_app.command("list")
+def audit_list(db: DbOption) -> None:
+    """The audits recorded, newest first."""
+    import json
+
+    from pipelines.governance.records import audits
+
+    for row in _read_governance(db, audits).itertuples():
+        loads = ", ".join(f"{s}:{n}" for s, n in json.loads(row.loads).items())
+        typer.echo(
+            f"{row.audit_id}\t{row.period_start:%Y-%m-%d}..{row.period_end:%Y-%m-%d}\t"
+            f"site {row.site if isinstance(row.site, str) else 'all'}\tloads {loads}\t"
+            f"{row.recorded_at:%Y-%m-%d %H:%M} {row.recorded_by}\t{row.pack_sha256}"
+        )
+
+
+StatusOption = Annotated[
+    str | None, typer.Option("--status", help="open, in progress, done or dropped.")
+]
+NotesOption = Annotated[str | None, typer.Option("--notes", help="Notes (no patient details).")]
+
+
+@action_app.command("add")
+def action_add(
+    db: DbOption,
+    what: Annotated[str, typer.Option("--what", help="What will be done.")],
+    owner: Annotated[str, typer.Option("--owner", help="Who is responsible.")],
+    due: Annotated[str, typer.Option("--due", help="Due date, YYYY-MM-DD.")],
+    standard: Annotated[
+        str | None, typer.Option("--standard", help="The standard it answers (its name).")
+    ] = None,
+    finding: Annotated[
+        str | None, typer.Option("--finding", help="Or the finding it answers, in words.")
+    ] = None,
+    audit: Annotated[
+        int | None, typer.Option("--audit", help="The audit it belongs to (default: the last).")
+    ] = None,
+    status: StatusOption = None,
+    notes: NotesOption = None,
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add an action against a standard or a finding of an audit."""
+    from pipelines.governance.records import Action, add_action
+
+    if (standard is None) == (finding is None):
+        raise typer.BadParameter("give one of --standard NAME or --finding TEXT")
+    settings = _settings(config)
+    action = Action(
+        "standard" if standard is not None else "finding",
+        standard if standard is not None else finding or "",
+        what,
+        owner,
+        _date(due),
+        status or "open",
+        notes,
+    )
+    action_id = _governance_call(
+        lambda: add_action(db, _editor(by, settings), action, settings, audit)
+    )
+    typer.echo(f"action {action_id} added")
+
+
+@action_app.command("update")
+def action_update(
+    db: DbOption,
+    action_id: Annotated[int, typer.Argument(help="The action's number (action list).")],
+    status: StatusOption = None,
+    due: Annotated[str | None, typer.Option("--due", help="New due date, YYYY-MM-DD.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="New owner.")] = None,
+    what: Annotated[str | None, typer.Option("--what", help="New wording.")] = None,
+    notes: NotesOption = None,
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change an action's status, due date, owner, wording or notes."""
+    from pipelines.governance.records import update_action
+
+    changes = {
+        name: value
+        for name, value in (
+            ("status", status),
+            ("due_date", _date(due) if due else None),
+            ("owner", owner),
+            ("what", what),
+            ("notes", notes),
+        )
+        if value is not None
+    }
+    if not changes:
+        raise typer.BadParameter(
+            "nothing to change: give --status, --due, --owner, --what or --notes"
+        )
+    settings = _settings(config)
+    after = _governance_call(
+        lambda: update_action(db, _editor(by, settings), action_id, settings, **changes)
+    )
+    typer.echo(f"action {action_id}: {after.status}, due {after.due_date}, owner {after.owner}")
+
+
+@action_app.command("list")
+def action_list(
+    db: DbOption,
+    audit: Annotated[
+        int | None, typer.Option("--audit", help="Only this audit's actions (default: all).")
+    ] = None,
+) -> None:
+    """The actions as they stand, overdue ones marked OVERDUE."""
+    from pipelines.governance.records import action_of, actions
+
+    today = dt.date.today()
+    for row in _read_governance(db, lambda con: actions(con, audit)).itertuples(index=False):
+        action = action_of(row._asdict())
+        overdue = "\tOVERDUE" if action.overdue(today) else ""
+        typer.echo(
+            f"{row.action_id}\taudit {row.audit_id}\t{action.against_kind}: {action.against}\t"
+            f"{action.what}\t{action.owner}\tdue {action.due_date}\t{action.status}{overdue}"
+        )
+
+
+def _settings(config: Path | None):
+    from pipelines.config import load_settings
+
+    try:
+        return load_settings(config)
+    except (FileNotFoundError, ValueError) as e:
+        raise typer.BadParameter(str(e), param_hint="--config") from e
+
+
 def main() -> None:
     app()
 

@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.figures",
     },
     "pipelines.figures": {"pipelines.config", "pipelines.contract", "pipelines.warehouse"},
+    # governance: audits and actions, written through the warehouse's swap, edits logged
+    "pipelines.governance": {"pipelines.access", "pipelines.config", "pipelines.warehouse"},
     "pipelines.show": {"pipelines.figures", "pipelines.contract"},
     # sections: each section's charts and tables described once, for the pack and the pages
     "pipelines.sections": {"pipelines.contract", "pipelines.figures", "pipelines.show"},
@@ -38,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.config",
         "pipelines.contract",
         "pipelines.figures",
+        "pipelines.governance",
         "pipelines.load",
         "pipelines.sections",
         "pipelines.show",
@@ -47,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.access",
         "pipelines.config",
         "pipelines.figures",
+        "pipelines.governance",
         "pipelines.load",
         "pipelines.report",
         "pipelines.synthetic",
@@ -56,6 +60,7 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.config",
         "pipelines.contract",
         "pipelines.figures",
+        "pipelines.governance",
         "pipelines.load",
         "pipelines.report",
         "pipelines.sections",

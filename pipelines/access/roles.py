@@ -37,6 +37,11 @@ def sees_patient_rows(role: Role) -> bool:
     return role in (Role.CLINICIAN, Role.GOVERNANCE)
 
 
+def edits_audits(role: Role) -> bool:
+    """Records audits and edits their actions (pipelines/governance/)."""
+    return role is Role.GOVERNANCE
+
+
 def sees_quarantine_contents(role: Role) -> bool:
     return role is Role.DATA_MANAGER
 

@@ -48,7 +48,11 @@ RATES: dict[str, tuple[str, str | None]] = {
     "activity.referrals_received": ("activity.referrals_received", None),
     "activity.new_implants": ("activity.new_implants", None),
 }
-EARLIER = {"previous": "last period", "year_earlier": "a year earlier"}
+EARLIER = {
+    "previous": "last period",
+    "year_earlier": "a year earlier",
+    "last_audit": "the last audit",  # the figures recorded then (pipelines/governance/)
+}
 CHANGED = ("higher than ", "lower than ")  # the verdicts of a change beyond chance
 
 

@@ -34,12 +34,18 @@ from pipelines.access.sites import NETWORK, Sites, own_rows, require_site
 from pipelines.config import Settings, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures import breakdowns
-from pipelines.figures.comparisons import Comparison, compare, earlier_periods
+from pipelines.figures.comparisons import Comparison, Period, compare, earlier_periods
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis
 from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures, section_figures
 from pipelines.figures.queries import run_query
 from pipelines.figures.spc import SpcSummary
 from pipelines.figures.survival import kaplan_meier, median_survival
+from pipelines.governance.records import (
+    action_of,
+    actions,
+    last_audit,
+    recorded_settings,
+)
 from pipelines.load.pseudonym import resolve_key
 from pipelines.report.formatting import label_of, name_label
 from pipelines.report.model import (
@@ -59,6 +65,7 @@ from pipelines.report.model import (
 )
 from pipelines.sections.audit import (
     ACTIVITY,
+    AUDITS,
     BATTERIES,
     CASE_TABLES,
     COMPLICATIONS,
@@ -351,6 +358,7 @@ class _Builder:
             self.summary(),
             self.headlines(),
             self.comparisons(),
+            self.since_last_audit(),
             self.standards(),
             self.waits(),
             self.trials(),
@@ -507,6 +515,31 @@ class _Builder:
             "Comparisons with earlier periods",
             [replace(table, workbook=workbook, units=row_units)],
         )
+
+    def since_last_audit(self) -> Section:
+        """This period's headline figures beside those recorded at the last audit of the same
+        scope, and the actions agreed at it as they stand now."""
+        request = self.request
+        if request.condition is not None:
+            why = "Audits are recorded for every condition: no comparison for one condition."
+            return Section(AUDITS.id, AUDITS.title, [Text(why)])
+        last = last_audit(self.con, request.site, request.end)
+        if last is None:
+            why = (
+                "No audit of this scope was recorded before this period ends: nothing to "
+                "compare with yet (`itb-audit audit record` records one)."
+            )
+            return Section(AUDITS.id, AUDITS.title, [Text(why)])
+        name = audit_name(last)
+        blocks: list[Any] = [Text(audit_text(last))]
+        changed = settings_changed(last, self.settings)
+        if changed:
+            blocks.append(Text(changed, "alert"))
+        since = since_audit_rows(self.raw, last, self.disclosure if self.suppressed else None)
+        blocks.append(self.table(AUDITS.tables["since"], since, audit=name))
+        agreed = action_rows(actions(self.con, last["audit_id"]), dt.date.today(), self.role)
+        blocks.append(self.table(AUDITS.tables["actions"], agreed, audit=name))
+        return Section(AUDITS.id, AUDITS.title, blocks)
 
     def standards(self) -> Section:
         """Every standard of the figures, judged by its interval (for a commissioner, the exact
@@ -976,6 +1009,115 @@ class _Builder:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def comparison_rows(compared: dict[str, Comparison], compared_with: str) -> list[dict[str, str]]:
+    """The rows of a comparisons table: each figure now, then, the change and its verdict."""
+    rows = []
+    for key, c in compared.items():
+        unit = unit_of(key, c.current)
+        change, interval = change_texts(c, unit)
+        rows.append(
+            {
+                "figure": label_of(key),
+                "compared with": compared_with,
+                "this period": fmt(c.current, unit),
+                "then": fmt(c.earlier, unit),
+                "change": change,
+                "change 95% CI": interval,
+                "verdict": c.verdict,
+            }
+        )
+    return rows
+
+
+# --- the governance record (the pack's "Since the last audit" and the Audits page) ------------
+
+
+def audit_name(audit: dict[str, Any]) -> str:
+    return (
+        f"audit {audit['audit_id']}, {day_text(audit['period_start'])} to "
+        f"{day_text(audit['period_end'])}"
+    )
+
+
+def audit_text(audit: dict[str, Any]) -> str:
+    """What the last audit was and what it was computed from, in words."""
+    loads = ", ".join(f"site {site} load {load}" for site, load in audit["loads"].items())
+    recorded = pd.Timestamp(audit["recorded_at"])
+    note = f" Note: {audit['note']}." if isinstance(audit["note"], str) else ""
+    return (
+        f"The last audit ({audit_name(audit)}, "
+        f"{'site ' + audit['site'] if audit['site'] else 'all sites'}) was recorded on "
+        f"{day_text(recorded.date())} at {recorded:%H:%M} by {audit['recorded_by']}, from "
+        f"{loads}; its figures are those presented then, whatever later loads changed. "
+        f"SHA-256 of its governance pack: {audit['pack_sha256']}.{note}"
+    )
+
+
+def settings_changed(audit: dict[str, Any], settings: Settings) -> str | None:
+    """A warning when this pack's settings differ from those the audit's figures used."""
+    now, then = recorded_settings(settings), audit["figure_settings"]
+    differ = [name for name in sorted(now.keys() | then.keys()) if now.get(name) != then.get(name)]
+    if not differ:
+        return None
+    return (
+        f"The settings differ from the last audit's ({', '.join(differ)}): a change below may "
+        "come from the settings, not the service."
+    )
+
+
+def since_audit_rows(
+    now: dict[str, Any], audit: dict[str, Any], disclosure: Disclosure | None
+) -> pd.DataFrame:
+    """The Overview's headline figures of `now` (compute_kpis) beside those recorded at the
+    audit; `disclosure`: compare them as a view that suppresses small numbers shows them."""
+    then = audit["figures"]
+    shown = (
+        (suppress_kpis(now, disclosure), suppress_kpis(then, disclosure)) if disclosure else None
+    )
+    now_days, then_days = (Period(*period_of(f)).days for f in (now, then))
+    keys = list(OVERVIEW.headlines)
+    compared = compare(now, then, keys, now_days, then_days, "last_audit", shown)
+    return pd.DataFrame(comparison_rows(compared, audit_name(audit)))
+
+
+def period_of(figures: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    """The period of a compute_kpis result."""
+    period = figures["period"]
+    return dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])
+
+
+ACTION_COLUMNS = ("action", "against", "what", "owner", "due", "status", "overdue", "notes")
+
+
+def action_rows(rows: pd.DataFrame, today: dt.date, role: Role) -> pd.DataFrame:
+    """Actions (governance.actions rows) as shown: status and overdue in words, never colour
+    alone. A role that suppresses small numbers (commissioner) sees no notes: free text."""
+    shown = []
+    for row in rows.itertuples(index=False):
+        action = action_of(row._asdict())
+        late = (today - action.due_date).days
+        shown.append(
+            {
+                "action": str(row.action_id),
+                "against": (
+                    standard_label(action.against)
+                    if action.against_kind == "standard"
+                    else action.against
+                ),
+                "what": action.what,
+                "owner": action.owner,
+                "due": day_text(action.due_date),
+                "status": action.status,
+                "overdue": f"OVERDUE by {late} day{'s' if late != 1 else ''}"
+                if action.overdue(today)
+                else "no",
+                "notes": action.notes or "",
+            }
+        )
+    columns = [c for c in ACTION_COLUMNS if c != "notes" or not suppresses_small_numbers(role)]
+    return pd.DataFrame(shown, columns=list(ACTION_COLUMNS))[columns]
 
 
 def at(figures: dict[str, Any], key: str) -> Any:

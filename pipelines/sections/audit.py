@@ -1,7 +1,7 @@
 """The sections of the audit, each described once: the one-page summary, the Overview's headline
 groups and standards chart, then waits, trials, complications, refills, batteries, activity,
-outcomes and data quality. dashboard/views/ lays them out on pages; pipelines/report/content.py
-writes them into the pack."""
+outcomes, data quality, and the governance record (since the last audit, and its actions).
+dashboard/views/ lays them out on pages; pipelines/report/content.py writes them into the pack."""
 
 from __future__ import annotations
 
@@ -635,6 +635,21 @@ DATA_QUALITY = Section(
     },
 )
 
+# The governance record: the last audit's figures beside this period's, and its actions.
+AUDITS = Section(
+    "audits",
+    "Since the last audit",
+    tables={
+        "since": TableRecipe(
+            "Headline figures since the last audit ({audit})", "Since last audit", "audits.since"
+        ),
+        "actions": TableRecipe(
+            "Actions from the last audit ({audit})", "Actions", "audits.actions"
+        ),
+        "recorded": TableRecipe("Audits recorded", note="audits.recorded"),
+    },
+)
+
 SECTIONS = {
     s.id: s
     for s in (
@@ -648,5 +663,6 @@ SECTIONS = {
         ACTIVITY,
         OUTCOMES,
         DATA_QUALITY,
+        AUDITS,
     )
 }

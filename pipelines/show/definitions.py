@@ -314,6 +314,16 @@ NOTES: dict[str, str] = {
     "its forecast ERI date) and in the period (refills booked to run past the low-reservoir "
     "alarm). For the clinician and governance roles, each pump is listed under Refills or "
     "Pump batteries.",
+    "audits.since": "Each headline figure of this period beside the figure recorded at the "
+    "last audit: the most recently recorded audit of the same scope (the same site, or all "
+    "sites) whose period ended before this one ends. The recorded figure is the one presented "
+    "then, from the loads it names, even where a later load corrected the data; compared as "
+    "the earlier periods are (Newcombe's interval for a difference of two proportions, the "
+    "exact interval for a ratio of two rates, untested for medians and counts at a date).",
+    "audits.actions": "The actions agreed at the last audit, as they stand now. Overdue: not done "
+    "or dropped, and past its due date on the day this was made.",
+    "audits.recorded": "Every audit recorded: its period, scope, the load of each site it was "
+    "computed from, and the SHA-256 of the governance pack made when it was recorded.",
     "waits.standard": "Held against the standard of at least {wait_standard:.0%} seen within "
     "{wait_target_days} days (setting wait_standard: the national RTT standard's share, the "
     "nearest published analogue; this local clock, referral received to first attended "

@@ -202,3 +202,40 @@ create table if not exists audit.row_verdicts (
     failed integer[] not null,
     outside integer[] not null
 );
+
+-- Governance: the audits recorded and the actions agreed at them (pipelines/governance/,
+-- docs/audit-cycle.md). Written like a load, through the warehouse's all-or-nothing swap under
+-- its lock, so an edit and a load never overwrite each other; every load copies them forward.
+create schema if not exists governance;
+
+-- One row per recorded audit: what was presented, and enough to compute it again.
+create table if not exists governance.audits (
+    audit_id integer primary key,
+    recorded_at timestamp not null,
+    recorded_by varchar not null,
+    period_start date not null,
+    period_end date not null,
+    site varchar,                          -- NULL = every site
+    note varchar,
+    loads json not null,                   -- {"site": load_id}: each site's snapshot then
+    figure_settings json not null,         -- the settings the figures were computed with
+    figures json not null,                 -- the whole `itb-audit kpis --json` object
+    pack_sha256 varchar not null           -- SHA-256 of the governance HTML pack recorded
+);
+
+-- One row per action, as it stands now; its history is in the access log.
+create table if not exists governance.actions (
+    action_id integer primary key,
+    audit_id integer not null,
+    against_kind varchar not null,         -- standard | finding
+    against varchar not null,              -- a standard's name, or the finding in words
+    what varchar not null,
+    owner varchar not null,
+    due_date date not null,
+    status varchar not null,               -- open | in progress | done | dropped
+    notes varchar,
+    created_at timestamp not null,
+    created_by varchar not null,
+    updated_at timestamp not null,
+    updated_by varchar not null
+);

@@ -1,0 +1,292 @@
+"""Audits and actions in the warehouse: recorded, edited and read.
+
+Every write goes through pipelines.warehouse.swap_write, the load's own write: under the
+warehouse's lock, on a copy that is swapped in whole. A load copies the warehouse when it starts
+and swaps its copy in when it ends, so an edit written to the live file in between would be lost;
+through the lock, an edit made during a load waits for it to finish (the whole load: reading and
+validating the extract included) and is then written on top of the load's result. Every change
+is recorded in the access log, after it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.access import log as access_log
+from pipelines.access.roles import Forbidden, Role, edits_audits
+from pipelines.config import Settings
+from pipelines.warehouse import run_sql, swap_write
+
+STATUSES = ("open", "in progress", "done", "dropped")
+OPEN_STATUSES = ("open", "in progress")
+AGAINST_KINDS = ("standard", "finding")
+COMMAND_LINE = "command line"  # the role logged for the CLI: whoever may write the warehouse file
+# Settings that say where files are, not how a figure is computed: not part of an audit.
+NOT_RECORDED = ("access", "pseudonym_key_file")
+
+
+class GovernanceError(ValueError):
+    """An audit or action that cannot be recorded as asked (one line, for the user)."""
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who records or edits: a signed-in governance user (role), or the command line (role
+    None, trusted as a load is: by the permission to write the warehouse file)."""
+
+    user: str
+    role: Role | None
+    access_log: Path
+    page: str | None = None
+
+    def check(self) -> None:
+        if self.role is not None and not edits_audits(self.role):
+            raise Forbidden(f"the {self.role.value} role may not record audits or edit actions")
+
+    def log(self, event: str, **detail: Any) -> None:
+        role = self.role.value if self.role else COMMAND_LINE
+        access_log.append(
+            self.access_log, user=self.user, role=role, event=event, page=self.page, **detail
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    """An action as it stands: against a standard (its name) or a finding (in words)."""
+
+    against_kind: str
+    against: str
+    what: str
+    owner: str
+    due_date: dt.date
+    status: str = "open"
+    notes: str | None = None
+
+    def checked(self, standards: tuple[str, ...]) -> Action:
+        """The action with its text trimmed; GovernanceError when a field cannot be taken."""
+        action = replace(
+            self,
+            against=self.against.strip(),
+            what=self.what.strip(),
+            owner=self.owner.strip(),
+            notes=(self.notes or "").strip() or None,
+        )
+        if action.against_kind not in AGAINST_KINDS:
+            raise GovernanceError(f"an action is against a {' or a '.join(AGAINST_KINDS)}")
+        if action.against_kind == "standard" and action.against not in standards:
+            raise GovernanceError(
+                f"no standard {action.against!r}: one of {', '.join(standards) or 'none'}"
+            )
+        for name in ("against", "what", "owner"):
+            if not getattr(action, name):
+                raise GovernanceError(
+                    f"an action needs {'a finding' if name == 'against' else name}"
+                )
+        if action.status not in STATUSES:
+            raise GovernanceError(f"status {action.status!r} is not one of {', '.join(STATUSES)}")
+        # An action is about the service, never a patient: refuse what looks like an NHS number
+        # rather than store it (the access log would scrub it, the warehouse would not).
+        for name in ("against", "what", "owner", "notes"):
+            if access_log.NHS_NUMBER_SHAPE.search(getattr(action, name) or ""):
+                raise GovernanceError(
+                    f"the {name} holds a 10-digit number shaped like an NHS number: actions "
+                    "carry no patient details"
+                )
+        return action
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.status in OPEN_STATUSES and self.due_date < today
+
+
+def recorded_settings(settings: Settings) -> dict[str, Any]:
+    """The settings an audit's figures depend on, as JSON."""
+    values = asdict(settings)
+    for name in NOT_RECORDED:
+        values.pop(name)
+    return json.loads(json.dumps(values, default=str))
+
+
+def has_records(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse has the governance tables (one made before them, never loaded
+    since, has none; the next load or edit adds them)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'governance'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def current_loads(con: duckdb.DuckDBPyConnection, site: str | None) -> dict[str, int]:
+    """{site: load_id} of the snapshots the figures of a scope are computed from now."""
+    return dict(run_sql(con, "governance/current_loads", site=site).fetchall())
+
+
+def _frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    return run_sql(con, name, **params).df()
+
+
+def audits(con: duckdb.DuckDBPyConnection, audit_id: int | None = None) -> pd.DataFrame:
+    """The recorded audits, newest first (figures, settings and loads as JSON text)."""
+    if not has_records(con):
+        return _frame(con, "governance/audits", audit_id=None).head(0)
+    return _frame(con, "governance/audits", audit_id=audit_id)
+
+
+def audit(con: duckdb.DuckDBPyConnection, audit_id: int) -> dict[str, Any] | None:
+    """One recorded audit with its JSON parsed, or None."""
+    rows = audits(con, audit_id)
+    if rows.empty:
+        return None
+    record = rows.iloc[0].to_dict()
+    for name in ("loads", "figure_settings", "figures"):
+        record[name] = json.loads(record[name])
+    for name in ("period_start", "period_end"):
+        record[name] = pd.Timestamp(record[name]).date()
+    record["site"] = None if pd.isna(record["site"]) else record["site"]
+    return record
+
+
+def last_audit(con: duckdb.DuckDBPyConnection, site: str | None, end: dt.date) -> dict | None:
+    """The last audit before a period ending on `end`: the most recently recorded audit of the
+    same scope (that site, or all sites) whose period ended before `end`; None if there is none."""
+    if not has_records(con):
+        return None
+    found = run_sql(con, "governance/last_audit", site=site, end=end).fetchone()
+    return audit(con, found[0]) if found else None
+
+
+def actions(
+    con: duckdb.DuckDBPyConnection, audit_id: int | None = None, action_id: int | None = None
+) -> pd.DataFrame:
+    """The actions as they stand, by audit then action."""
+    if not has_records(con):
+        return _frame(con, "governance/actions", audit_id=None, action_id=None).head(0)
+    frame = _frame(con, "governance/actions", audit_id=audit_id, action_id=action_id)
+    frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date
+    return frame
+
+
+def _warehouse(db: str | os.PathLike) -> Path:
+    path = Path(db)
+    if not path.is_file():  # swap_write would make an empty warehouse
+        raise GovernanceError(f"warehouse file not found: {path}")
+    return path
+
+
+def record_audit(
+    db: str | os.PathLike,
+    editor: Editor,
+    *,
+    start: dt.date,
+    end: dt.date,
+    site: str | None,
+    note: str | None,
+    loads: dict[str, int],
+    settings: Settings,
+    figures: dict[str, Any],
+    pack_sha256: str,
+) -> int:
+    """Record an audit computed from `loads` ({site: load_id}); its id. Refused when a load has
+    replaced any of those snapshots meanwhile (the figures would not be the warehouse's)."""
+    editor.check()
+    with swap_write(_warehouse(db)) as con:
+        if current_loads(con, site) != loads:
+            raise GovernanceError(
+                "a load finished while the audit was being computed: record it again"
+            )
+        [(audit_id,)] = run_sql(
+            con,
+            "governance/record_audit",
+            recorded_by=editor.user,
+            period_start=start,
+            period_end=end,
+            site=site,
+            note=(note or "").strip() or None,
+            loads=json.dumps(loads),
+            figure_settings=json.dumps(recorded_settings(settings)),
+            figures=json.dumps(figures),
+            pack_sha256=pack_sha256,
+        ).fetchall()
+    editor.log(
+        "audit_recorded",
+        audit_id=audit_id,
+        period=f"{start} to {end}",
+        site=site or "all",
+        loads=loads,
+        pack_sha256=pack_sha256,
+    )
+    return audit_id
+
+
+def add_action(
+    db: str | os.PathLike,
+    editor: Editor,
+    action: Action,
+    settings: Settings,
+    audit_id: int | None = None,
+) -> int:
+    """Add an action to an audit (None: the one recorded last); its id."""
+    editor.check()
+    action = action.checked(tuple(s.name for s in settings.standards))
+    with swap_write(_warehouse(db)) as con:
+        recorded = audits(con)
+        if recorded.empty:
+            raise GovernanceError(
+                "no audit recorded yet: record one first (itb-audit audit record)"
+            )
+        if audit_id is None:
+            audit_id = int(recorded["audit_id"].max())
+        elif audit_id not in set(recorded["audit_id"]):
+            raise GovernanceError(f"no audit {audit_id}")
+        [(action_id,)] = run_sql(
+            con, "governance/add_action", audit_id=audit_id, by=editor.user, **asdict(action)
+        ).fetchall()
+    editor.log("action_added", action_id=action_id, audit_id=audit_id, **_logged(asdict(action)))
+    return action_id
+
+
+def update_action(
+    db: str | os.PathLike, editor: Editor, action_id: int, settings: Settings, **changes: Any
+) -> Action:
+    """Change some fields of an action (Action's field names); the action as it now stands."""
+    editor.check()
+    unknown = changes.keys() - Action.__dataclass_fields__.keys()
+    if unknown:
+        raise TypeError(f"not fields of an action: {', '.join(sorted(unknown))}")
+    with swap_write(_warehouse(db)) as con:
+        rows = actions(con, action_id=action_id)
+        if rows.empty:
+            raise GovernanceError(f"no action {action_id}")
+        before = action_of(rows.iloc[0])
+        after = replace(before, **changes).checked(tuple(s.name for s in settings.standards))
+        run_sql(
+            con, "governance/update_action", action_id=action_id, by=editor.user, **asdict(after)
+        )
+    changed = {
+        name: [old, new]
+        for name, old in _logged(asdict(before)).items()
+        if (new := _logged(asdict(after))[name]) != old
+    }
+    editor.log("action_updated", action_id=action_id, changed=changed)
+    return after
+
+
+def action_of(row: Mapping[str, Any]) -> Action:
+    """An action from a row of `actions`."""
+    notes = row["notes"]
+    return Action(
+        **{name: row[name] for name in Action.__dataclass_fields__ if name != "notes"},
+        notes=None if pd.isna(notes) else notes,
+    )
+
+
+def _logged(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}

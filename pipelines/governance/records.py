@@ -130,13 +130,14 @@ def current_loads(con: duckdb.DuckDBPyConnection, site: str | None) -> dict[str,
 
 
 def _frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """The rows of a governance query, or none where the warehouse has no governance tables."""
+    if not has_records(con):
+        return pd.DataFrame()
     return run_sql(con, name, **params).df()
 
 
 def audits(con: duckdb.DuckDBPyConnection, audit_id: int | None = None) -> pd.DataFrame:
     """The recorded audits, newest first (figures, settings and loads as JSON text)."""
-    if not has_records(con):
-        return _frame(con, "governance/audits", audit_id=None).head(0)
     return _frame(con, "governance/audits", audit_id=audit_id)
 
 
@@ -150,27 +151,25 @@ def audit(con: duckdb.DuckDBPyConnection, audit_id: int) -> dict[str, Any] | Non
         record[name] = json.loads(record[name])
     for name in ("period_start", "period_end"):
         record[name] = pd.Timestamp(record[name]).date()
-    record["site"] = None if pd.isna(record["site"]) else record["site"]
+    for name in ("site", "note"):
+        record[name] = None if pd.isna(record[name]) else record[name]
     return record
 
 
 def last_audit(con: duckdb.DuckDBPyConnection, site: str | None, end: dt.date) -> dict | None:
     """The last audit before a period ending on `end`: the most recently recorded audit of the
     same scope (that site, or all sites) whose period ended before `end`; None if there is none."""
-    if not has_records(con):
-        return None
-    found = run_sql(con, "governance/last_audit", site=site, end=end).fetchone()
-    return audit(con, found[0]) if found else None
+    found = _frame(con, "governance/last_audit", site=site, end=end)
+    return None if found.empty else audit(con, int(found["audit_id"].iloc[0]))
 
 
 def actions(
     con: duckdb.DuckDBPyConnection, audit_id: int | None = None, action_id: int | None = None
 ) -> pd.DataFrame:
     """The actions as they stand, by audit then action."""
-    if not has_records(con):
-        return _frame(con, "governance/actions", audit_id=None, action_id=None).head(0)
     frame = _frame(con, "governance/actions", audit_id=audit_id, action_id=action_id)
-    frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date
+    if not frame.empty:
+        frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date
     return frame
 
 

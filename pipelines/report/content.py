@@ -1045,7 +1045,7 @@ def audit_text(audit: dict[str, Any]) -> str:
     """What the last audit was and what it was computed from, in words."""
     loads = ", ".join(f"site {site} load {load}" for site, load in audit["loads"].items())
     recorded = pd.Timestamp(audit["recorded_at"])
-    note = f" Note: {audit['note']}." if isinstance(audit["note"], str) else ""
+    note = f" Note: {audit['note']}." if audit["note"] else ""
     return (
         f"The last audit ({audit_name(audit)}, "
         f"{'site ' + audit['site'] if audit['site'] else 'all sites'}) was recorded on "

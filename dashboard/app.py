@@ -31,11 +31,13 @@ TITLES = {
     "batteries": ("Pump batteries", "battery_alert"),
     "outcomes": ("Cohort outcomes", "groups"),
     "data_quality": ("Data quality", "fact_check"),
+    "audits": ("Audits & actions", "assignment_turned_in"),
     "load": ("Load an extract", "upload_file"),
     "users": ("Users", "manage_accounts"),
     "access_log": ("Access log", "policy"),
 }
-WAREHOUSE_PAGES = (*FIGURE_PAGES, "data_quality")  # drawn from the warehouse, with the filters
+# drawn from the warehouse, with the filters
+WAREHOUSE_PAGES = (*FIGURE_PAGES, "data_quality", "audits")
 
 settings = data.settings()
 session = auth.session(settings)

@@ -26,7 +26,7 @@ class Forbidden(PermissionError):
 FIGURE_PAGES = ("overview", "waits", "trials", "complications", "refills", "batteries", "outcomes")
 PAGES: dict[Role, tuple[str, ...]] = {
     Role.CLINICIAN: (*FIGURE_PAGES, "data_quality"),
-    Role.GOVERNANCE: (*FIGURE_PAGES, "data_quality"),
+    Role.GOVERNANCE: (*FIGURE_PAGES, "data_quality", "audits"),
     Role.COMMISSIONER: FIGURE_PAGES,
     Role.DATA_MANAGER: ("data_quality", "load"),
     Role.ADMIN: ("users", "access_log"),

@@ -1088,7 +1088,17 @@ def period_of(figures: dict[str, Any]) -> tuple[dt.date, dt.date]:
     return dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])
 
 
-ACTION_COLUMNS = ("action", "against", "what", "owner", "due", "status", "overdue", "notes")
+ACTION_COLUMNS = (
+    "audit",
+    "action",
+    "against",
+    "what",
+    "owner",
+    "due",
+    "status",
+    "overdue",
+    "notes",
+)
 
 
 def action_rows(rows: pd.DataFrame, today: dt.date, role: Role) -> pd.DataFrame:
@@ -1100,6 +1110,7 @@ def action_rows(rows: pd.DataFrame, today: dt.date, role: Role) -> pd.DataFrame:
         late = (today - action.due_date).days
         shown.append(
             {
+                "audit": str(row.audit_id),
                 "action": str(row.action_id),
                 "against": (
                     standard_label(action.against)

@@ -28,7 +28,7 @@ from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP, sign_in
 from tests.fixtures.kpi_fixtures import Warehouse
 
-ALL_PAGES = (*FIGURE_PAGES, "data_quality", "load", "users", "access_log")
+ALL_PAGES = (*FIGURE_PAGES, "data_quality", "audits", "load", "users", "access_log")
 MARTS = [p.stem for p in (Path(__file__).resolve().parents[2] / "queries" / "marts").glob("*.sql")]
 LOCAL_ID = re.compile(r"^P\d{6}$")
 AS_OF = dt.date.fromisoformat(SAMPLE_AS_OF)

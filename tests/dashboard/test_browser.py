@@ -56,7 +56,12 @@ PAGES = {
     "outcomes": "Cohort outcomes",
     "data_quality": "Data quality",
 }
-OTHER_PAGES = {"load": "Load an extract", "users": "Users", "access_log": "Access log"}
+OTHER_PAGES = {
+    "load": "Load an extract",
+    "users": "Users",
+    "access_log": "Access log",
+    "audits": "Audits & actions",
+}
 # url path -> its name in the menu, where that differs from its title
 MENU = {"": "Overview", "load": "Load an extract"}
 

@@ -114,6 +114,7 @@ def test_actions_are_shown_with_status_and_overdue_in_words_and_notes_only_insid
     day_after = action_rows(agreed, dt.date(2024, 7, 1), Role.GOVERNANCE)
     assert day_after.to_dict("records") == [
         {
+            "audit": "1",
             "action": "1",
             "against": "Long waits",
             "what": "Add a clinic",
@@ -124,6 +125,7 @@ def test_actions_are_shown_with_status_and_overdue_in_words_and_notes_only_insid
             "notes": "Tuesdays",
         },
         {
+            "audit": "1",
             "action": "2",
             "against": SEEN,
             "what": "Triage",

@@ -482,15 +482,15 @@ def _editor(by: str | None, settings):
     return Editor(by or getpass.getuser(), None, settings.access.access_log, page="cli")
 
 
-def _governance_call(action):
-    """Run a governance change; its refusal is one line and exit code 2."""
+def _governance_call(action, refused: str = "not recorded"):
+    """Run a governance change (or read); its refusal is one line and exit code 2."""
     from pipelines.governance.records import GovernanceError
     from pipelines.load.pseudonym import KeyUnusable
 
     try:
         return action()
     except (GovernanceError, KeyUnusable) as e:
-        typer.echo(f"not recorded: {e}", err=True)
+        typer.echo(f"{refused}: {e}", err=True)
         raise typer.Exit(2) from e
 
 
@@ -529,12 +529,13 @@ def audit_record(
 
 
 def _read_governance(db: Path, read):
-    from pipelines.warehouse import connect_readonly
+    from pipelines.governance.records import open_readonly
 
-    if not db.is_file():
-        raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
-    with connect_readonly(db) as con:
-        return read(con)
+    def opened():
+        with open_readonly(db) as con:
+            return read(con)
+
+    return _governance_call(opened, "not read")
 
 
 @audit_app.command("list")

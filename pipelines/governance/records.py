@@ -24,7 +24,7 @@ import pandas as pd
 from pipelines.access import log as access_log
 from pipelines.access.roles import Forbidden, Role, edits_audits
 from pipelines.config import Settings
-from pipelines.warehouse import run_sql, swap_write
+from pipelines.warehouse import connect_readonly, run_sql, swap_write
 
 STATUSES = ("open", "in progress", "done", "dropped")
 OPEN_STATUSES = ("open", "in progress")
@@ -178,6 +178,11 @@ def _warehouse(db: str | os.PathLike) -> Path:
     if not path.is_file():  # swap_write would make an empty warehouse
         raise GovernanceError(f"warehouse file not found: {path}")
     return path
+
+
+def open_readonly(db: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A read-only open of the warehouse, to read the records; GovernanceError if it is missing."""
+    return connect_readonly(_warehouse(db))
 
 
 def record_audit(

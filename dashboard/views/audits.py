@@ -51,7 +51,9 @@ else:
     with st.form("record_audit", clear_on_submit=True):
         note = st.text_input("Note (optional)", help="What the audit was for; no patient details.")
         if st.form_submit_button("Record this audit", icon=":material/verified:"):
-            request = Request(data.db_path(), filters.start, filters.end, filters.site, None)
+            request = Request(
+                data.db_path(), filters.start, filters.end, filters.site, None, settings=settings
+            )
             try:
                 with st.spinner("Computing the figures and the pack…"):
                     audit_id, pack = record_audit(request, editor, note)

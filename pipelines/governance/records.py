@@ -274,12 +274,10 @@ def update_action(
         run_sql(
             con, "governance/update_action", action_id=action_id, by=editor.user, **asdict(after)
         )
-    changed = {
-        name: [old, new]
-        for name, old in _logged(asdict(before)).items()
-        if (new := _logged(asdict(after))[name]) != old
-    }
-    editor.log("action_updated", action_id=action_id, changed=changed)
+    old, new = _logged(asdict(before)), _logged(asdict(after))
+    changed = {name: [old[name], new[name]] for name in old if old[name] != new[name]}
+    if changed:  # a save that changed nothing is not an edit
+        editor.log("action_updated", action_id=action_id, changed=changed)
     return after
 
 

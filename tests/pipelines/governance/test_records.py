@@ -152,6 +152,8 @@ def test_actions_belong_to_the_last_audit_by_default_and_every_edit_is_logged(db
             "status": ["open", "in progress"],
         },
     }
+    records.update_action(db, editor, other, SETTINGS, status="in progress")  # no change
+    assert len(access_log.read(editor.access_log)) == len(logged)
 
 
 @pytest.mark.parametrize(

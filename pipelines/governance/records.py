@@ -23,7 +23,7 @@ import pandas as pd
 
 from pipelines.access import log as access_log
 from pipelines.access.roles import Forbidden, Role, edits_audits
-from pipelines.config import Settings
+from pipelines.config import Settings, Standard
 from pipelines.warehouse import connect_readonly, run_sql, swap_write
 
 STATUSES = ("open", "in progress", "done", "dropped")
@@ -115,11 +115,21 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
     return json.loads(json.dumps(values, default=str))
 
 
+def settings_of(recorded: dict[str, Any], base: Settings) -> Settings:
+    """The settings an audit's figures were computed with (its `figure_settings`), with where
+    files are taken from `base`: what recomputing the audit needs."""
+    values = dict(recorded)
+    values["extra_standards"] = tuple(Standard(**s) for s in values["extra_standards"])
+    return replace(base, **values)
+
+
 def has_records(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the warehouse has the governance tables (one made before them, never loaded
-    since, has none; the next load or edit adds them)."""
+    since, has none; the next load or edit adds them). Only the connection's own database
+    counts: a database attached to it (as a read of past loads attaches the warehouse) does not."""
     found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'governance'"
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'governance' and table_catalog = current_database()"
     ).fetchone()
     return bool(found and found[0])
 

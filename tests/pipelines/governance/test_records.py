@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import duckdb
 import pytest
 
 from pipelines.access import log as access_log
 from pipelines.access.roles import Forbidden, Role
-from pipelines.config import Settings
+from pipelines.config import Settings, Standard
 from pipelines.governance import records
 from pipelines.governance.records import Action, Editor, GovernanceError
 from pipelines.warehouse import connect_readonly
@@ -82,6 +83,27 @@ def test_an_audit_records_its_period_scope_loads_settings_figures_and_pack_hash(
     logged = access_log.read(editor.access_log)
     assert list(logged["event"]) == ["audit_recorded"] and list(logged["user"]) == ["gail"]
     assert json.loads(logged.loc[0, "detail"])["loads"] == {"main": 1}
+
+
+def test_the_recorded_settings_give_back_the_settings_the_figures_used(tmp_path):
+    used = Settings(
+        wait_target_days=28,
+        battery_months={"synchromed ii": 90},
+        extra_standards=(Standard("dna_low", "activity.dna_rate", "below", 0.1),),
+    )
+    recorded = json.loads(json.dumps(records.recorded_settings(used)))
+    elsewhere = Settings(pseudonym_key_file=str(tmp_path / "key"))
+    assert records.settings_of(recorded, elsewhere) == replace(
+        used, pseudonym_key_file=elsewhere.pseudonym_key_file
+    )
+
+
+def test_governance_tables_of_an_attached_database_are_not_this_ones(db, editor):
+    record(db, editor)
+    con = duckdb.connect()
+    con.execute(f"attach '{db}' as warehouse (read_only)")
+    assert not records.has_records(con)
+    assert records.last_audit(con, None, dt.date(2025, 1, 1)) is None
 
 
 def test_an_audit_is_refused_when_a_load_replaced_its_snapshot_meanwhile(db, editor):

@@ -640,8 +640,12 @@ AUDITS = Section(
     "audits",
     "Since the last audit",
     tables={
+        # the audit compared with is in the title: no "compared with" column
         "since": TableRecipe(
-            "Headline figures since the last audit ({audit})", "Since last audit", "audits.since"
+            "Headline figures since the last audit ({audit})",
+            "Since last audit",
+            "audits.since",
+            ("figure", "this period", "then", "change", "change 95% CI", "verdict"),
         ),
         "actions": TableRecipe(
             "Actions from the last audit ({audit})", "Actions", "audits.actions"

@@ -15,6 +15,7 @@ from pipelines.figures.disclosure import Disclosure
 from pipelines.figures.kpis import compute_kpis
 from pipelines.governance import records
 from pipelines.report.content import action_rows, settings_changed, since_audit_rows
+from pipelines.sections.audit import AUDITS
 from pipelines.warehouse import connect_readonly
 from tests.fixtures.kpi_fixtures import Warehouse
 
@@ -79,6 +80,7 @@ def test_since_the_last_audit_compares_with_the_figures_recorded_not_recomputed(
     low, high = newcombe_difference(1, 1, 1, 2)
     assert row["change 95% CI"] == f"{low * 100:+.1f} to {high * 100:+.1f} pts"
     assert row["compared with"] == "audit 1, 1 Jan 2024 to 31 Mar 2024"
+    assert "compared with" not in AUDITS.tables["since"].rows(rows.reset_index())  # in the title
     assert row["verdict"] == "no evidence of a change"
     # a view that suppresses small numbers compares only what it shows: 1 and 2 people are *
     shown = since_audit_rows(kpis(db, Q2), last, Disclosure()).set_index("figure")

@@ -77,6 +77,14 @@ def test_an_audit_recorded_by_the_cli_is_compared_in_the_next_pack(db, tmp_path)
     shown = commissioner.read_text()
     assert "Book ahead" in shown and "weekly list" not in shown  # no free-text notes
 
+    # The next audit's pack is made before it is recorded: it compares with audit 1, not itself.
+    q4 = tmp_path / "q4-recorded.html"
+    run(
+        "audit", "record", "--db", db, "--start", "2025-10-01", "--end", "2025-12-31",
+        "--out", q4,
+    )  # fmt: skip
+    assert "Headline figures since the last audit (audit 1," in q4.read_text()
+
 
 @pytest.mark.parametrize(
     "args, message",

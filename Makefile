@@ -7,7 +7,7 @@ DEMO_DB := warehouse/demo.duckdb
 DEMO_USERS := warehouse/users.json
 SAMPLE := data_samples/clean
 
-.PHONY: install dashboard demo-data browser-deps postgres-deps lint format test test-fast clean
+.PHONY: install dashboard replicas demo-data browser-deps nginx-deps postgres-deps lint format test test-fast clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,25 @@ dashboard: demo-data
 	$(BIN)/itb-audit users demo --users-file $(DEMO_USERS)
 	ITB_AUDIT_DB=$(DEMO_DB) ITB_AUDIT_USERS=$(DEMO_USERS) $(BIN)/streamlit run dashboard/app.py --server.headless true
 
+# The dashboard as two replicas behind nginx on the demo warehouse (docs/deploy.md), nginx on
+# 127.0.0.1:8080 unless REPLICAS_PORT says otherwise. Ctrl-C stops them all.
+REPLICAS_PORT ?= 8080
+replicas: demo-data nginx-deps
+	$(BIN)/itb-audit users demo --users-file $(DEMO_USERS)
+	$(BIN)/python -m pipelines.replicas --db $(DEMO_DB) --users $(DEMO_USERS) --port $(REPLICAS_PORT)
+
 # The browser tests drive Debian's chromium through Playwright (`playwright install` would
 # download its own browser); install it when it is missing. They inject axe-core (pinned in
 # tests/browser/package-lock.json) into every page: `npm ci` installs exactly that version.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-browser-deps: $(AXE)
+browser-deps: $(AXE) nginx-deps
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# The replicas test (and `make replicas`) run Debian's nginx as no system service: its own
+# configuration, pid and logs in a temporary folder.
+nginx-deps:
+	test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
 
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --prefer-offline

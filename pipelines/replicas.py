@@ -72,6 +72,14 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, seconds: 
         time.sleep(0.2)
 
 
+def _refuse_if_in_use(port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise RuntimeError(f"127.0.0.1:{port} is not free ({error.strerror})") from None
+
+
 @contextmanager
 def _running(command: list[str], env: dict[str, str], log: Path, stop: int) -> Iterator:
     with log.open("w") as out:
@@ -111,6 +119,8 @@ def serve(
     one by default), all healthy; stopped on exit."""
     if not NGINX.exists():
         raise RuntimeError(f"nginx is not installed at {NGINX} (`make nginx-deps`)")
+    if port:
+        _refuse_if_in_use(port)  # before starting the replicas, not after
     env = {**os.environ, "ITB_AUDIT_DB": str(db), "ITB_AUDIT_USERS": str(users)}
     with ExitStack() as stack:
         # Not under a private (0700) temporary folder: run as root, nginx's workers are `nobody`
@@ -154,7 +164,9 @@ def main() -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, stop)
             signal.sigwait(stop)
     except RuntimeError as error:
-        print(f"replicas: {error}", file=sys.stderr)
+        # one line: what failed and the last line of its log (where nginx and Streamlit say why)
+        first, *log = str(error).splitlines()
+        print(f"replicas: {first} {log[-1] if log else ''}".strip(), file=sys.stderr)
         sys.exit(2)
 
 

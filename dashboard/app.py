@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashboard import auth, data, filters, widgets  # noqa: E402  (after the path is set)
 from pipelines.access.roles import FIGURE_PAGES, PAGES  # noqa: E402
 from pipelines.access.sites import sees_network_aggregates  # noqa: E402
+from pipelines.lake import LakeError  # noqa: E402
 
 st.set_page_config(page_title="ITB Audit", layout="wide", page_icon=":material/monitor_heart:")
 
@@ -80,7 +81,13 @@ if name not in allowed:
     st.stop()
 
 if name in WAREHOUSE_PAGES:
-    if not data.has_data():
+    try:
+        loaded = data.has_data()
+    except LakeError as e:  # one line naming the catalog, never a password
+        st.title(shown.title)
+        st.error(f"The warehouse cannot be read: {e}.", icon=":material/cloud_off:")
+        st.stop()
+    if not loaded:
         st.title(shown.title)
         widgets.empty_warehouse()
         st.stop()

@@ -1,8 +1,10 @@
 """The dashboard's only way to the warehouse: named queries from queries/, cached per snapshot.
 
-Each call opens the file read-only for that query alone, so a load (which swaps in a new file)
-is never blocked and the dashboard never holds a half-written state. Results are cached by
-query, parameters and the file's identity (inode and mtime), so a new load shows at once.
+ITB_AUDIT_DB names the warehouse: a DuckDB file or a lake (pipelines.warehouse). Each call reads
+through pipelines.warehouse.reading: a file is opened read-only for that query alone, so a load
+(which swaps in a new file) is never blocked; a lake is read through a cursor of the process's
+one connection. Results are cached by query, parameters and the warehouse's snapshot (a file's
+inode and mtime, a lake's snapshot id), so a new load shows at once.
 
 Four kinds of result, each computed the one way the rest of the project computes it:
 - `kpis`: the headline figures, `compute_kpis` (the JSON of `itb-audit kpis --json`);
@@ -55,22 +57,20 @@ from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
 from pipelines.figures.queries import run_query
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.show.display import earlier_text
-from pipelines.warehouse import connect_readonly
+from pipelines.warehouse import reading
+from pipelines.warehouse import snapshot_stamp as warehouse_stamp
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
 
 
-def db_path() -> Path:
-    return Path(os.environ.get("ITB_AUDIT_DB", DEFAULT_DB))
+def db_path() -> str:
+    """The warehouse address: a DuckDB file's path or a lake address."""
+    return os.environ.get("ITB_AUDIT_DB", str(DEFAULT_DB))
 
 
-def snapshot_stamp() -> tuple[int, int] | None:
-    """Identity of the current warehouse file; None when there is none yet."""
-    try:
-        stat = db_path().stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns
+def snapshot_stamp() -> tuple[int, ...] | None:
+    """Identity of the warehouse's current snapshot; None when there is none yet."""
+    return warehouse_stamp(db_path())
 
 
 def settings() -> Settings:
@@ -78,7 +78,7 @@ def settings() -> Settings:
     return load_settings()
 
 
-def _stamp() -> tuple[int, int]:
+def _stamp() -> tuple[int, ...]:
     stamp = snapshot_stamp()
     if stamp is None:
         raise FileNotFoundError(db_path())
@@ -86,12 +86,9 @@ def _stamp() -> tuple[int, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(name: str, stamp: tuple[int, int], params: tuple) -> pd.DataFrame:
-    con = connect_readonly(db_path())
-    try:
+def _cached(name: str, stamp: tuple[int, ...], params: tuple) -> pd.DataFrame:
+    with reading(db_path()) as con:
         return run_query(con, name, **dict(params)).to_pandas()
-    finally:
-        con.close()
 
 
 # Audit queries whose rows hold a patient's data: only through their own function below.
@@ -143,7 +140,7 @@ def sites() -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _kpis(stamp: tuple[int, int], filters: Filters, settings: Settings) -> dict[str, Any]:
+def _kpis(stamp: tuple[int, ...], filters: Filters, settings: Settings) -> dict[str, Any]:
     return compute_kpis(
         db_path(), filters.start, filters.end, filters.site, settings, filters.condition
     )
@@ -177,9 +174,9 @@ def comparisons(filters: Filters, role: Role, keys: list[str]) -> dict[str, list
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _rows(name: str, stamp: tuple[int, int], filters: Filters, settings: Settings) -> pd.DataFrame:
+def _rows(name: str, stamp: tuple[int, ...], filters: Filters, settings: Settings) -> pd.DataFrame:
     scope = Scope(filters.start, filters.end, filters.site, settings, filters.condition)
-    with connect_readonly(db_path()) as con:
+    with reading(db_path()) as con:
         rows = scope.run(con, name)
     frame = rows.to_pandas()
     for column, dtype in rows.schema.items():
@@ -200,7 +197,7 @@ def pseudonym_key(settings: Settings) -> bytes | None:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _pseudonymised(
-    name: str, stamp: tuple[int, int], filters: Filters, settings: Settings, key: bytes
+    name: str, stamp: tuple[int, ...], filters: Filters, settings: Settings, key: bytes
 ) -> pd.DataFrame:
     return display_ids(Role.GOVERNANCE, _rows(name, stamp, filters, settings), key)
 
@@ -235,10 +232,10 @@ def summary(name: str, filters: Filters, role: Role, aggregate, **options) -> An
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _monthly(
-    section: str, stamp: tuple[int, int], filters: Filters, settings: Settings
+    section: str, stamp: tuple[int, ...], filters: Filters, settings: Settings
 ) -> list[tuple[pd.Timestamp, dict[str, Any]]]:
     scope = Scope(filters.start, filters.end, filters.site, settings, filters.condition)
-    with connect_readonly(db_path()) as con:
+    with reading(db_path()) as con:
         return [
             (pd.Timestamp(first), figures)
             for first, figures in monthly_figures(con, scope, section)

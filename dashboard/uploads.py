@@ -73,7 +73,7 @@ def check(files: list[Upload], limit_mb: int) -> str:
     return form
 
 
-def load(files: list[Upload], db: Path, site: str, as_of: dt.date, limit_mb: int) -> Outcome:
+def load(files: list[Upload], db: str, site: str, as_of: dt.date, limit_mb: int) -> Outcome:
     """Check the files, then load them with `itb-audit load FOLDER --db DB --site SITE
     --as-of DATE --json` in a subprocess; the temporary folder is removed afterwards."""
     form = check(files, limit_mb)

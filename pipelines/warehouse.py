@@ -1,4 +1,8 @@
-"""The DuckDB warehouse file: schema, read-only opens, and all-or-nothing writes.
+"""The warehouse: schema, reads, and all-or-nothing writes to a DuckDB file.
+
+A warehouse address (`--db`, ITB_AUDIT_DB) names a DuckDB file (the default) or a DuckLake on
+PostgreSQL (`ducklake+postgresql://USER@HOST:PORT/DBNAME?data_path=PATH`, pipelines/lake.py).
+Readers go through `reading`, the same SQL on either. Loads write files only so far.
 
 A load never writes the live file. It copies it, writes the copy, checkpoints it and swaps it in
 with os.replace, which is atomic: readers see the old snapshot or the new one, never half of
@@ -12,6 +16,7 @@ import fcntl
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -20,10 +25,15 @@ from typing import Any
 
 import duckdb
 
+from pipelines import lake
 from pipelines.config import QUERIES_DIR
 from pipelines.contract import TABLES
+from pipelines.lake import LakeAddress
 
 SCHEMA_SQL = QUERIES_DIR / "schema" / "warehouse.sql"
+
+# A warehouse address: a DuckDB file's path, or a lake address.
+Db = str | os.PathLike[str]
 
 
 def staging_ddl() -> str:
@@ -84,6 +94,67 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def connect_readonly(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """A short read-only open: many may exist at once, and a load's swap never disturbs one."""
     return duckdb.connect(str(db_path), read_only=True)
+
+
+def lake_address(db: Db) -> LakeAddress | None:
+    """The lake `db` names, or None for a file. Raises lake.LakeError (one line, never a
+    password) for a malformed lake address."""
+    text = os.fspath(db)
+    return LakeAddress.parse(text) if text.startswith(f"{lake.SCHEME}:") else None
+
+
+def describe(db: Db) -> str:
+    """The address for messages: a file's path, or a lake's catalog (never a password: an
+    address holds none)."""
+    address = lake_address(db)
+    if address is None:
+        return os.fspath(db)
+    return f"the lake at {address.host}:{address.port}/{address.dbname}"
+
+
+# One connection per lake per process: opening a lake costs 1-2 s (its catalog is read from
+# PostgreSQL), a cursor of it almost nothing. Each cursor reads the latest committed snapshot.
+_lakes: dict[LakeAddress, duckdb.DuckDBPyConnection] = {}
+_lakes_lock = threading.Lock()
+
+
+def _lake_cursor(address: LakeAddress) -> duckdb.DuckDBPyConnection:
+    with _lakes_lock:
+        if address not in _lakes:
+            _lakes[address] = lake.open_lake(address)
+        return _lakes[address].cursor()
+
+
+@contextmanager
+def reading(db: Db) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to read the warehouse, closed after the block: for a file a short read-only
+    open (a load's swap never disturbs it), for a lake a new cursor of the process's one
+    connection to it. Never share it between threads; run_query takes a cursor of it per query."""
+    address = lake_address(db)
+    con = connect_readonly(db) if address is None else _lake_cursor(address)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def snapshot_stamp(db: Db) -> tuple[int, ...] | None:
+    """The identity of the warehouse's current state, to key cached results on: a file's inode
+    and mtime (a load swaps in a new file), a lake's snapshot id (a load commits a new one).
+    None when there is no warehouse yet: no file, or a lake without the load history."""
+    if lake_address(db) is None:
+        try:
+            stat = Path(db).stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+    with reading(db) as con:
+        row = con.execute(
+            "select id from ducklake_current_snapshot(current_database()) where exists "
+            "(from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'audit' and table_name = 'loads')"
+        ).fetchone()
+    return None if row is None else (row[0],)
 
 
 @contextmanager

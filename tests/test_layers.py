@@ -18,7 +18,8 @@ ALLOWED: dict[str, set[str]] = {
     "pipelines.contract": set(),
     "pipelines.access": set(),
     "pipelines.config": {"pipelines.access"},  # the roles named in the settings
-    "pipelines.warehouse": {"pipelines.config", "pipelines.contract"},
+    # lake: a warehouse address may name a DuckLake on PostgreSQL
+    "pipelines.warehouse": {"pipelines.config", "pipelines.contract", "pipelines.lake"},
     "expectations": {"pipelines.contract"},
     "pipelines.synthetic": {"pipelines.config", "pipelines.contract"},
     # figures: the load's warning suites count rows of a mart (open referrals as waits counts them)
@@ -54,6 +55,8 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.load",
         "pipelines.report",
         "pipelines.synthetic",
+        "pipelines.lake",
+        "pipelines.warehouse",
     },
     "dashboard": {
         "pipelines.access",
@@ -66,6 +69,7 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.sections",
         "pipelines.show",
         "pipelines.warehouse",
+        "pipelines.lake",
     },
 }
 

@@ -9,7 +9,6 @@ behind a figure and calls the section functions below for the figure itself.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -22,7 +21,7 @@ from pipelines.config import Settings, Standard, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
 from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
 from pipelines.figures.queries import run_query
-from pipelines.warehouse import connect_readonly, sql_text
+from pipelines.warehouse import Db, reading, sql_text
 
 DECIMALS = 6
 QUARTERS_AHEAD = 8
@@ -113,7 +112,7 @@ class Scope:
 
 
 def compute_kpis(
-    db: str | os.PathLike | duckdb.DuckDBPyConnection,
+    db: Db | duckdb.DuckDBPyConnection,
     start: dt.date,
     end: dt.date,
     site: str | None = None,
@@ -123,12 +122,13 @@ def compute_kpis(
     """The figures for the period start..end (as_of = end), site (None = all) and the
     patients' primary condition (None = all).
 
-    `db` is a warehouse path (opened read-only for the call) or an open connection.
+    `db` is a warehouse address (read for the call: pipelines.warehouse.reading) or an open
+    connection.
     """
     scope = Scope(start, end, site, settings or load_settings(), condition)
     if isinstance(db, duckdb.DuckDBPyConnection):
         return _compute(db, scope)
-    with connect_readonly(db) as con:
+    with reading(db) as con:
         return _compute(con, scope)
 
 

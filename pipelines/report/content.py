@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -97,7 +96,7 @@ from pipelines.show.display import (
     verdict_text,
     with_dose_words,
 )
-from pipelines.warehouse import connect_readonly
+from pipelines.warehouse import Db, reading
 
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
 KPI_SETTINGS = (
@@ -160,7 +159,7 @@ def report_roles() -> list[Role]:
 
 @dataclass(frozen=True)
 class Request:
-    db: Path
+    db: Db
     start: dt.date
     end: dt.date
     site: str | None = None
@@ -171,11 +170,11 @@ class Request:
 
 
 def build(request: Request) -> Report:
-    """The pack for the request (the warehouse opened read-only for the call)."""
+    """The pack for the request (the warehouse read for the call)."""
     if request.role not in report_roles():
         raise PermissionError(f"the {request.role.value} role has no figure pages, so no pack")
     require_site(request.role, request.sites, request.site)
-    with connect_readonly(request.db) as con:
+    with reading(request.db) as con:
         return _Builder(con, request).report()
 
 

@@ -550,7 +550,7 @@ def audit_record(
     )
 
 
-def _read_governance(db: Path, read):
+def _read_governance(db: str, read):
     from pipelines.governance.records import open_readonly
 
     def opened():

@@ -20,12 +20,12 @@ from pipelines.report.content import (
 )
 from pipelines.sections.audit import AUDITS
 from pipelines.show.definitions import standard_label
-from pipelines.warehouse import connect_readonly
+from pipelines.warehouse import reading
 
 filters, role = widgets.page("Audits & actions")
 settings = data.settings()
 editor = records.Editor(auth.current().user, role, settings.access.access_log, page="audits")
-with connect_readonly(data.db_path()) as con:
+with reading(data.db_path()) as con:
     last = records.last_audit(con, filters.site, filters.end)
     recorded = records.audits(con)
     plans = records.actions(con)

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pandas as pd
 from pipelines.access import log as access_log
 from pipelines.access.roles import Forbidden, Role, edits_audits
 from pipelines.config import Settings, Standard
-from pipelines.warehouse import connect_readonly, run_sql, swap_write
+from pipelines.warehouse import lake_address, reading, run_sql, swap_write
 
 STATUSES = ("open", "in progress", "done", "dropped")
 OPEN_STATUSES = ("open", "in progress")
@@ -184,15 +185,20 @@ def actions(
 
 
 def _warehouse(db: str | os.PathLike) -> Path:
+    if lake_address(db) is not None:
+        raise GovernanceError("audit records and actions cannot be written to a lake yet")
     path = Path(db)
     if not path.is_file():  # swap_write would make an empty warehouse
         raise GovernanceError(f"warehouse file not found: {path}")
     return path
 
 
-def open_readonly(db: str | os.PathLike) -> duckdb.DuckDBPyConnection:
-    """A read-only open of the warehouse, to read the records; GovernanceError if it is missing."""
-    return connect_readonly(_warehouse(db))
+def open_readonly(db: str | os.PathLike) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A read of the warehouse (pipelines.warehouse.reading), to read the records;
+    GovernanceError if its file is missing."""
+    if lake_address(db) is None:
+        _warehouse(db)
+    return reading(db)
 
 
 def record_audit(

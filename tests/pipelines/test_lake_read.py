@@ -129,3 +129,13 @@ def test_a_load_into_a_lake_is_refused_in_one_line(sample_lake: str, tmp_path: P
     assert result.output.strip() == (
         "load refused: loads into a lake are not built yet (docs/deploy.md)"
     )
+
+
+@pytest.mark.parametrize("listing", [("audit", "list"), ("action", "list")])
+def test_audits_and_actions_list_from_the_lake_as_from_the_file(
+    sample_db: Path, sample_lake: str, listing: tuple[str, str]
+):
+    on_file = run(*listing, "--db", str(sample_db))
+    on_lake = run(*listing, "--db", sample_lake)
+    assert on_file.exit_code == 0 and on_lake.exit_code == 0, on_lake.output
+    assert on_lake.output == on_file.output

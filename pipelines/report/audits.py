@@ -11,7 +11,7 @@ from pipelines.access.roles import Role
 from pipelines.figures.kpis import compute_kpis
 from pipelines.governance import records
 from pipelines.report import Request, report_bytes
-from pipelines.warehouse import connect_readonly
+from pipelines.warehouse import reading
 
 
 def record_audit(
@@ -26,7 +26,7 @@ def record_audit(
     editor.check()
     if request.condition is not None:
         raise records.GovernanceError("an audit covers every condition: drop the condition filter")
-    with connect_readonly(request.db) as con:
+    with reading(request.db) as con:
         loads = records.current_loads(con, request.site)
         figures = compute_kpis(con, request.start, request.end, request.site, request.settings)
     if not loads:

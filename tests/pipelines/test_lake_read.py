@@ -139,3 +139,10 @@ def test_audits_and_actions_list_from_the_lake_as_from_the_file(
     on_lake = run(*listing, "--db", sample_lake)
     assert on_file.exit_code == 0 and on_lake.exit_code == 0, on_lake.output
     assert on_lake.output == on_file.output
+
+
+def test_recording_an_audit_on_a_lake_is_refused_in_one_line(sample_lake: str):
+    result = run("audit", "record", "--db", sample_lake, *PERIOD, "--by", "auditor")
+    assert result.exit_code == 2, result.output
+    assert "cannot be written to a lake yet" in words(result.output)
+    assert "Traceback" not in result.output

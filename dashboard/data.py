@@ -53,7 +53,7 @@ from pipelines.config import Settings, load_settings
 from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import compare, earlier_periods
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
-from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures
+from pipelines.figures.kpis import Scope, compute_kpis, flatten, loads_of, monthly_figures
 from pipelines.figures.queries import run_query
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.show.display import earlier_text
@@ -128,6 +128,18 @@ def current_loads(site: str | None = None) -> pd.DataFrame:
     """Each site's current load (the snapshot every figure comes from); one site's where named."""
     loads = query("load_history/loads", site=site)
     return loads[loads["is_current"]].reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _snapshot_loads(stamp: tuple[int, ...], site: str | None) -> dict[str, dict[str, Any]]:
+    with reading(db_path()) as con:
+        return loads_of(con, site)
+
+
+def snapshot_loads(site: str | None) -> dict[str, dict[str, Any]]:
+    """site -> the load the figures of the site (None = every site) come from: the KPI JSON's
+    "loads"."""
+    return _snapshot_loads(_stamp(), site)
 
 
 def latest_as_of() -> dt.date:

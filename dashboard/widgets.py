@@ -36,6 +36,7 @@ from pipelines.show.display import (
     fmt,
     header,
     is_number,
+    loads_text,
     number_text,
     standards_of,
     target_text,
@@ -68,11 +69,13 @@ VARIATION_COLOURS = {
 
 
 def page(title: str) -> tuple[Filters, Role]:
-    """The page's title, the filters it is drawn for and the signed-in role it is drawn for;
-    where that role's figures are suppressed, the statement saying how."""
+    """The page's title, the filters it is drawn for, the loads its figures come from (as the
+    KPI JSON's "loads") and the signed-in role it is drawn for; where that role's figures are
+    suppressed, the statement saying how."""
     filters, role = current(), auth.current().role
     st.title(title)
     st.caption(filters.describe())
+    st.caption(f":material/database: Computed from {loads_text(data.snapshot_loads(filters.site))}")
     if suppresses_small_numbers(role):
         st.info(data.disclosure(role).statement, icon=":material/visibility_off:")
     return filters, role

@@ -39,6 +39,15 @@ UsersFileOption = Annotated[
         "[access] users_file, else warehouse/users.json).",
     ),
 ]
+AsLoadedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-loaded",
+        help="Compute on the data as it stood after this load (a load id; other sites at "
+        "their latest load before it) or on this day (YYYY-MM-DD: each site's last load that "
+        "finished by its end). Default: the current data.",
+    ),
+]
 ConditionOption = Annotated[
     str | None,
     typer.Option("--condition", help="Only patients with this primary_condition (default: all)."),
@@ -140,6 +149,7 @@ def kpis(
     condition: ConditionOption = None,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object only.")] = False,
+    as_loaded: AsLoadedOption = None,
     suppressed: Annotated[
         bool,
         typer.Option(
@@ -157,12 +167,22 @@ def kpis(
 
     from pipelines.figures.disclosure import Disclosure, suppress_kpis
     from pipelines.figures.kpis import compute_kpis
+    from pipelines.warehouse import AsLoadedError
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     try:
         figures = compute_kpis(
-            db, start_date, end_date, site=site, settings=settings, condition=condition
+            db,
+            start_date,
+            end_date,
+            site=site,
+            settings=settings,
+            condition=condition,
+            as_loaded=as_loaded,
         )
+    except AsLoadedError as e:
+        typer.echo(f"kpis: {e}", err=True)
+        raise typer.Exit(2) from None
     except ValueError as e:  # a standard of the config that names no figure
         raise typer.BadParameter(str(e), param_hint="--config") from None
     if suppressed:
@@ -215,6 +235,7 @@ def report(
     ] = None,
     users_file: UsersFileOption = None,
     config: ConfigOption = None,
+    as_loaded: AsLoadedOption = None,
 ) -> None:
     """Write the audit pack for a period as HTML, PDF or XLSX (from --out's extension).
 
@@ -226,6 +247,7 @@ def report(
     from pipelines.access.sites import NETWORK
     from pipelines.load.pseudonym import KeyUnusable
     from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
+    from pipelines.warehouse import AsLoadedError
 
     start_date, end_date, settings = _period_on_warehouse(db, start, end, config)
     sites = NETWORK
@@ -244,10 +266,12 @@ def report(
         fmt = format_of(out)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--out") from e
-    request = Request(db, start_date, end_date, site, condition, Role(role), settings, sites)
+    request = Request(
+        db, start_date, end_date, site, condition, Role(role), settings, sites, as_loaded
+    )
     try:
         content = report_bytes(request, fmt)
-    except (ChromiumMissing, KeyUnusable, Forbidden) as e:
+    except (ChromiumMissing, KeyUnusable, Forbidden, AsLoadedError) as e:
         typer.echo(f"report not written: {e}", err=True)
         raise typer.Exit(2) from e
     except ValueError as e:  # a standard of the config that names no figure

@@ -2,16 +2,24 @@
 
 A warehouse address (`--db`, ITB_AUDIT_DB) names a DuckDB file (the default) or a DuckLake on
 PostgreSQL (`ducklake+postgresql://USER@HOST:PORT/DBNAME?data_path=PATH`, pipelines/lake.py).
-Readers go through `reading`, the same SQL on either. Loads write files only so far.
+Readers go through `reading`, the same SQL on either. Loads write files only so far, and
+keep the history that `open_as_loaded` reads (files only so far).
 
 A load never writes the live file. It copies it, writes the copy, checkpoints it and swaps it in
 with os.replace, which is atomic: readers see the old snapshot or the new one, never half of
 one, and a load is never blocked by a dashboard holding the file open read-only (DuckDB allows a
 read-write open or read-only opens of a file, never both). A lock file serialises loads.
+
+Rows are kept as versions (history.* for accepted rows, staging.* for raw rows): a load adds the
+rows that are new or changed and closes those it no longer holds (write_versions), so the file
+grows with what changed, not with the number of loads. core.* are views of the current versions;
+connect_as_loaded gives a connection whose core.* and audit.* stand as they did after chosen
+loads, so every mart reads a past state through its one definition.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 import re
@@ -27,26 +35,100 @@ import duckdb
 
 from pipelines import lake
 from pipelines.config import QUERIES_DIR
-from pipelines.contract import TABLES
+from pipelines.contract import TABLE_ORDER, TABLES
 from pipelines.lake import LakeAddress
 
 SCHEMA_SQL = QUERIES_DIR / "schema" / "warehouse.sql"
+VALIDITY = ("valid_from_load", "valid_to_load")
+LOAD_ID = re.compile(r"^[0-9]{1,9}$")
+
+
+class AsLoadedError(ValueError):
+    """An --as-loaded that names no load the warehouse can be read at (one line to show)."""
+
 
 # A warehouse address: a DuckDB file's path, or a lake address.
 Db = str | os.PathLike[str]
 
 
 def staging_ddl() -> str:
-    """Raw-row tables, one per contract table: every column as text, with lineage."""
+    """Raw-row tables, one per contract table: every column as text, with lineage, kept as
+    versions (VALIDITY) like history.*."""
     statements = []
     for name, spec in TABLES.items():
         columns = ", ".join(f'"{c}" VARCHAR' for c in spec.column_names)
         statements.append(
             f"CREATE TABLE IF NOT EXISTS staging.{name} "
-            "(load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, "
-            f"source_row INTEGER NOT NULL, {columns});"
+            "(site VARCHAR NOT NULL, source_file VARCHAR NOT NULL, "
+            f"source_row INTEGER NOT NULL, {columns}, "
+            "valid_from_load INTEGER NOT NULL, valid_to_load INTEGER);"
         )
     return "\n".join(statements)
+
+
+def _valid_at(alias: str, pins: str) -> str:
+    """The one rule of which version a load sees: a version is valid at its site's pinned load
+    when that load made it (or came later) and no load up to the pinned one replaced it."""
+    return (
+        f"{alias}.site = {pins}.site and {alias}.valid_from_load <= {pins}.load_id "
+        f"and ({alias}.valid_to_load is null or {alias}.valid_to_load > {pins}.load_id)"
+    )
+
+
+def content_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of a versioned table (history.x, staging.x) that make up a row's content."""
+    return [c for c in con.table(table).columns if c not in VALIDITY]
+
+
+def write_versions(
+    con: duckdb.DuckDBPyConnection, table: str, site: str, load_id: int, rows: str | None
+) -> None:
+    """Make the relation `rows` (the content columns of `table`; None = no rows) the site's
+    current versions in `table`: a current version whose whole content (every column, source_file
+    and source_row included) is not among `rows` is closed at this load, and a row of `rows` that
+    is not a current version is added, valid from this load. A row read again unchanged adds
+    nothing. NULLs compare equal (IS NOT DISTINCT FROM), so a blank cell is not a change."""
+    params = {"site": site, "load": load_id}
+    current = "h.site = $site and h.valid_to_load is null"
+    if rows is None:
+        con.execute(f"update {table} as h set valid_to_load = $load where {current}", params)
+        return
+    columns = content_columns(con, table)
+    same = " and ".join(f'r."{c}" is not distinct from h."{c}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    con.execute(
+        f"update {table} as h set valid_to_load = $load where {current} "
+        f"and not exists (select 1 from {rows} as r where {same})",
+        params,
+    )
+    con.execute(
+        f"insert into {table} ({names}, valid_from_load) select {names}, $load from {rows} as r "
+        f"where not exists (select 1 from {table} as h where {current} and {same})",
+        params,
+    )
+
+
+def _pinned_views(source: str, pins: str) -> str:
+    """core.* and staging.* as views of the versions valid at each site's load in `pins` (a
+    relation of site, load_id), read from the catalog `source`."""
+    statements = []
+    for layer, versions in (("core", "history"), ("staging", "staging")):
+        for name in TABLE_ORDER:
+            statements.append(
+                f"create or replace view {layer}.{name} as "
+                f"select v.* exclude (valid_from_load, valid_to_load) "
+                f"from {source}.{versions}.{name} as v, {pins} as p where {_valid_at('v', 'p')};"
+            )
+    return "\n".join(statements)
+
+
+def _current_views() -> str:
+    """core.*: the current version of every accepted row (what the marts read)."""
+    return "\n".join(
+        f"create or replace view core.{name} as select * exclude (valid_from_load, valid_to_load) "
+        f"from history.{name} where valid_to_load is null;"
+        for name in TABLE_ORDER
+    )
 
 
 @cache
@@ -87,8 +169,64 @@ def run_sql(
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; a warehouse made before history was kept is migrated first."""
     con.execute(SCHEMA_SQL.read_text())
+    _migrate(con)
     con.execute(staging_ddl())
+    _migrate_staging(con)
+    con.execute(_current_views())
+
+
+def _base_tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    return {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and table_type = 'BASE TABLE'",
+            [schema],
+        ).fetchall()
+    }
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """core.* as tables (before history was kept) become history.*: each row valid from its
+    site's current load, the first load that can be read as loaded (audit.history_since)."""
+    legacy = _base_tables(con, "core")
+    if not legacy:
+        return
+    for name in TABLE_ORDER:
+        if name in legacy:
+            names = ", ".join(f'c."{c}"' for c in content_columns(con, f"core.{name}"))
+            con.execute(
+                f"insert into history.{name} select {names}, s.load_id, null "
+                f"from core.{name} as c inner join audit.site_snapshots as s on c.site = s.site"
+            )
+            con.execute(f"drop table core.{name}")
+    con.execute(
+        "insert or replace into audit.history_since select site, load_id from audit.site_snapshots"
+    )
+
+
+def _migrate_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Raw rows stored per extract (a load_id column, before history was kept) become versions:
+    each load's raw rows are written in load order, as the loads would have written them."""
+    legacy = [n for n in TABLE_ORDER if "load_id" in con.table(f"staging.{n}").columns]
+    if not legacy:
+        return
+    for name in legacy:
+        con.execute(f"alter table staging.{name} rename to {name}_per_extract")
+    con.execute(staging_ddl())
+    loads = con.execute("select load_id, site, raw_load_id from audit.loads order by load_id")
+    for load_id, site, raw_load_id in loads.fetchall():
+        for name in legacy:
+            columns = ", ".join(f'"{c}"' for c in TABLES[name].column_names)
+            rows = (
+                f"(select $site as site, source_file, source_row, {columns} "
+                f"from staging.{name}_per_extract where load_id = {int(raw_load_id)})"
+            )
+            write_versions(con, f"staging.{name}", site, load_id, rows)
+    for name in legacy:
+        con.execute(f"drop table staging.{name}_per_extract")
 
 
 def connect_readonly(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
@@ -155,6 +293,106 @@ def snapshot_stamp(db: Db) -> tuple[int, ...] | None:
             "and schema_name = 'audit' and table_name = 'loads')"
         ).fetchone()
     return None if row is None else (row[0],)
+
+
+def resolve_loads(con: duckdb.DuckDBPyConnection, as_loaded: str | None) -> dict[str, int]:
+    """site -> the load whose data a figure is computed from. None: each site's current load.
+    A load id: that load for its site, and each other site's latest load with a smaller id (the
+    warehouse as it stood right after that load). A date (YYYY-MM-DD): each site's last load
+    that finished on or before that day (local time, as audit.loads.finished_at). Raises
+    AsLoadedError for anything else, an unknown load, a day before any load finished, or a load
+    from before the warehouse kept history."""
+    if as_loaded is None:
+        rows = con.execute("select site, load_id from audit.site_snapshots order by site")
+        return dict(rows.fetchall())
+    text = as_loaded.strip()
+    if not _base_tables(con, "history"):
+        raise AsLoadedError(
+            f"--as-loaded {text}: this warehouse was made before load history was kept "
+            "(its next load adds it); only its current figures can be read"
+        )
+    if LOAD_ID.match(text):
+        found = con.execute("select site from audit.loads where load_id = ?", [int(text)])
+        if found.fetchone() is None:
+            raise AsLoadedError(f"--as-loaded {text}: no load {text} in this warehouse")
+        last = "load_id <= ?"
+        bound: int | dt.date = int(text)
+    else:
+        try:
+            bound = dt.date.fromisoformat(text)
+        except ValueError:
+            raise AsLoadedError(
+                f"--as-loaded {as_loaded!r}: give a load id or a date YYYY-MM-DD"
+            ) from None
+        last = "finished_at < ?::date + 1"
+    pins = dict(
+        con.execute(
+            f"select site, max(load_id) from audit.loads where {last} group by site order by site",
+            [bound],
+        ).fetchall()
+    )
+    if not pins:
+        first = con.execute("select min(finished_at)::date from audit.loads").fetchone()
+        since = f"the first finished on {first[0]}" if first and first[0] else "none yet"
+        raise AsLoadedError(f"--as-loaded {text}: no load had finished by then ({since})")
+    for site, load_id in pins.items():
+        kept = con.execute(
+            "select load_id from audit.history_since where site = ? and load_id > ?",
+            [site, load_id],
+        ).fetchone()
+        if kept:
+            raise AsLoadedError(
+                f"--as-loaded {text}: site {site}'s load {load_id} was made before this "
+                f"warehouse kept history (it holds site {site} as loaded from load {kept[0]})"
+            )
+    return pins
+
+
+def connect_as_loaded(
+    db_path: str | os.PathLike, loads: dict[str, int]
+) -> duckdb.DuckDBPyConnection:
+    """A connection on which core.*, staging.* and audit.* stand as they did after `loads`
+    (site -> load id, from resolve_loads): the warehouse is attached read-only and the names
+    the marts and load_history queries read are views pinned to those loads, so they run
+    unchanged. audit.site_snapshots holds the pinned loads; audit.loads (and its per-load
+    records) only the loads each pinned site had made by then; a site not pinned has no rows."""
+    con = duckdb.connect()
+    path = str(db_path).replace("'", "''")  # ATTACH takes no parameter: a quoted literal
+    con.execute(f"attach '{path}' as warehouse (read_only)")
+    con.execute(
+        "create schema core; create schema staging; create schema audit; "
+        "create table audit.pins (site varchar primary key, load_id integer not null)"
+    )
+    con.executemany("insert into audit.pins values (?, ?)", list(loads.items()))
+    con.execute(_pinned_views("warehouse", "audit.pins"))
+    con.execute(
+        "create view audit.site_snapshots as select l.site, l.load_id, l.as_of "
+        "from warehouse.audit.loads as l inner join audit.pins as p using (site, load_id);"
+        "create view audit.loads as select l.* from warehouse.audit.loads as l "
+        "inner join audit.pins as p on l.site = p.site and l.load_id <= p.load_id;"
+        + "".join(
+            f"create view audit.{name} as select * from warehouse.audit.{name} "
+            "where load_id in (select load_id from audit.loads);"
+            for name in ("load_tables", "quarantine", "expectation_results")
+        )
+    )
+    return con
+
+
+@contextmanager
+def open_as_loaded(db: Db, as_loaded: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse as it stands now (as_loaded None: `reading`), or as it stood after the
+    load or on the day `as_loaded` names (resolve_loads, which raises AsLoadedError)."""
+    if as_loaded is None:
+        with reading(db) as con:
+            yield con
+        return
+    if lake_address(db) is not None:
+        raise AsLoadedError(f"--as-loaded {as_loaded}: a lake cannot be read as it stood yet")
+    with connect_readonly(db) as con:
+        loads = resolve_loads(con, as_loaded)
+    with connect_as_loaded(db, loads) as con:
+        yield con
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from pipelines.config import Settings, Standard, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
 from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
 from pipelines.figures.queries import run_query
-from pipelines.warehouse import Db, reading, sql_text
+from pipelines.warehouse import Db, open_as_loaded, sql_text
 
 DECIMALS = 6
 QUARTERS_AHEAD = 8
@@ -118,17 +118,20 @@ def compute_kpis(
     site: str | None = None,
     settings: Settings | None = None,
     condition: str | None = None,
+    as_loaded: str | None = None,
 ) -> dict[str, Any]:
     """The figures for the period start..end (as_of = end), site (None = all) and the
     patients' primary condition (None = all).
 
     `db` is a warehouse address (read for the call: pipelines.warehouse.reading) or an open
-    connection.
+    connection (whose core.* the figures read, as they stand on it). For an address,
+    `as_loaded` (a load id or a date) computes them on the data as it stood after that load
+    or on that day (pipelines.warehouse.resolve_loads); None = the current data.
     """
     scope = Scope(start, end, site, settings or load_settings(), condition)
     if isinstance(db, duckdb.DuckDBPyConnection):
         return _compute(db, scope)
-    with reading(db) as con:
+    with open_as_loaded(db, as_loaded) as con:
         return _compute(con, scope)
 
 
@@ -147,8 +150,17 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
             "period": period,
             **figures,
             "standards": standards_figures(figures, scope.settings.standards),
+            "loads": loads_of(con, scope.site),
         }
     )
+
+
+def loads_of(con: duckdb.DuckDBPyConnection, site: str | None) -> dict[str, dict[str, Any]]:
+    """site -> the load its figures were computed from (its id and the extract's as-of date):
+    the site's current load, or the load a connection of pipelines.warehouse.connect_as_loaded
+    pins it to. No clock time, so the same data gives the same JSON."""
+    rows = run_query(con, "load_history/snapshot_loads", site=site).to_pylist()
+    return {r["site"]: {"load_id": r["load_id"], "as_of": r["as_of"].isoformat()} for r in rows}
 
 
 @dataclass(frozen=True)

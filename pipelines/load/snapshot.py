@@ -34,7 +34,7 @@ from pipelines.load.validate import (
     warning_outcomes,
 )
 from pipelines.load.verdicts import previous_verdicts, rules_version
-from pipelines.warehouse import connect_readonly, run_sql, swap_write
+from pipelines.warehouse import connect_readonly, run_sql, swap_write, write_versions
 
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
 # Core column names that differ from the extract's: identifiers are stored only in safe form.
@@ -154,6 +154,18 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) ->
     con.unregister("incoming")
 
 
+def _write_versions(
+    con: duckdb.DuckDBPyConnection, table: str, site: str, load_id: int, frame: pl.DataFrame
+) -> None:
+    """The frame's rows become the site's current versions of `table` (only new or changed rows
+    are added; pipelines.warehouse.write_versions)."""
+    con.register("incoming", frame.to_arrow())
+    try:
+        write_versions(con, table, site, load_id, "incoming")
+    finally:
+        con.unregister("incoming")
+
+
 def _repeated_keys(con: duckdb.DuckDBPyConnection, spec: Table, site: str) -> list[tuple]:
     """Keys held by more than one core row of the site: none, unless validation missed one."""
     key = ", ".join(f'"{CORE_RENAMES.get(k, k)}"' for k in spec.key)
@@ -190,11 +202,6 @@ class SnapshotWriter:
         self.con, self.site, self.extract_sha256 = con, site, extract_sha256
         self.rules_version, self.as_of = rules_version, as_of
         self.load_id = _one_row(run_sql(con, "load_write/next_load_id"))[0]
-        # The raw rows of an extract already held (same bytes, same site) are not stored twice.
-        previous = run_sql(
-            con, "load_write/raw_rows_held", site=site, extract_sha256=extract_sha256
-        ).fetchone()
-        self.raw_load_id = previous[0] if previous else self.load_id
         self.counts: dict[str, TableCounts] = {}
         self._thread = ThreadPoolExecutor(1)
         self._writes: list[Future] = []
@@ -217,9 +224,8 @@ class SnapshotWriter:
 
     def _write_table(self, v: TableValidation) -> None:
         con, site, load_id, spec = self.con, self.site, self.load_id, TABLES[v.table]
-        con.execute(f"DELETE FROM core.{spec.name} WHERE site = ?", [site])
         typed = _typed(v, spec, site)
-        _insert(con, f"core.{spec.name}", typed)
+        _write_versions(con, f"history.{spec.name}", site, load_id, typed)
         if repeated := _repeated_keys(con, spec, site):
             raise LoadRefused(
                 f"{v.source_file}: accepted rows share a key ({', '.join(spec.key)}), e.g. "
@@ -228,14 +234,13 @@ class SnapshotWriter:
             )
         quarantine = _quarantine_rows(v, spec, load_id, site)
         _insert(con, "audit.quarantine", quarantine)
-        if self.raw_load_id == load_id:
-            raw = v.protected.select(
-                pl.lit(load_id, pl.Int32).alias("load_id"),
-                pl.lit(v.source_file).alias("source_file"),
-                "source_row",
-                *spec.column_names,
-            )
-            _insert(con, f"staging.{spec.name}", raw)
+        raw = v.protected.select(
+            pl.lit(site).alias("site"),
+            pl.lit(v.source_file).alias("source_file"),
+            "source_row",
+            *spec.column_names,
+        )
+        _write_versions(con, f"staging.{spec.name}", site, load_id, raw)
         verdicts = v.verdicts.select(
             pl.lit(site).alias("site"),
             "suite",
@@ -280,7 +285,8 @@ class SnapshotWriter:
             outcomes = [*outcomes, *warnings(con)]
         for table in TABLE_ORDER:
             if table not in self.counts:  # not in the extract: the site no longer has such rows
-                con.execute(f"DELETE FROM core.{table} WHERE site = ?", [site])
+                for versions in ("history", "staging"):
+                    write_versions(con, f"{versions}.{table}", site, load_id, None)
                 run_sql(
                     con,
                     "load_write/record_table",
@@ -320,7 +326,7 @@ class SnapshotWriter:
             source_path=str(source_path),
             source_format=source_format,
             extract_sha256=self.extract_sha256,
-            raw_load_id=self.raw_load_id,
+            raw_load_id=load_id,
             ignored_columns=json.dumps(ignored_columns),
             fingerprint=fingerprint,
         )
@@ -334,7 +340,6 @@ class SnapshotWriter:
             as_of,
             {t: self.counts[t] for t in TABLE_ORDER},
             ignored_columns,
-            reused_raw_from=None if self.raw_load_id == load_id else self.raw_load_id,
             rows_through_gx=self.rows_through_gx,
         )
 

@@ -34,7 +34,7 @@ from pipelines.report.formatting import label_of
 from pipelines.sections import audit
 from pipelines.sections.model import Section
 from pipelines.show.definitions import FIGURES
-from pipelines.warehouse import SCHEMA_SQL
+from pipelines.warehouse import ensure_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "figures.md"
@@ -152,18 +152,18 @@ def sample_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     """An empty warehouse but for one trialled patient per condition, so that every group of the
     JSON has all its members (trials.by_condition lists only conditions with a patient)."""
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+    ensure_schema(con)
     for i, condition in enumerate(CONDITIONS):
         con.execute(
-            "insert into core.patients (site, patient_id, date_of_birth, sex, "
-            "primary_condition, source_file, source_row) values "
-            "('main', ?, DATE '1970-01-01', 'female', ?, 'patients.csv', ?)",
+            "insert into history.patients (site, patient_id, date_of_birth, sex, "
+            "primary_condition, source_file, source_row, valid_from_load) values "
+            "('main', ?, DATE '1970-01-01', 'female', ?, 'patients.csv', ?, 1)",
             [f"P{i}", condition, i + 2],
         )
         con.execute(
-            "insert into core.trials (site, trial_id, patient_id, trial_date, outcome, "
-            "source_file, source_row) "
-            "values ('main', ?, ?, ?, 'positive', 'trials.csv', ?)",
+            "insert into history.trials (site, trial_id, patient_id, trial_date, outcome, "
+            "source_file, source_row, valid_from_load) "
+            "values ('main', ?, ?, ?, 'positive', 'trials.csv', ?, 1)",
             [f"T{i}", f"P{i}", START, i + 2],
         )
     return con

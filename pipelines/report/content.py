@@ -91,12 +91,13 @@ from pipelines.show.display import (
     eri_text,
     fmt,
     is_number,
+    loads_text,
     standards_of,
     variation_notes,
     verdict_text,
     with_dose_words,
 )
-from pipelines.warehouse import Db, reading
+from pipelines.warehouse import Db, open_as_loaded
 
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
 KPI_SETTINGS = (
@@ -167,14 +168,16 @@ class Request:
     role: Role = Role.GOVERNANCE
     settings: Settings = field(default_factory=load_settings)
     sites: Sites = NETWORK  # whose rows the pack may hold (pipelines.access.sites)
+    as_loaded: str | None = None  # a load id or date: the data as it stood then (None = now)
 
 
 def build(request: Request) -> Report:
-    """The pack for the request (the warehouse read for the call)."""
+    """The pack for the request (the warehouse opened read-only for the call, as it stands or
+    as it stood after the loads `as_loaded` names; AsLoadedError for one it cannot name)."""
     if request.role not in report_roles():
         raise PermissionError(f"the {request.role.value} role has no figure pages, so no pack")
     require_site(request.role, request.sites, request.site)
-    with reading(request.db) as con:
+    with open_as_loaded(request.db, request.as_loaded) as con:
         return _Builder(con, request).report()
 
 
@@ -381,6 +384,12 @@ class _Builder:
             ),
             role=self.role.value,
             generated=f"{dt.datetime.now():%d %b %Y %H:%M}",
+            loads=loads_text(self.raw["loads"])
+            + (
+                f", as it stood then (--as-loaded {request.as_loaded}), not the current data"
+                if request.as_loaded is not None
+                else ""
+            ),
             about=self.about(),
             figures=self.figures,
             sections=sections,

@@ -179,6 +179,7 @@ class Report:
     scope: str  # 'all sites · all conditions'
     role: str
     generated: str
+    loads: str  # the loads every figure was computed from, in words (display.loads_text)
     about: list[str]  # what this role's pack contains and leaves out, and why
     figures: dict[str, Any]  # the JSON every figure of the pack comes from
     sections: list[Section]

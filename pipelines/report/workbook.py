@@ -127,6 +127,7 @@ def about(report: Report) -> pd.DataFrame:
         ("Scope", report.scope),
         ("Figures as at", report.end),
         ("Role", report.role),
+        ("Computed from", report.loads),
         ("Generated", report.generated),
     ]
     rows += [("Note", line) for line in [*report.about, SUPPRESSION]]

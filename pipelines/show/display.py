@@ -83,6 +83,18 @@ def day_text(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def loads_text(loads: dict[str, dict[str, Any]]) -> str:
+    """The loads figures were computed from (the "loads" of the KPI JSON), in words:
+    'load 4 (site main, extract as of 1 Nov 2026)', one per site."""
+    if not loads:
+        return "no load"
+    return "; ".join(
+        f"load {load['load_id']} (site {site}, extract as of "
+        f"{day_text(dt.date.fromisoformat(str(load['as_of'])[:10]))})"
+        for site, load in loads.items()
+    )
+
+
 # A standard's judgement: a symbol and words, so that it never rests on colour alone.
 VERDICTS: dict[str | None, tuple[str, str]] = {
     "met": ("✔", "Standard met"),

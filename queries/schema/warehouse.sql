@@ -1,22 +1,28 @@
 -- Warehouse schema. Idempotent: run at the start of every load.
 --
 -- Layers:
---   staging.*  raw rows of every load, as text, exactly as read (NHS number pseudonymised,
---              postcode cut to its outward code), with load id, source file and row number.
---   core.*     the accepted rows of each site's current snapshot, typed. One row per contract
---              row; `site` is part of every key. Keys are not declared as primary keys: their
+--   staging.*  raw rows read, as text, exactly as read (NHS number pseudonymised, postcode cut
+--              to its outward code), with site, source file and row number: every version of
+--              every row, valid from the load that read it to the load that no longer did
+--              (pipelines/warehouse.py, staging_ddl).
+--   history.*  the accepted rows, typed: every version of every row, valid from the load that
+--              accepted it (valid_from_load) to the site's load that changed or dropped it
+--              (valid_to_load; NULL = still current). One version per contract row and load
+--              range; `site` is part of every key. Keys are not declared as primary keys: their
 --              indexes doubled the file and cost a third of the write; the load checks each
 --              key is unique instead (pipelines/load/snapshot.py, _repeated_keys). Every row
---              keeps source_file and source_row so a figure can be traced to the extract;
---              the load that supplied it is audit.site_snapshots.load_id for its site.
+--              keeps source_file and source_row so a figure can be traced to the extract.
+--   core.*     views: the current versions of history.* (what the marts read); a past load's
+--              state is the same names pinned to it (pipelines/warehouse.py, connect_as_loaded).
 --   audit.*    load log, per-table counts, quarantine with reasons, expectation results.
 -- Marts (the KPI figures) are queries in queries/marts/, run with bound parameters.
 
 create schema if not exists staging;
+create schema if not exists history;
 create schema if not exists core;
 create schema if not exists audit;
 
-create table if not exists core.patients (
+create table if not exists history.patients (
     site varchar not null,
     patient_id varchar not null,
     nhs_number_pseudonym varchar,          -- HMAC-SHA256 of the 10 digits; never the number
@@ -27,10 +33,12 @@ create table if not exists core.patients (
     postcode_outward varchar,              -- outward code only (e.g. SE18)
     date_of_death date,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.referrals (
+create table if not exists history.referrals (
     site varchar not null,
     referral_id varchar not null,
     patient_id varchar not null,
@@ -39,10 +47,12 @@ create table if not exists core.referrals (
     triage_outcome varchar not null,       -- blank in the extract = 'pending'
     triage_date date,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.appointments (
+create table if not exists history.appointments (
     site varchar not null,
     appointment_id varchar not null,
     patient_id varchar not null,
@@ -51,10 +61,12 @@ create table if not exists core.appointments (
     type varchar not null,
     status varchar not null,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.trials (
+create table if not exists history.trials (
     site varchar not null,
     trial_id varchar not null,
     patient_id varchar not null,
@@ -63,10 +75,12 @@ create table if not exists core.trials (
     dose_mcg double,
     outcome varchar not null,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.implants (
+create table if not exists history.implants (
     site varchar not null,
     implant_id varchar not null,
     patient_id varchar not null,
@@ -78,10 +92,12 @@ create table if not exists core.implants (
     explant_date date,
     explant_reason varchar,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.refills (
+create table if not exists history.refills (
     site varchar not null,
     refill_id varchar not null,
     patient_id varchar not null,
@@ -95,10 +111,12 @@ create table if not exists core.refills (
     next_due_date date,
     reported_eri_date date,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.complications (
+create table if not exists history.complications (
     site varchar not null,
     complication_id varchar not null,
     patient_id varchar not null,
@@ -111,17 +129,21 @@ create table if not exists core.complications (
     required_surgery boolean,
     description varchar,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
-create table if not exists core.outcomes (
+create table if not exists history.outcomes (
     site varchar not null,
     patient_id varchar not null,
     assessment_date date not null,
     measure varchar not null,
     value double not null,
     source_file varchar not null,
-    source_row integer not null
+    source_row integer not null,
+    valid_from_load integer not null,
+    valid_to_load integer
 );
 
 -- One row per load attempt that got as far as writing (refused loads change nothing).
@@ -134,7 +156,7 @@ create table if not exists audit.loads (
     source_path varchar not null,
     source_format varchar not null,        -- csv | parquet | xlsx
     extract_sha256 varchar not null,       -- over every table file read, in table order
-    raw_load_id integer not null,          -- whose staging rows hold this load's raw rows
+    raw_load_id integer not null,          -- the load whose staging versions are its raw rows
     ignored_columns varchar not null,      -- JSON {"table": ["col", ...]}
     fingerprint varchar                    -- what decided the outcome (pipelines/load/snapshot.py)
 );
@@ -146,6 +168,13 @@ create table if not exists audit.site_snapshots (
     site varchar primary key,
     load_id integer not null,
     as_of date not null
+);
+
+-- Sites whose warehouse was made before history was kept: their accepted rows are held from
+-- this load on (pipelines/warehouse.py, _migrate); an earlier load cannot be read as loaded.
+create table if not exists audit.history_since (
+    site varchar primary key,
+    load_id integer not null
 );
 
 create table if not exists audit.load_tables (

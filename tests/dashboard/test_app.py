@@ -26,7 +26,7 @@ from pipelines.config import load_settings
 from pipelines.figures.kpis import compute_kpis
 from pipelines.sections.audit import BATTERIES
 from pipelines.show.definitions import FIGURES
-from pipelines.warehouse import SCHEMA_SQL
+from pipelines.warehouse import ensure_schema
 from tests.conftest import SAMPLE_AS_OF
 from tests.dashboard.conftest import APP
 
@@ -197,7 +197,7 @@ def empty_db(request, tmp_path):
     db = tmp_path / "empty.duckdb"
     if request.param == "no loads":
         with duckdb.connect(str(db)) as con:
-            con.execute(SCHEMA_SQL.read_text())
+            ensure_schema(con)
     return db
 
 

@@ -37,7 +37,7 @@ def wh(tmp_path_factory):
         )
     # S3 (spelt "SYNCHROMED II") reached battery end of life
     w.con.execute(
-        "update core.implants set explant_date = '2023-01-01', "
+        "update history.implants set explant_date = '2023-01-01', "
         "explant_reason = 'battery_end_of_life' where implant_id = 'S3'"
     )
     yield w

@@ -84,28 +84,48 @@ def write_versions(
     con: duckdb.DuckDBPyConnection, table: str, site: str, load_id: int, rows: str | None
 ) -> None:
     """Make the relation `rows` (the content columns of `table`; None = no rows) the site's
-    current versions in `table`: a current version whose whole content (every column, source_file
-    and source_row included) is not among `rows` is closed at this load, and a row of `rows` that
-    is not a current version is added, valid from this load. A row read again unchanged adds
-    nothing. NULLs compare equal (IS NOT DISTINCT FROM), so a blank cell is not a change."""
+    current versions in `table` (history.x or staging.x), adding only what changed.
+
+    A row is the same row when every column but source_row is equal (NULLs equal: a blank cell
+    is not a change), rows with equal content paired in row order (a raw row read twice is two
+    rows). A current version with no such row is closed at this load; a row with no such
+    version is added, valid from this load; a version whose row only moved (a row above it was
+    added or deleted) keeps its version and takes the row's new number, so lineage points into
+    the latest extract and a deletion near the top of a file does not make every row below it
+    a new version."""
     params = {"site": site, "load": load_id}
-    current = "h.site = $site and h.valid_to_load is null"
     if rows is None:
-        con.execute(f"update {table} as h set valid_to_load = $load where {current}", params)
+        con.execute(
+            f"update {table} set valid_to_load = $load "
+            "where site = $site and valid_to_load is null",
+            params,
+        )
         return
-    columns = content_columns(con, table)
-    same = " and ".join(f'r."{c}" is not distinct from h."{c}"' for c in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
-    con.execute(
-        f"update {table} as h set valid_to_load = $load where {current} "
-        f"and not exists (select 1 from {rows} as r where {same})",
-        params,
-    )
-    con.execute(
-        f"insert into {table} ({names}, valid_from_load) select {names}, $load from {rows} as r "
-        f"where not exists (select 1 from {table} as h where {current} and {same})",
-        params,
-    )
+    compared = [c for c in content_columns(con, table) if c != "source_row"]
+    content = ", ".join(f'"{c}"' for c in compared)
+    same = " and ".join(f'r."{c}" is not distinct from v."{c}"' for c in compared)
+    occurrence = f"row_number() over (partition by {content} order by source_row) as occurrence"
+    for statement in (
+        f"create temp table incoming_rows as select {content}, source_row, {occurrence} "
+        f"from {rows}",
+        f"create temp table current_versions as select rowid as version, {content}, "
+        f"source_row, {occurrence} from {table} where site = $site and valid_to_load is null",
+        "create temp table matched as select v.version, v.source_row as was, r.source_row "
+        "from current_versions as v inner join incoming_rows as r "
+        f"on {same} and r.occurrence = v.occurrence",
+        f"update {table} set valid_to_load = $load where rowid in "
+        "(select version from current_versions anti join matched using (version))",
+        f"update {table} as t set source_row = m.source_row from matched as m "
+        "where t.rowid = m.version and m.source_row <> m.was",
+        f"insert into {table} ({content}, source_row, valid_from_load) "
+        f"select {content}, source_row, $load "
+        # in file order, as read: rows stored in that order compress as well as before
+        "from incoming_rows anti join matched using (source_row) order by source_row",
+        "drop table incoming_rows",
+        "drop table current_versions",
+        "drop table matched",
+    ):
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
 
 
 def _pinned_views(source: str, pins: str) -> str:

@@ -1,7 +1,8 @@
-"""Load one site's extract into the warehouse: read, validate, then replace the site's snapshot.
+"""Load one site's extract into the warehouse: read, validate, then make it the site's snapshot.
 
 Contract (docs/contract.md, A load): all accepted rows of every table become visible at
-once or nothing changes; other sites are untouched; raw rows are kept with load id, file and row;
+once or nothing changes; other sites are untouched; raw and accepted rows are kept as versions
+(pipelines.warehouse.write_versions), so every earlier load can be read as it stood;
 counts reconcile (read = accepted + quarantined); reloading the same extract gives the same
 current data; an untrustworthy extract is refused before anything is written.
 """

@@ -116,6 +116,12 @@ def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_
     assert at.metric, "no headline figure"
     checked = assert_headlines_match(at, cli_kpis)
     assert checked or page == "data_quality"
+    # the loads its figures come from, as the JSON's "loads" says
+    assert cli_kpis["loads"] == {"main": {"load_id": 1, "as_of": "2026-11-01"}}
+    stated = [c.value for c in at.main.caption if "Computed from" in c.value]
+    assert stated == [
+        ":material/database: Computed from load 1 (site main, extract as of 1 Nov 2026)"
+    ]
     # every table has its two downloads (CSV and Excel)
     table_downloads = [b for b in at.download_button if b.key.startswith(("csv-", "xlsx-"))]
     assert at.dataframe and len(table_downloads) == 2 * len(at.dataframe)

@@ -146,6 +146,30 @@ def test_a_reload_of_the_same_rows_adds_no_versions(tmp_path, gx_runner):
 
 
 @pytest.mark.slow
+def test_a_row_that_only_moved_keeps_its_version_and_takes_its_new_row_number(tmp_path, gx_runner):
+    """Deleting R1 moves R2 up a row; a patient row read three times is three raw rows."""
+    db = tmp_path / "w.duckdb"
+    tables = extract_a()
+    tables["patients"] += [
+        {**tables["patients"][0], "patient_id": "PX", "nhs_number": "", "sex": "?"}
+    ] * 2
+    _load(tmp_path, "a", tables, db, gx_runner)
+    tables["referrals"] = tables["referrals"][1:]
+    tables["patients"].append(tables["patients"][-1])
+    _load(tmp_path, "b", tables, db, gx_runner)
+    with connect_readonly(db) as con:
+        for layer in ("history", "staging"):
+            assert con.execute(
+                f"select referral_id, source_row, valid_from_load, valid_to_load "
+                f"from {layer}.referrals order by referral_id"
+            ).fetchall() == [("R1", 2, 1, 2), ("R2", 2, 1, None)], layer
+        assert con.execute(
+            "select source_row, valid_from_load from staging.patients "
+            "where patient_id = 'PX' and valid_to_load is null order by 1"
+        ).fetchall() == [(3, 1), (4, 1), (5, 2)]
+
+
+@pytest.mark.slow
 def test_the_pack_states_the_loads_it_was_computed_from(corrected):
     db = corrected[0]
     then = build(Request(db, dt.date(2020, 1, 1), AS_OF_DATE, as_loaded="1"))

@@ -56,7 +56,7 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.report",
         "pipelines.synthetic",
         "pipelines.lake",
-        "pipelines.warehouse",
+        "pipelines.warehouse",  # addresses, and AsLoadedError: a bad --as-loaded is one line
     },
     "dashboard": {
         "pipelines.access",

@@ -177,6 +177,11 @@ create table if not exists audit.history_since (
     load_id integer not null
 );
 
+-- One row: the file's size after it was last written afresh (pipelines/warehouse.py, _grown).
+create table if not exists audit.file_size (
+    rewritten_bytes bigint not null
+);
+
 create table if not exists audit.load_tables (
     load_id integer not null,
     table_name varchar not null,

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipelines import warehouse
 from pipelines.cli import app
 from pipelines.contract import TABLE_ORDER, TABLES
 from pipelines.load.snapshot import load_extract
@@ -169,6 +170,24 @@ def test_a_row_that_only_moved_keeps_its_version_and_takes_its_new_row_number(tm
             "select source_row, valid_from_load from staging.patients "
             "where patient_id = 'PX' and valid_to_load is null order by 1"
         ).fetchall() == [(3, 1), (4, 1), (5, 2)]
+
+
+@pytest.mark.slow
+def test_a_grown_file_is_rewritten_with_the_same_data(tmp_path, gx_runner, monkeypatch, corrected):
+    """Every load after the first rewrites the file here (growth limit 0): the data, its
+    versions and the figures of each load are those of the warehouse that was not rewritten."""
+    monkeypatch.setattr(warehouse, "REWRITE_AT_GROWTH", 0)
+    db, after_a, after_a2, _ = corrected
+    rewritten = tmp_path / "w.duckdb"
+    _load(tmp_path, "a", extract_a(), rewritten, gx_runner)
+    _load(tmp_path, "a2", extract_a_corrected(), rewritten, gx_runner)
+    assert _json(rewritten) == after_a2 and _json(rewritten, "--as-loaded", "1") == after_a
+    for layer in ("history", "staging"):
+        assert _versions(rewritten, layer) == _versions(db, layer)
+    with connect_readonly(rewritten) as con:
+        (size,) = con.execute("select rewritten_bytes from audit.file_size").fetchone()
+    assert 0 < size <= rewritten.stat().st_size
+    assert not list(tmp_path.glob(".w.duckdb.loading-*"))  # no copy left behind
 
 
 @pytest.mark.slow

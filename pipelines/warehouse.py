@@ -103,6 +103,17 @@ def write_versions(
         return
     compared = [c for c in content_columns(con, table) if c != "source_row"]
     content = ", ".join(f'"{c}"' for c in compared)
+    held = con.execute(
+        f"select count(*) from {table} where site = $site and valid_to_load is null",
+        {"site": site},
+    ).fetchone()
+    if not (held and held[0]):  # the site holds none: every row is new
+        statement = (
+            f"insert into {table} ({content}, source_row, valid_from_load) "
+            f"select {content}, source_row, $load from {rows} order by source_row"
+        )
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+        return
     same = " and ".join(f'r."{c}" is not distinct from v."{c}"' for c in compared)
     occurrence = f"row_number() over (partition by {content} order by source_row) as occurrence"
     for statement in (

@@ -31,7 +31,7 @@ def report_downloads(role: Role) -> None:
         filters.condition,
         role,
         data.settings(),
-        auth.current().sites,
+        auth.current_sites(),
     )
     lists = " and the action lists" if sees_patient_rows(role) else ""
     st.subheader("Audit pack")

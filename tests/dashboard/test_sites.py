@@ -37,8 +37,9 @@ ROLES = (Role.CLINICIAN, Role.GOVERNANCE, Role.COMMISSIONER, Role.DATA_MANAGER)
 
 
 @pytest.fixture(scope="module")
-def north_users() -> dict[Role, tuple[str, str]]:
-    """role -> (user name, password) of a user of site north only, in the session's users file."""
+def north_users(accounts) -> dict[Role, tuple[str, str]]:
+    """role -> (user name, password) of a user of site north only, in the session's users file
+    (after the demo users: `accounts` makes them only in a users file that does not exist yet)."""
     store = users.store(load_settings())
     made = {}
     for role in ROLES:

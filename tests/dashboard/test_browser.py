@@ -21,23 +21,15 @@ from pipelines.access.roles import PAGES as ROLE_PAGES
 from pipelines.access.roles import Role
 from pipelines.figures.kpis import compute_kpis
 from pipelines.replicas import free_port, streamlit
+from pipelines.report.pdf import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import SAMPLE_AS_OF
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTH, HEIGHT = 1400, 900
 TIMEOUT_MS = 30_000
 # url path -> the page's title (the default page, Overview, is at the root)

@@ -137,7 +137,8 @@ def has_records(con: duckdb.DuckDBPyConnection) -> bool:
 
 def current_loads(con: duckdb.DuckDBPyConnection, site: str | None) -> dict[str, int]:
     """{site: load_id} of the snapshots the figures of a scope are computed from now."""
-    return dict(run_sql(con, "governance/current_loads", site=site).fetchall())
+    rows = run_sql(con, "load_history/snapshot_loads", site=site).fetchall()
+    return {row_site: load_id for row_site, load_id, _ in rows}
 
 
 def _frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:

@@ -499,15 +499,15 @@ class _Builder:
         numbers (each in its row's unit, with the text beside) in the workbook."""
         shown, numbers, units = [], [], []
         for words, compared in self.compared:
-            for key, c in compared.items():
+            rows = comparison_rows(compared, words)
+            shown.extend(rows)
+            for (key, c), row in zip(compared.items(), rows, strict=True):
                 unit = unit_of(key, c.current)
-                change, interval = change_texts(c, unit)
-                now, then = fmt(c.current, unit), fmt(c.earlier, unit)
-                shown.append([label_of(key), words, now, then, change, interval, c.verdict])
                 numbers.append(
-                    [key, label_of(key), words]
+                    [key, row["figure"], words]
                     + [finite(v) for v in (c.current, c.earlier, c.change, c.low, c.high)]
-                    + [CHANGE_KINDS[c.kind], now, then, change, c.verdict]
+                    + [CHANGE_KINDS[c.kind], row["this period"], row["then"], row["change"]]
+                    + [c.verdict]
                 )
                 change_unit = {"difference": "points", "ratio": "ratio"}.get(c.kind, unit)
                 units.append([unit, unit, change_unit, change_unit, change_unit])

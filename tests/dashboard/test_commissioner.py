@@ -82,6 +82,7 @@ def test_no_empty_chart_for_a_commissioner(app, service):
     assert not any("by month" in chart.proto.spec for chart in at.main.get("plotly_chart"))
 
 
+@pytest.mark.slow  # two page renders
 def test_the_every_figure_expander_says_its_figures_are_suppressed(app, service):
     at = app(service, "overview", Role.COMMISSIONER)
     expander = next(e for e in at.main.expander if "Every figure" in e.label)
@@ -94,6 +95,7 @@ def test_the_every_figure_expander_says_its_figures_are_suppressed(app, service)
     assert not any("--suppressed" in e.label for e in clinician.main.expander)
 
 
+@pytest.mark.slow  # two page renders
 def test_the_overdue_refill_banner_links_to_the_list_on_the_refills_page(app, service):
     at = app(service, "overview", Role.CLINICIAN)
     assert any("overdue for a refill now" in e.value for e in at.main.error)

@@ -64,8 +64,9 @@ DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb
 
 
 def db_path() -> str:
-    """The warehouse address: a DuckDB file's path or a lake address."""
-    return os.environ.get("ITB_AUDIT_DB", str(DEFAULT_DB))
+    """The warehouse address: a DuckDB file's path or a lake address (ITB_AUDIT_DB; unset or
+    empty, the demo's file), as the command line's --db."""
+    return os.environ.get("ITB_AUDIT_DB") or str(DEFAULT_DB)
 
 
 def snapshot_stamp() -> tuple[int, ...] | None:

@@ -20,9 +20,11 @@ DbOption = Annotated[
     str,
     typer.Option(
         "--db",
+        envvar="ITB_AUDIT_DB",
+        show_envvar=True,
         help="Warehouse: a DuckDB file, or a lake "
         "ducklake+postgresql://USER@HOST:PORT/DBNAME?data_path=PATH (password from PGPASSWORD "
-        "or PGPASSFILE, docs/deploy.md).",
+        "or PGPASSFILE, docs/deploy.md). Default: the ITB_AUDIT_DB environment variable.",
     ),
 ]
 ConfigOption = Annotated[

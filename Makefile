@@ -28,11 +28,13 @@ dashboard: demo-data
 	ITB_AUDIT_DB=$(DEMO_DB) ITB_AUDIT_USERS=$(DEMO_USERS) $(BIN)/streamlit run dashboard/app.py --server.headless true
 
 # The dashboard as two replicas behind nginx on the demo warehouse (docs/deploy.md), nginx on
-# 127.0.0.1:8080 unless REPLICAS_PORT says otherwise. Ctrl-C stops them all.
+# 127.0.0.1:8080 unless REPLICAS_PORT says otherwise; REPLICAS_DB=ADDRESS for another warehouse
+# (a lake: its password in PGPASSWORD). Ctrl-C stops them all.
 REPLICAS_PORT ?= 8080
+REPLICAS_DB ?= $(DEMO_DB)
 replicas: demo-data nginx-deps
 	$(BIN)/itb-audit users demo --users-file $(DEMO_USERS)
-	$(BIN)/python -m pipelines.replicas --db $(DEMO_DB) --users $(DEMO_USERS) --port $(REPLICAS_PORT)
+	$(BIN)/python -m pipelines.replicas --db '$(REPLICAS_DB)' --users $(DEMO_USERS) --port $(REPLICAS_PORT)
 
 # The browser tests drive Debian's chromium through Playwright (`playwright install` would
 # download its own browser); install it when it is missing. They inject axe-core (pinned in

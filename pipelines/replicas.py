@@ -2,7 +2,11 @@
 (python -m pipelines.replicas) for a person to try, and the replicas browser test's fixture.
 Each replica is a `streamlit run dashboard/app.py` on a free 127.0.0.1 port with the same
 ITB_AUDIT_DB and ITB_AUDIT_USERS; nginx (pipelines/nginx.conf.template) runs unprivileged from a
-private folder, pins each browser to one replica with a cookie and carries the websocket."""
+private folder, pins each browser to one replica with a cookie and carries the websocket.
+
+The warehouse is any address (pipelines.warehouse): a file, or a lake that every replica reads.
+A lake's catalog password reaches the replicas as it reaches this launcher, in the environment
+(PGPASSWORD or PGPASSFILE), never on a command line: an address holds none."""
 
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lake import LakeError
+from pipelines.warehouse import Db, lake_address
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
@@ -29,7 +36,7 @@ NGINX = Path("/usr/sbin/nginx")
 
 @dataclass(frozen=True)
 class Deployment:
-    db: Path  # the warehouse every replica reads
+    db: str  # the warehouse address every replica reads (ITB_AUDIT_DB)
     url: str  # nginx's
     replicas: tuple[str, ...]  # each replica's own URL, in the upstream's order
     access_log: Path  # nginx's: each request's replica key and upstream
@@ -112,16 +119,20 @@ def streamlit(port: int, env: dict[str, str], log: Path, seconds: float = 60) ->
 
 
 @contextmanager
-def serve(
-    db: Path, users: Path, replicas: int = 2, port: int | None = None
-) -> Iterator[Deployment]:
-    """`replicas` dashboard processes on db and the users file, behind nginx on port (a free
-    one by default), all healthy; stopped on exit."""
+def serve(db: Db, users: Path, replicas: int = 2, port: int | None = None) -> Iterator[Deployment]:
+    """`replicas` dashboard processes on the warehouse address db and the users file, behind
+    nginx on port (a free one by default), all healthy; stopped on exit. A malformed lake
+    address is a RuntimeError before anything starts."""
+    try:
+        lake_address(db)
+    except LakeError as error:
+        raise RuntimeError(f"--db: {error}") from None
+    db = os.fspath(db)
     if not NGINX.exists():
         raise RuntimeError(f"nginx is not installed at {NGINX} (`make nginx-deps`)")
     if port:
         _refuse_if_in_use(port)  # before starting the replicas, not after
-    env = {**os.environ, "ITB_AUDIT_DB": str(db), "ITB_AUDIT_USERS": str(users)}
+    env = {**os.environ, "ITB_AUDIT_DB": db, "ITB_AUDIT_USERS": str(users)}
     with ExitStack() as stack:
         # Not under a private (0700) temporary folder: run as root, nginx's workers are `nobody`
         # and must reach their temporary files here.
@@ -151,15 +162,23 @@ def serve(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="the warehouse (ITB_AUDIT_DB)")
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("ITB_AUDIT_DB") or None,
+        help="the warehouse: a DuckDB file or a lake address (default: ITB_AUDIT_DB); a lake's "
+        "password from PGPASSWORD or PGPASSFILE",
+    )
     parser.add_argument("--users", type=Path, required=True, help="the users file")
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--port", type=int, default=8080, help="nginx's port on 127.0.0.1")
     args = parser.parse_args()
+    if args.db is None:
+        parser.error("--db or ITB_AUDIT_DB names the warehouse")
     try:
         with serve(args.db, args.users, args.replicas, args.port) as deployment:
+            # flushed: whoever reads this through a pipe learns at once that they are up
             print(f"nginx at {deployment.url}, replicas at {', '.join(deployment.replicas)}")
-            print("Ctrl-C stops them all.")
+            print("Ctrl-C stops them all.", flush=True)
             stop = {signal.SIGINT, signal.SIGTERM}
             signal.pthread_sigmask(signal.SIG_BLOCK, stop)
             signal.sigwait(stop)

@@ -58,6 +58,8 @@ ALLOWED: dict[str, set[str]] = {
         "pipelines.lake",
         "pipelines.warehouse",  # addresses, and AsLoadedError: a bad --as-loaded is one line
     },
+    # replicas: the launcher checks a lake address before starting the dashboards on it
+    "pipelines.replicas": {"pipelines.lake", "pipelines.warehouse"},
     "dashboard": {
         "pipelines.access",
         "pipelines.config",

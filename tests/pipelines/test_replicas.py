@@ -3,7 +3,9 @@ tests/dashboard/test_replicas.py, drives them for real)."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -51,3 +53,78 @@ def test_a_port_in_use_is_one_line_and_exit_code_2(tmp_path):
         ran.stderr
     )
     assert "Traceback" not in ran.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _cmdline(pid: int) -> list[str]:
+    return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode().split("\0")[:-1]
+
+
+def _environ(pid: int) -> dict[str, str]:
+    pairs = (Path("/proc") / str(pid) / "environ").read_bytes().decode().split("\0")
+    return dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
+@needs_nginx
+@pytest.mark.lake
+@pytest.mark.slow
+def test_the_replicas_run_on_a_lake_address_with_the_password_only_in_their_environment(
+    postgres, sample_lake: str, tmp_path: Path
+):
+    """`python -m pipelines.replicas --db LAKE`: both replicas read the address as given (a
+    path would have made its // one /), and the catalog's password is in their environment,
+    where libpq reads it, and on no command line of the launcher, a replica or nginx."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.replicas", "--db", sample_lake]
+        + ["--users", str(tmp_path / "users.json"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PGPASSWORD": postgres.password},
+    )
+    try:
+        assert launcher.stdout is not None
+        started = launcher.stdout.readline()
+        assert started.startswith("nginx at http://127.0.0.1:"), started
+        children = {pid: _cmdline(pid) for pid in _children(launcher.pid)}
+        replicas = [pid for pid, argv in children.items() if "streamlit" in argv]
+        assert len(replicas) == 2 and len(children) == 3, children  # and nginx
+        assert sample_lake in _cmdline(launcher.pid)
+        for pid in [launcher.pid, *children]:
+            assert not any(postgres.password in arg for arg in _cmdline(pid))
+        for pid in replicas:
+            env = _environ(pid)
+            assert env["ITB_AUDIT_DB"] == sample_lake
+            assert env["PGPASSWORD"] == postgres.password
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(timeout=30)
+    assert launcher.returncode == 0
+
+
+def test_a_lake_address_with_a_password_is_refused_before_anything_starts(tmp_path):
+    secret = "s3cret-4711"
+    ran = subprocess.run(
+        [sys.executable, "-m", "pipelines.replicas", "--users", str(tmp_path / "users.json")]
+        + ["--db", f"ducklake+postgresql://itb:{secret}@127.0.0.1:5432/lake?data_path=/x/"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr == (
+        "replicas: --db: a lake address holds no password: set PGPASSWORD or PGPASSFILE\n"
+    )

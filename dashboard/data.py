@@ -48,12 +48,19 @@ from pipelines.access.roles import (
     sees_quarantine_contents,
     suppresses_small_numbers,
 )
-from pipelines.access.sites import own_rows, require_site, sees_site, visible_sites
+from pipelines.access.sites import own_rows, require_site, visible_sites
 from pipelines.config import Settings, load_settings
 from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import compare, earlier_periods
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis, suppress_section
-from pipelines.figures.kpis import Scope, compute_kpis, flatten, loads_of, monthly_figures
+from pipelines.figures.kpis import (
+    Scope,
+    SiteSelection,
+    compute_kpis,
+    flatten,
+    loads_of,
+    monthly_figures,
+)
 from pipelines.figures.queries import run_query
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.show.display import earlier_text
@@ -98,19 +105,29 @@ QUARANTINE_CONTENTS = ["row_key", "record"]  # the row's values and key as read
 
 
 def query(name: str, **params) -> pd.DataFrame:
-    """An audit query of queries/load_history/ (loads, tables, expectations)."""
+    """An audit query of queries/load_history/ (loads, tables, expectations); its `site` one
+    site, several (a frozenset) or None for every site."""
     if name in ROW_CONTENT_QUERIES:
         raise Forbidden(f"{name} holds row contents: use data.quarantine(site, role)")
+    return _of_sites(name, params)
+
+
+def _of_sites(name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """A load_history query takes one site or every site: for several, every site's rows and
+    then theirs."""
+    site = params.get("site")
+    if isinstance(site, frozenset):
+        return own_rows(site, _of_sites(name, {**params, "site": None}))
     return _cached(name, _stamp(), tuple(sorted(params.items())))
 
 
-def quarantine(site: str | None, role: Role) -> pd.DataFrame:
+def quarantine(site: SiteSelection, role: Role) -> pd.DataFrame:
     """The quarantined rows of the current loads with every reason; their contents (values and
     key) only for a role that may see quarantine contents."""
     sites = current_sites()
-    if site is not None and not sees_site(sites, site):
-        raise Forbidden(f"site {site!r} is not one of this user's sites")
-    rows = own_rows(sites, _cached("load_history/quarantine", _stamp(), (("site", site),)))
+    if site is not None:
+        require_site(role, sites, site)
+    rows = own_rows(sites, _of_sites("load_history/quarantine", {"site": site}))
     return rows if sees_quarantine_contents(role) else rows.drop(columns=QUARANTINE_CONTENTS)
 
 
@@ -125,19 +142,19 @@ def has_data() -> bool:
     return snapshot_stamp() is not None and not query("load_history/loads", site=None).empty
 
 
-def current_loads(site: str | None = None) -> pd.DataFrame:
+def current_loads(site: SiteSelection = None) -> pd.DataFrame:
     """Each site's current load (the snapshot every figure comes from); one site's where named."""
     loads = query("load_history/loads", site=site)
     return loads[loads["is_current"]].reset_index(drop=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _snapshot_loads(stamp: tuple[int, ...], site: str | None) -> dict[str, dict[str, Any]]:
+def _snapshot_loads(stamp: tuple[int, ...], site: SiteSelection) -> dict[str, dict[str, Any]]:
     with reading(db_path()) as con:
         return loads_of(con, site)
 
 
-def snapshot_loads(site: str | None) -> dict[str, dict[str, Any]]:
+def snapshot_loads(site: SiteSelection) -> dict[str, dict[str, Any]]:
     """site -> the load the figures of the site (None = every site) come from: the KPI JSON's
     "loads"."""
     return _snapshot_loads(_stamp(), site)
@@ -150,6 +167,14 @@ def latest_as_of() -> dt.date:
 def sites() -> list[str]:
     """The sites with a current load that the signed-in user may see."""
     return visible_sites(current_sites(), current_loads()["site"])
+
+
+def sites_in_scope(filters: Filters) -> list[str]:
+    """The sites the filters' figures are over that the user may see: one, the several chosen,
+    or every one of theirs."""
+    if filters.site is None:
+        return sites()
+    return [filters.site] if isinstance(filters.site, str) else sorted(filters.site)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

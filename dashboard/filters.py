@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from pipelines.contract import CONDITIONS
+from pipelines.figures.kpis import SiteSelection
 from pipelines.show.definitions import label
-from pipelines.show.display import day_text
+from pipelines.show.display import day_text, site_text
 
 LAST_12_MONTHS = "Last 12 months"
 LAST_QUARTER = "Last quarter"
@@ -32,20 +33,20 @@ class Filters:
 
     start: dt.date
     end: dt.date
-    site: str | None = None
+    site: SiteSelection = None  # one site, several (a user's: "All my sites"), None = every site
     condition: str | None = None
 
     @property
     def as_of(self) -> dt.date:
         return self.end
 
-    def with_site(self, site: str | None) -> Filters:
+    def with_site(self, site: SiteSelection) -> Filters:
         return replace(self, site=site)
 
     def describe(self) -> str:
         return (
             f"{day_text(self.start)} to {day_text(self.end)} · "
-            f"{'site ' + self.site if self.site else 'all sites'} · "
+            f"{site_text(self.site)} · "
             f"{label(self.condition) if self.condition else 'all conditions'}"
         )
 
@@ -101,15 +102,31 @@ ALL_SITES = "All sites"
 NETWORK_FIGURES = "Network (figures of every site)"
 
 
-def site_choices(sites: list[str], every_site: str | None) -> list[str | None]:
-    """The sidebar's sites: the user's own (`sites`), and None (every site at once) first when
-    `every_site` names that choice (a user who may see figures over every site)."""
-    return [None, *sites] if every_site else list(sites)
+# A user of several sites who may not see figures over every site: their sites at once, the
+# figures over exactly those.
+ALL_MY_SITES = "All my sites"
+
+
+def site_choices(sites: list[str], every_site: str | None) -> list[SiteSelection]:
+    """The sidebar's choices of site: first None (every site at once) when `every_site` names
+    that choice (a user who may see figures over every site), else, for a user of more than
+    one site, all of theirs at once (a frozenset); then each of the user's own (`sites`)."""
+    if every_site:
+        return [None, *sites]
+    return [frozenset(sites), *sites] if len(sites) > 1 else list(sites)
+
+
+def site_words(site: SiteSelection, every_site: str | None) -> str:
+    """A choice of site_choices as the sidebar shows it."""
+    if site is None:
+        return every_site or ""
+    return f"{ALL_MY_SITES} ({', '.join(sorted(site))})" if isinstance(site, frozenset) else site
 
 
 def sidebar(latest_as_of: dt.date, sites: list[str], every_site: str | None = ALL_SITES) -> Filters:
     """Draw the global controls and remember the choice for the page: `sites` are the sites the
-    user may see; `every_site` the words for every site at once, None when they may not."""
+    user may see; `every_site` the words for every site at once, None when they may not (a user
+    of several is offered all of theirs at once instead)."""
     with st.sidebar:
         st.subheader("Filters")
         pick = st.radio("Period", PERIOD_PICKS, key="period_pick")
@@ -126,7 +143,7 @@ def sidebar(latest_as_of: dt.date, sites: list[str], every_site: str | None = AL
             "Site",
             site_choices(sites, every_site),
             key="site",
-            format_func=lambda s: every_site if s is None else s,
+            format_func=lambda s: site_words(s, every_site),
         )
         condition = st.selectbox(
             "Condition",

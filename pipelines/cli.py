@@ -232,7 +232,8 @@ def report(
         typer.Option(
             "--user",
             help="Whose pack: a user of the users file, with that user's role and sites "
-            "(instead of --role; without it, the operator's pack of any site).",
+            "(instead of --role; without it, the operator's pack of any site). Without --site, "
+            "a user of several sites who may not see every site's figures gets all their sites'.",
         ),
     ] = None,
     users_file: UsersFileOption = None,
@@ -246,7 +247,7 @@ def report(
     arguments, no chromium for a PDF, an unusable pseudonym key for a governance pack, or a
     site the --user may not see)."""
     from pipelines.access.roles import Forbidden, Role
-    from pipelines.access.sites import NETWORK
+    from pipelines.access.sites import NETWORK, own_figures
     from pipelines.load.pseudonym import KeyUnusable
     from pipelines.report import ChromiumMissing, Request, format_of, report_bytes, report_roles
     from pipelines.warehouse import AsLoadedError
@@ -268,8 +269,10 @@ def report(
         fmt = format_of(out)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--out") from e
+    # no --site: the figures the user sees when naming none (every site, or all of theirs)
+    scope = own_figures(Role(role), sites) if site is None else site
     request = Request(
-        db, start_date, end_date, site, condition, Role(role), settings, sites, as_loaded
+        db, start_date, end_date, scope, condition, Role(role), settings, sites, as_loaded
     )
     try:
         content = report_bytes(request, fmt)

@@ -61,7 +61,11 @@ def test_a_new_json_key_is_caught():
 @pytest.mark.parametrize(("pattern", "columns"), catalogue.SQL_COLUMNS, ids=lambda p: str(p))
 def test_sql_columns_exist(warehouse, pattern, columns):
     """Each column the catalogue names is a column of its query's result."""
-    params = Scope(catalogue.START, catalogue.END_DATE, None, load_settings()).params()
+    # the marts' parameters, and the load history's one site (None: every site)
+    params = {
+        **Scope(catalogue.START, catalogue.END_DATE, None, load_settings()).params(),
+        "site": None,
+    }
     for query, column in columns:
         assert column in run_query(warehouse, query, **params).column_names, (query, column)
 

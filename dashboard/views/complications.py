@@ -111,8 +111,8 @@ if widgets.patient_level(role, "the list of events"):
         )
     widgets.table_of(COMPLICATIONS.tables["outside"], outside.drop(columns="counted"))
 
-sites = data.sites()
-if len(sites) > 1 and filters.site is None:
+sites = data.sites_in_scope(filters)
+if len(sites) > 1:
     st.subheader("Sites compared")
     per_site = pd.DataFrame(
         [

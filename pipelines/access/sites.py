@@ -8,6 +8,8 @@ so that a page bug alone cannot show a Trust another Trust's patients.
 - Figures (aggregates) for one site: only for a site of the user's.
 - Figures for every site at once ("network aggregates"): for network users, and for governance
   of any site (no patient row is in them). A site-scoped clinician or commissioner may not.
+- Figures over several sites at once (a frozenset of sites: "all my sites"): for a user of every
+  one of them. The marts take a list of sites, so these are computed over exactly those sites.
 """
 
 from __future__ import annotations
@@ -49,15 +51,29 @@ def sees_network_aggregates(role: Role, sites: Sites) -> bool:
     return sites is None or role is Role.GOVERNANCE
 
 
-def require_site(role: Role, sites: Sites, site: str | None) -> None:
-    """Refuse figures for `site` (None = every site) that this user may not see."""
+def require_site(role: Role, sites: Sites, site: str | frozenset[str] | None) -> None:
+    """Refuse figures for `site` (one site, a frozenset of several, None = every site) that
+    this user may not see."""
     if site is None:
         if not sees_network_aggregates(role, sites):
             raise Forbidden(
                 f"a {role.value} of {describe(sites)} may not see figures over every site"
             )
-    elif not sees_site(sites, site):
-        raise Forbidden(f"a user of {describe(sites)} may not see site {site!r}")
+        return
+    chosen = {site} if isinstance(site, str) else site
+    if not chosen:
+        raise Forbidden("figures over no site at all")
+    for name in sorted(chosen):
+        if not sees_site(sites, name):
+            raise Forbidden(f"a user of {describe(sites)} may not see site {name!r}")
+
+
+def own_figures(role: Role, sites: Sites) -> str | frozenset[str] | None:
+    """What a user's figures are over when they name no site: every site for a user who may see
+    network aggregates, else their one site, or all their sites at once."""
+    if sites is None or sees_network_aggregates(role, sites):
+        return None
+    return next(iter(sites)) if len(sites) == 1 else sites
 
 
 def own_rows(sites: Sites, rows: pd.DataFrame) -> pd.DataFrame:

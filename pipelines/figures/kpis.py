@@ -36,6 +36,18 @@ ACTIVITY_COUNTS = (
     "replacements",
     "refills",
 )
+# What figures are computed over: one site, several (the sites of a user of several: "all my
+# sites"), or None for every site. The marts take it as a list of sites ($sites, site_list).
+SiteSelection = str | frozenset[str] | None
+
+
+def site_list(site: SiteSelection) -> list[str] | None:
+    """The marts' $sites: the selected sites in order, None for every site."""
+    if site is None:
+        return None
+    return [site] if isinstance(site, str) else sorted(site)
+
+
 # A mart read for another cohort: its SQL file and the parameters that differ (one definition).
 MART_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "outcomes_12m": ("outcomes", {"review_due": True}),
@@ -44,12 +56,12 @@ MART_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """What a set of figures is computed for: the period, the site (None = all), settings, and
-    the patients' primary condition (None = all)."""
+    """What a set of figures is computed for: the period, the site or sites (None = all),
+    settings, and the patients' primary condition (None = all)."""
 
     start: dt.date
     end: dt.date
-    site: str | None
+    site: SiteSelection
     settings: Settings
     condition: str | None = None
 
@@ -72,7 +84,7 @@ class Scope:
             "as_of": self.as_of,
             "period_starts": [first for first, _ in periods],
             "period_ends": [last for _, last in periods],
-            "site": self.site,
+            "sites": site_list(self.site),
             "condition": self.condition,
             "wait_target_days": s.wait_target_days,
             "stale_referral_days": s.stale_referral_days,
@@ -115,13 +127,13 @@ def compute_kpis(
     db: Db | duckdb.DuckDBPyConnection,
     start: dt.date,
     end: dt.date,
-    site: str | None = None,
+    site: SiteSelection = None,
     settings: Settings | None = None,
     condition: str | None = None,
     as_loaded: str | None = None,
 ) -> dict[str, Any]:
-    """The figures for the period start..end (as_of = end), site (None = all) and the
-    patients' primary condition (None = all).
+    """The figures for the period start..end (as_of = end), site (one, a frozenset of several,
+    None = all) and the patients' primary condition (None = all).
 
     `db` is a warehouse address (read for the call: pipelines.warehouse.reading) or an open
     connection (whose core.* the figures read, as they stand on it). For an address,
@@ -140,7 +152,8 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
         "start": scope.start.isoformat(),
         "end": scope.end.isoformat(),
         "as_of": scope.as_of.isoformat(),
-        "site": scope.site,
+        # one site's name, the sorted names of several, or None for every site
+        "site": sorted(scope.site) if isinstance(scope.site, frozenset) else scope.site,
         # only when filtered, so the keys of an unfiltered result stay as docs/figures.md lists them
         **({"condition": scope.condition} if scope.condition is not None else {}),
     }
@@ -155,12 +168,19 @@ def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
     )
 
 
-def loads_of(con: duckdb.DuckDBPyConnection, site: str | None) -> dict[str, dict[str, Any]]:
+def loads_of(con: duckdb.DuckDBPyConnection, site: SiteSelection) -> dict[str, dict[str, Any]]:
     """site -> the load its figures were computed from (its id and the extract's as-of date):
     the site's current load, or the load a connection of pipelines.warehouse.connect_as_loaded
-    pins it to. No clock time, so the same data gives the same JSON."""
-    rows = run_query(con, "load_history/snapshot_loads", site=site).to_pylist()
-    return {r["site"]: {"load_id": r["load_id"], "as_of": r["as_of"].isoformat()} for r in rows}
+    pins it to; for several sites, each of theirs. No clock time, so the same data gives the
+    same JSON."""
+    one = site if isinstance(site, str) else None
+    rows = run_query(con, "load_history/snapshot_loads", site=one).to_pylist()
+    wanted = site_list(site)
+    return {
+        r["site"]: {"load_id": r["load_id"], "as_of": r["as_of"].isoformat()}
+        for r in rows
+        if wanted is None or r["site"] in wanted
+    }
 
 
 @dataclass(frozen=True)

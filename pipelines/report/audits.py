@@ -22,10 +22,13 @@ def record_audit(
     The pack is the governance pack, as `itb-audit report --role governance` writes it, built
     before the audit is recorded (so its "since the last audit" is against the audit before).
     GovernanceError when the request has a condition (an audit is of the whole service or a
-    site), when no site has a load, or when a load finishes while the audit is computed."""
+    site), when it names several sites, when no site has a load, or when a load finishes while
+    the audit is computed."""
     editor.check()
     if request.condition is not None:
         raise records.GovernanceError("an audit covers every condition: drop the condition filter")
+    if isinstance(request.site, frozenset):
+        raise records.GovernanceError("an audit covers one site or every site, not several")
     with reading(request.db) as con:
         loads = records.current_loads(con, request.site)
         figures = compute_kpis(con, request.start, request.end, request.site, request.settings)

@@ -35,7 +35,14 @@ from pipelines.contract import COMPLICATION_CATEGORIES, MEASURES
 from pipelines.figures import breakdowns
 from pipelines.figures.comparisons import Comparison, Period, compare, earlier_periods
 from pipelines.figures.disclosure import NO_SUPPRESSION, Disclosure, suppress_kpis
-from pipelines.figures.kpis import Scope, compute_kpis, flatten, monthly_figures, section_figures
+from pipelines.figures.kpis import (
+    Scope,
+    SiteSelection,
+    compute_kpis,
+    flatten,
+    monthly_figures,
+    section_figures,
+)
 from pipelines.figures.queries import run_query
 from pipelines.figures.spc import SpcSummary
 from pipelines.figures.survival import kaplan_meier, median_survival
@@ -92,6 +99,7 @@ from pipelines.show.display import (
     fmt,
     is_number,
     loads_text,
+    site_text,
     standards_of,
     variation_notes,
     verdict_text,
@@ -163,7 +171,7 @@ class Request:
     db: Db
     start: dt.date
     end: dt.date
-    site: str | None = None
+    site: SiteSelection = None  # one site, several (a frozenset), None = every site
     condition: str | None = None
     role: Role = Role.GOVERNANCE
     settings: Settings = field(default_factory=load_settings)
@@ -217,11 +225,15 @@ class _Builder:
             self._rows[mart] = frame
         return self._rows[mart]
 
-    def audit(self, name: str, site: str | None) -> pd.DataFrame:
-        """The rows of queries/load_history/<name>.sql (DuckDB's sums of integers, decimals in
-        Arrow, as integers)."""
-        table = run_query(self.con, f"load_history/{name}", site=site)
+    def audit(self, name: str, site: SiteSelection) -> pd.DataFrame:
+        """The rows of queries/load_history/<name>.sql for a site, several (read for every site,
+        then theirs kept) or every site (DuckDB's sums of integers, decimals in Arrow, as
+        integers)."""
+        one = site if isinstance(site, str) else None
+        table = run_query(self.con, f"load_history/{name}", site=one)
         frame = table.to_pandas()
+        if isinstance(site, frozenset):
+            frame = own_rows(site, frame)
         if name == "quarantine":  # rows of a patient's record: the requester's sites only
             frame = own_rows(self.request.sites, frame)
         for column in table.schema:
@@ -379,7 +391,7 @@ class _Builder:
             start=day_text(request.start),
             end=day_text(request.end),
             scope=(
-                f"{'site ' + request.site if request.site else 'all sites'} · "
+                f"{site_text(request.site)} · "
                 f"{label(request.condition) if request.condition else 'all conditions'}"
             ),
             role=self.role.value,
@@ -530,6 +542,9 @@ class _Builder:
         request = self.request
         if request.condition is not None:
             why = "Audits are recorded for every condition: no comparison for one condition."
+            return Section(AUDITS.id, AUDITS.title, [Text(why)])
+        if isinstance(request.site, frozenset):
+            why = "Audits are recorded for one site or every site: no comparison for several."
             return Section(AUDITS.id, AUDITS.title, [Text(why)])
         last = last_audit(self.con, request.site, request.end)
         if last is None:
@@ -758,10 +773,11 @@ class _Builder:
         return blocks
 
     def sites_compared(self) -> list[Any]:
-        sites = self.audit("loads", None)
+        """The sites of the scope (every site, or the several chosen) against each other."""
+        sites = self.audit("loads", self.request.site)
         sites = sorted(sites.loc[sites["is_current"], "site"])
         overall = self.figures["complications"]["all"]["rate_per_100_pump_years"]
-        if len(sites) < 2 or self.request.site is not None or overall is None:
+        if len(sites) < 2 or overall is None:
             return []
         per_site = pd.DataFrame(
             [

@@ -83,6 +83,16 @@ def day_text(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def site_text(site: str | frozenset[str] | None) -> str:
+    """What figures are over, in words: 'site A', 'sites A, B' (a user's several) or 'all
+    sites'."""
+    if site is None:
+        return "all sites"
+    if isinstance(site, str):
+        return f"site {site}"
+    return f"sites {', '.join(sorted(site))}"
+
+
 def loads_text(loads: dict[str, dict[str, Any]]) -> str:
     """The loads figures were computed from (the "loads" of the KPI JSON), in words:
     'load 4 (site main, extract as of 1 Nov 2026)', one per site."""

@@ -8,22 +8,23 @@
 --
 -- Created as TEMP macros on every cursor before a mart runs (pipelines/figures/queries.py), so each
 -- rule is written once here and the marts call it by name. Macros cannot see prepared
--- parameters, so the marts pass $site, $as_of and the settings in as arguments.
+-- parameters, so the marts pass $sites, $as_of and the settings in as arguments.
 
 -- DuckDB runs an as-of join as a nested loop when it expects the probe side to be small, and it
 -- expects a list of periods (unnest) to be one row: for active_pumps' pumps x periods that loop
 -- took 20x longer than the as-of join. This cursor always uses the as-of join.
 set asof_loop_join_threshold = 0;
 
--- A row is in scope: it belongs to the selected site, and its patient's primary_condition is the
--- selected condition. A NULL selection means every site (or every condition). Every mart filters
--- its rows through this macro, so the site and condition filters are written once.
+-- A row is in scope: it belongs to one of the selected sites, and its patient's primary_condition
+-- is the selected condition. The sites are a list (one site, or the several sites of a user of
+-- several); a NULL selection means every site (or every condition). Every mart filters its rows
+-- through this macro, so the site and condition filters are written once.
 -- (The row's columns stay outside the subquery: inside it an unqualified `site` would name the
 -- patients' column.)
 create or replace temp macro in_scope(
-    row_site, row_patient_id, selected_site, selected_condition
+    row_site, row_patient_id, selected_sites, selected_condition
 ) as
-    (selected_site is null or row_site = selected_site)
+    (selected_sites is null or list_contains(selected_sites::varchar[], row_site))
     and (selected_condition is null or (row_site, row_patient_id) in (
         select site, patient_id from core.patients where primary_condition = selected_condition
     ));
@@ -106,7 +107,7 @@ create or replace temp macro battery_months(pump_model, model_keys, model_months
 --   next_refill_due_date the due date it sets for the implant's next refill: its next_due_date,
 --                        or where that is blank its alarm_date.
 create or replace temp macro refills_in_scope(
-    selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days
+    selected_sites, selected_condition, alarm_volume_ml, max_refill_interval_days
 ) as table
     select
         r.*,
@@ -116,7 +117,7 @@ create or replace temp macro refills_in_scope(
         ) as alarm_date,
         coalesce(r.next_due_date, alarm_date) as next_refill_due_date
     from core.refills as r
-    where in_scope(r.site, r.patient_id, selected_site, selected_condition);
+    where in_scope(r.site, r.patient_id, selected_sites, selected_condition);
 
 -- The refills in scope dated chain_start..chain_end, each in its implant's order of refills
 -- (refill_date, then refill_id) and with the columns of refills_in_scope plus:
@@ -127,13 +128,13 @@ create or replace temp macro refills_in_scope(
 -- implants with a refill in the span are sequenced, up to chain_end: a month of a series sorts
 -- a fraction of the history, not all of it.
 create or replace temp macro refill_chain(
-    selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days,
+    selected_sites, selected_condition, alarm_volume_ml, max_refill_interval_days,
     chain_start, chain_end
 ) as table
     with history as (
         select *
         from refills_in_scope(
-            selected_site, selected_condition, alarm_volume_ml, max_refill_interval_days
+            selected_sites, selected_condition, alarm_volume_ml, max_refill_interval_days
         )
         where refill_date <= chain_end
     ),
@@ -165,12 +166,12 @@ create or replace temp macro refill_chain(
 -- Every implant in scope (selected site(s) and condition), with its patient's date of death:
 -- what pump exposure, the active pumps and pump service life all start from. pump_model is
 -- the model's shown name (pump_model_names), so every mart groups and lists models by it.
-create or replace temp macro implants_in_scope(selected_site, selected_condition) as table
+create or replace temp macro implants_in_scope(selected_sites, selected_condition) as table
     select i.* replace (m.pump_model as pump_model), p.date_of_death
     from core.implants as i
     inner join core.patients as p on i.site = p.site and i.patient_id = p.patient_id
     inner join pump_model_names() as m on m.model_key = model_key(i.pump_model)
-    where in_scope(i.site, i.patient_id, selected_site, selected_condition);
+    where in_scope(i.site, i.patient_id, selected_sites, selected_condition);
 
 -- The load that holds each selected site's current data (NULL = every site).
 create or replace temp macro current_loads(selected_site) as table

@@ -3,7 +3,7 @@
 -- Grain: one row per period and pump active at its as_of (the period's last day):
 -- implant_date <= as_of, no explant_date or explant_date > as_of, and the patient alive at as_of.
 -- Parameters: $period_starts, $period_ends (the periods: see the periods macro in
---             queries/macros/shared.sql), $site (NULL = all sites), $condition
+--             queries/macros/shared.sql), $sites (a list; NULL = all sites), $condition
 --             (primary_condition; NULL = all),
 --             $alarm_volume_ml, $max_refill_interval_days, and the settings' battery months:
 --             $battery_model_keys, $battery_model_months, $default_battery_months (see the
@@ -33,7 +33,7 @@ with pumps as (
         battery_months(
             i.pump_model, $battery_model_keys, $battery_model_months, $default_battery_months
         ) as battery_months
-    from implants_in_scope($site, $condition) as i
+    from implants_in_scope($sites, $condition) as i
     inner join periods($period_starts, $period_ends) as p
         on
             i.implant_date <= p.period_end
@@ -60,7 +60,7 @@ refill_days as (
             refill_date,
             arg_max_null(next_refill_due_date, refill_id) as next_refill_due_date,
             arg_max(reported_eri_date, refill_id) as day_reported_eri_date
-        from refills_in_scope($site, $condition, $alarm_volume_ml, $max_refill_interval_days)
+        from refills_in_scope($sites, $condition, $alarm_volume_ml, $max_refill_interval_days)
         where refill_date <= list_max($period_ends::date[])
         group by site, implant_id, refill_date
     ) as refill_days

@@ -4,7 +4,7 @@
 -- names the figure, so a figure is count(*) over its rows (an attended new assessment is a row
 -- of both new_assessments_attended and appointments_attended).
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
---             queries/macros/shared.sql), $site (NULL = all sites),
+--             queries/macros/shared.sql), $sites (a list; NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 --   referrals_received        referrals received, whatever their triage outcome
 --   new_assessments_attended  attended appointments of type new_assessment
@@ -29,7 +29,7 @@ referrals as (
         r.received_date as activity_date
     from core.referrals as r
     inner join periods as p on in_period(r.received_date, p.period_start, p.period_end)
-    where in_scope(r.site, r.patient_id, $site, $condition)
+    where in_scope(r.site, r.patient_id, $sites, $condition)
 ),
 
 appointments as (
@@ -43,7 +43,7 @@ appointments as (
         a.status
     from core.appointments as a
     inner join periods as p on in_period(a.appointment_date, p.period_start, p.period_end)
-    where in_scope(a.site, a.patient_id, $site, $condition)
+    where in_scope(a.site, a.patient_id, $sites, $condition)
 ),
 
 appointment_figures as (
@@ -78,7 +78,7 @@ trials as (
         t.trial_date
     from core.trials as t
     inner join periods as p on in_period(t.trial_date, p.period_start, p.period_end)
-    where in_scope(t.site, t.patient_id, $site, $condition)
+    where in_scope(t.site, t.patient_id, $sites, $condition)
 ),
 
 implants as (
@@ -91,7 +91,7 @@ implants as (
         i.implant_date
     from core.implants as i
     inner join periods as p on in_period(i.implant_date, p.period_start, p.period_end)
-    where in_scope(i.site, i.patient_id, $site, $condition)
+    where in_scope(i.site, i.patient_id, $sites, $condition)
 ),
 
 refills as (
@@ -104,7 +104,7 @@ refills as (
         r.refill_date
     from core.refills as r
     inner join periods as p on in_period(r.refill_date, p.period_start, p.period_end)
-    where in_scope(r.site, r.patient_id, $site, $condition)
+    where in_scope(r.site, r.patient_id, $sites, $condition)
 ),
 
 final as (

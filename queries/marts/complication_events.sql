@@ -2,7 +2,7 @@
 --
 -- Grain: one row per period and complication whose event_date is in that period.
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
---             queries/macros/shared.sql), $site (NULL = all sites),
+--             queries/macros/shared.sql), $sites (a list; NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 -- counted: the patient had a pump in situ on event_date (any of the patient's implants with
 --          implant_date <= event_date <= explant_date, or no explant). Events that are not
@@ -30,7 +30,7 @@ with events as (
     from core.complications as c
     inner join periods($period_starts, $period_ends) as p
         on in_period(c.event_date, p.period_start, p.period_end)
-    where in_scope(c.site, c.patient_id, $site, $condition)
+    where in_scope(c.site, c.patient_id, $sites, $condition)
 ),
 
 with_pump as (

@@ -3,7 +3,7 @@
 -- Grain: one row per period and implant with exposure in that period (exposure_days > 0). The
 -- patients of a period are its implanted patients; sum(exposure_days) / 365.25 is pump_years.
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
---             queries/macros/shared.sql), $site (NULL = all sites),
+--             queries/macros/shared.sql), $sites (a list; NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 -- entry = max(implant_date, start); exit = the earliest of explant_date, the patient's
 -- date_of_death and end + 1 day; exposure_days = exit - entry. So a pump explanted on the
@@ -20,7 +20,7 @@ with implants as (
         implant_date,
         explant_date,
         date_of_death
-    from implants_in_scope($site, $condition)
+    from implants_in_scope($sites, $condition)
 ),
 
 exposure as (

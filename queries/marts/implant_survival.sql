@@ -4,9 +4,10 @@
 --
 -- Grain: one row per implant dated on or before as_of and per endpoint. Every implant up to
 -- as_of counts, not only those of the period: a survival curve needs the whole follow-up.
--- Parameters: $as_of, $site (NULL = all sites), $condition (primary_condition; NULL = all),
---             and the settings' battery months: $battery_model_keys, $battery_model_months,
---             $default_battery_months (see the battery_months macro in queries/macros/shared.sql).
+-- Parameters: $as_of, $sites (a list; NULL = all sites),
+--             $condition (primary_condition; NULL = all), and the settings' battery months:
+--             $battery_model_keys, $battery_model_months, $default_battery_months (see the
+--             battery_months macro in queries/macros/shared.sql).
 -- Endpoints:
 --   battery_end_of_life  the pump explanted with explant_reason battery_end_of_life
 --   each complication category recorded in the warehouse: the first complication of that
@@ -31,7 +32,7 @@ with implants as (
         case when i.explant_date <= $as_of then i.explant_reason end as explant_reason,
         -- least() skips NULLs: a missing explant or death date does not end follow-up
         least(i.explant_date, i.date_of_death, $as_of) as exit_date
-    from implants_in_scope($site, $condition) as i
+    from implants_in_scope($sites, $condition) as i
     where i.implant_date <= $as_of
 ),
 

@@ -6,8 +6,9 @@
 --   false  `outcomes`: patients whose first new_implant (ever) is dated in the period;
 --   true   `outcomes_12m`: patients whose first new_implant + 365 days is in the period (their
 --          one-year review falls due in it).
--- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
---             $condition (primary_condition; NULL = all), $review_due, $measures.
+-- Parameters: $start, $end (the period, inclusive), $as_of (= $end),
+--             $sites (a list; NULL = all sites), $condition (primary_condition; NULL = all),
+--             $review_due, $measures.
 --   baseline   the latest value dated implant_date - 180 .. implant_date (both inclusive)
 --   follow-up  the value dated closest to implant_date + 365, within +-90 days and on or before
 --              as_of; of two equally close, the earlier
@@ -21,7 +22,7 @@ with cohort as (
         patient_id,
         min(implant_date) as implant_date
     from core.implants
-    where in_scope(site, patient_id, $site, $condition) and procedure = 'new_implant'
+    where in_scope(site, patient_id, $sites, $condition) and procedure = 'new_implant'
     group by site, patient_id
     having in_period(min(implant_date) + if($review_due, 365, 0), $start, $end)
 ),

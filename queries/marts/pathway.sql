@@ -2,8 +2,8 @@
 --
 -- Grain: one row per patient whose first referral (ever, whatever its triage outcome) was
 -- received in the period.
--- Parameters: $start, $end (the period, inclusive), $as_of (= $end), $site (NULL = all sites),
---             $condition (primary_condition; NULL = all).
+-- Parameters: $start, $end (the period, inclusive), $as_of (= $end),
+--             $sites (a list; NULL = all sites), $condition (primary_condition; NULL = all).
 -- Each later step is the patient's first of its kind dated on or after the referral and on or
 -- before as_of (so recent referrals have had less time to move on):
 --   assessment_date  the first attended new_assessment appointment
@@ -18,7 +18,7 @@ with first_referrals as (
         patient_id,
         min(received_date) as referral_date
     from core.referrals
-    where in_scope(site, patient_id, $site, $condition)
+    where in_scope(site, patient_id, $sites, $condition)
     group by site, patient_id
     having in_period(min(received_date), $start, $end)
 ),

@@ -2,7 +2,7 @@
 --
 -- Grain: one row per period and refill dated in that period.
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
---             queries/macros/shared.sql), $site (NULL = all sites),
+--             queries/macros/shared.sql), $sites (a list; NULL = all sites),
 --             $condition (primary_condition; NULL = all), $alarm_volume_ml,
 --             $max_refill_interval_days, $residual_discrepancy_ml.
 -- due_date and alarm_date come from refill_chain() (queries/macros/shared.sql), run once from the
@@ -23,7 +23,7 @@ with refills as (
         p.period_start
     from
         refill_chain(
-            $site, $condition, $alarm_volume_ml, $max_refill_interval_days,
+            $sites, $condition, $alarm_volume_ml, $max_refill_interval_days,
             list_min($period_starts::date[]), list_max($period_ends::date[])
         ) as r
     inner join periods($period_starts, $period_ends) as p

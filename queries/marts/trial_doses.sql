@@ -1,7 +1,7 @@
 -- Trial response by test dose (the Trial response page).
 --
 -- Grain: one row per trial (test dose) dated in the period.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+-- Parameters: $start, $end (the period, inclusive), $sites (a list; NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 -- A dose's response rate is positive / (positive + negative) over its trials; inconclusive trials
 -- are in neither. Unlike trials.sql (one row per patient, cohort by first trial), every trial
@@ -18,7 +18,7 @@ with trials as (
         outcome
     from core.trials
     where
-        in_scope(site, patient_id, $site, $condition)
+        in_scope(site, patient_id, $sites, $condition)
         and in_period(trial_date, $start, $end)
 ),
 

@@ -1,7 +1,7 @@
 -- Trial (test dose) response (docs/figures.md §2).
 --
 -- Grain: one row per patient in the cohort: patients whose first trial_date is in the period.
--- Parameters: $start, $end (the period, inclusive), $site (NULL = all sites),
+-- Parameters: $start, $end (the period, inclusive), $sites (a list; NULL = all sites),
 --             $condition (primary_condition; NULL = all).
 -- category: 'responder' when any of the patient's trials dated <= end is positive;
 --           'non_responder' when none is positive and at least one is negative;
@@ -14,7 +14,7 @@ with site_trials as (
         trial_date,
         outcome
     from core.trials
-    where in_scope(site, patient_id, $site, $condition)
+    where in_scope(site, patient_id, $sites, $condition)
 ),
 
 per_patient as (

@@ -3,7 +3,7 @@
 -- Grain: one row per period and referral in scope that is seen in the period or open at its
 -- as_of (the period's last day).
 -- Parameters: $period_starts, $period_ends (the periods, inclusive: see the periods macro in
---             queries/macros/shared.sql), $site (NULL = all sites), $condition
+--             queries/macros/shared.sql), $sites (a list; NULL = all sites), $condition
 --             (primary_condition; NULL = all), $wait_target_days, $stale_referral_days.
 -- In scope: triage_outcome not 'declined' or 'redirected' (pending and accepted count).
 -- Clock start: received_date. Clock stop: the earliest attended new_assessment appointment of
@@ -28,7 +28,7 @@ with referrals as (
         triage_outcome
     from core.referrals
     where
-        in_scope(site, patient_id, $site, $condition)
+        in_scope(site, patient_id, $sites, $condition)
         and triage_outcome not in ('declined', 'redirected')
 ),
 

@@ -403,7 +403,7 @@ def test_run_query_binds_by_name_on_a_cursor_per_thread(two_sites):
     params = dict(
         period_starts=[START],
         period_ends=[END],
-        site=None,
+        sites=None,
         condition=None,
         wait_target_days=42,
         stale_referral_days=365,
@@ -420,7 +420,7 @@ def test_run_query_binds_by_name_on_a_cursor_per_thread(two_sites):
             "marts/waits",
             period_starts=[START],
             period_ends=[END],
-            site=None,
+            sites=None,
             condition=None,
             stale_referral_days=365,
         )

@@ -1,6 +1,9 @@
 """Page render times: first render (empty caches) and cached re-render of every dashboard page.
 
-    .venv/bin/python bench/pages.py WAREHOUSE.duckdb [--repeat 3] [--years 10] [--pages overview]
+    .venv/bin/python bench/pages.py WAREHOUSE [--repeat 3] [--years 10] [--pages overview]
+
+WAREHOUSE is a DuckDB file or a lake address (its catalog's password in PGPASSWORD; a lake is
+opened once by the process, as a dashboard replica holds it, before the pages are timed).
 
 Signs in as a clinician (who sees every figure page) through the sign-in form, under
 Streamlit's AppTest, and prints a table of seconds per page and the ratio to the targets of
@@ -39,12 +42,16 @@ FIRST_TARGET, AGAIN_TARGET = 2.0, 0.3
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a DuckDB file or a lake address")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--years", type=int, help="a custom period of this many years")
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES)
     args = parser.parse_args()
-    os.environ["ITB_AUDIT_DB"] = str(args.db.resolve())
+    from pipelines.warehouse import describe, lake_address
+
+    on_file = lake_address(args.db) is None
+    db = str(Path(args.db).resolve()) if on_file else args.db
+    os.environ["ITB_AUDIT_DB"] = db
     os.environ["ITB_AUDIT_USERS"] = str(Path(tempfile.mkdtemp()) / "users.json")
     os.environ.setdefault("ITB_AUDIT_ACCESS_LOG", str(Path(tempfile.mkdtemp()) / "access.jsonl"))
 
@@ -73,7 +80,9 @@ def main() -> None:
 
     period = f"{args.years}-year custom period" if args.years else "last 12 months"
     print(
-        f"warehouse: {args.db} ({args.db.stat().st_size / 1e6:.0f} MB); {period}; "
+        f"warehouse: {describe(db)}"
+        + (f" ({Path(db).stat().st_size / 1e6:.0f} MB)" if on_file else "")
+        + f"; {period}; "
         f"median of {args.repeat} runs"
     )
     print(

@@ -12,9 +12,10 @@ and measures, each in fresh processes, the catalog's password only in PGPASSWORD
             caches, in a process that already holds its lake connection (target <= 2 s);
   sessions  `--sessions` simulated dashboard sessions for `--seconds`, split over two processes
             (the two replicas), each session a thread that loops: the snapshot stamp a page run
-            reads first, then one mart's rows (every mart in turn) through warehouse.reading,
-            a cursor of the process's one lake connection per query: failed queries, and the
-            p50/p95/max seconds per query.
+            reads first (the dashboard's: dashboard.data.snapshot_stamp, which asks the lake at
+            most once a second), then one mart's rows (every mart in turn) through
+            warehouse.reading, a cursor of the process's one lake connection per query: failed
+            queries, and the p50/p95/max seconds per query.
 CPU seconds are every process's (user + system); the load average is printed with each part,
 for the machine is shared. Not a test: nothing here asserts.
 """
@@ -136,6 +137,8 @@ def sessions(lake: str, count: int, seconds: float) -> None:
 
 def worker(lake: str, count: int, seconds: float, begin: float) -> None:
     """One replica's sessions: threads querying the lake until the time is up; prints JSON."""
+    os.environ["ITB_AUDIT_DB"] = lake
+    from dashboard import data
     from pipelines import warehouse
     from pipelines.config import load_settings
     from pipelines.figures.kpis import Scope
@@ -162,7 +165,7 @@ def worker(lake: str, count: int, seconds: float, begin: float) -> None:
                 started = time.perf_counter()
                 try:
                     if kind == "snapshot_stamp":
-                        warehouse.snapshot_stamp(lake)
+                        data.snapshot_stamp()
                     else:
                         with warehouse.reading(lake) as con:
                             scope.run(con, mart)

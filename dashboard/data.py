@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -64,7 +65,7 @@ from pipelines.figures.kpis import (
 from pipelines.figures.queries import run_query
 from pipelines.load.pseudonym import KeyUnusable, resolve_key
 from pipelines.show.display import earlier_text
-from pipelines.warehouse import reading
+from pipelines.warehouse import lake_address, reading
 from pipelines.warehouse import snapshot_stamp as warehouse_stamp
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
@@ -76,9 +77,28 @@ def db_path() -> str:
     return os.environ.get("ITB_AUDIT_DB") or str(DEFAULT_DB)
 
 
+# A lake's snapshot id is a query of its catalog (20-30 ms of CPU, seconds on a busy machine) and
+# a page run asks for it once per figure: a process asks the lake at most once per STAMP_SECONDS
+# and reuses the answer meanwhile, so a new load shows within that time. A file's is a stat,
+# asked every time.
+STAMP_SECONDS = 1.0
+_stamps: dict[str, tuple[float, tuple[int, ...] | None]] = {}
+_stamps_lock = threading.Lock()
+
+
 def snapshot_stamp() -> tuple[int, ...] | None:
     """Identity of the warehouse's current snapshot; None when there is none yet."""
-    return warehouse_stamp(db_path())
+    db = db_path()
+    if lake_address(db) is None:
+        return warehouse_stamp(db)
+    with _stamps_lock:
+        asked, stamp = _stamps.get(db, (-STAMP_SECONDS, None))
+        if time.monotonic() - asked < STAMP_SECONDS:
+            return stamp
+    stamp = warehouse_stamp(db)
+    with _stamps_lock:
+        _stamps[db] = (time.monotonic(), stamp)
+    return stamp
 
 
 def settings() -> Settings:

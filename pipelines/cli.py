@@ -232,8 +232,8 @@ def report(
         typer.Option(
             "--user",
             help="Whose pack: a user of the users file, with that user's role and sites "
-            "(instead of --role; without it, the operator's pack of any site). Without --site, "
-            "a user of several sites who may not see every site's figures gets all their sites'.",
+            "(instead of --role; without it, the operator's pack of any site). Without --site: "
+            "every site for a network or governance user, else all of the user's own sites.",
         ),
     ] = None,
     users_file: UsersFileOption = None,

@@ -15,7 +15,7 @@ and measures, each in fresh processes, the catalog's password only in PGPASSWORD
             reads first (the dashboard's: dashboard.data.snapshot_stamp, which asks the lake at
             most once a second), then one mart's rows (every mart in turn) through
             warehouse.reading, a cursor of the process's one lake connection per query: failed
-            queries, and the p50/p95/max seconds per query.
+            queries, and the p50/p95/max seconds per query; then the same on the file.
 CPU seconds are every process's (user + system); the load average is printed with each part,
 for the machine is shared. Not a test: nothing here asserts.
 """
@@ -95,14 +95,17 @@ def pages(file: str, lake: str, repeat: int) -> None:
         print(f"\n(the whole run: {wall:.0f} s wall, {cpu:.0f} s CPU; {load_average()})")
 
 
-def sessions(lake: str, count: int, seconds: float) -> None:
-    print(f"\n## {count} sessions for {seconds:g} s over two processes ({load_average()})\n")
+def sessions(db: str, name: str, count: int, seconds: float) -> None:
+    print(
+        f"\n## {count} sessions on the {name} for {seconds:g} s over two processes "
+        f"({load_average()})\n"
+    )
     begin = time.time() + 15  # after both processes have opened the lake
     per_process = [count // 2, count - count // 2]
     cpu = children_cpu()
     workers = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", lake]
+            [sys.executable, __file__, "--worker", db]
             + ["--sessions", str(n), "--seconds", str(seconds), "--begin", str(begin)],
             stdout=subprocess.PIPE,
             text=True,
@@ -135,9 +138,10 @@ def sessions(lake: str, count: int, seconds: float) -> None:
     print(f"\n({load_average()})")
 
 
-def worker(lake: str, count: int, seconds: float, begin: float) -> None:
-    """One replica's sessions: threads querying the lake until the time is up; prints JSON."""
-    os.environ["ITB_AUDIT_DB"] = lake
+def worker(db: str, count: int, seconds: float, begin: float) -> None:
+    """One replica's sessions: threads querying the warehouse until the time is up; prints
+    JSON."""
+    os.environ["ITB_AUDIT_DB"] = db
     from dashboard import data
     from pipelines import warehouse
     from pipelines.config import load_settings
@@ -146,7 +150,7 @@ def worker(lake: str, count: int, seconds: float, begin: float) -> None:
     settings = load_settings()
     scope = Scope(dt.date.fromisoformat(START), dt.date.fromisoformat(END), None, settings)
     marts = sorted(p.stem for p in (ROOT / "queries" / "marts").glob("*.sql"))
-    warehouse.snapshot_stamp(lake)  # the process's one lake connection, opened before the clock
+    warehouse.snapshot_stamp(db)  # the process's one lake connection, opened before the clock
     kinds: list[str] = []
     took: list[float] = []
     failures: list[str] = []
@@ -167,7 +171,7 @@ def worker(lake: str, count: int, seconds: float, begin: float) -> None:
                     if kind == "snapshot_stamp":
                         data.snapshot_stamp()
                     else:
-                        with warehouse.reading(lake) as con:
+                        with warehouse.reading(db) as con:
                             scope.run(con, mart)
                 except Exception as error:  # a failed query is what is counted
                     with lock:
@@ -192,7 +196,13 @@ def main() -> None:
     parser.add_argument("--page-repeat", type=int, default=1, help="renders of each page")
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--parts", nargs="+", default=["kpis", "pages", "sessions"])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["kpis", "pages", "sessions", "file-sessions"],
+        default=["kpis", "pages", "sessions", "file-sessions"],
+        help="file-sessions: the same sessions on the file, to compare on the same machine",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--begin", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -223,7 +233,9 @@ def main() -> None:
         if "pages" in args.parts:
             pages(file, lake, args.page_repeat)
         if "sessions" in args.parts:
-            sessions(lake, args.sessions, args.seconds)
+            sessions(lake, "lake", args.sessions, args.seconds)
+        if "file-sessions" in args.parts:
+            sessions(file, "file", args.sessions, args.seconds)
 
 
 if __name__ == "__main__":

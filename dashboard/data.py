@@ -91,14 +91,13 @@ def snapshot_stamp() -> tuple[int, ...] | None:
     db = db_path()
     if lake_address(db) is None:
         return warehouse_stamp(db)
+    # held while asking: the page's other threads wait for this answer instead of each asking
     with _stamps_lock:
         asked, stamp = _stamps.get(db, (-STAMP_SECONDS, None))
-        if time.monotonic() - asked < STAMP_SECONDS:
-            return stamp
-    stamp = warehouse_stamp(db)
-    with _stamps_lock:
-        _stamps[db] = (time.monotonic(), stamp)
-    return stamp
+        if time.monotonic() - asked >= STAMP_SECONDS:
+            stamp = warehouse_stamp(db)
+            _stamps[db] = (time.monotonic(), stamp)
+        return stamp
 
 
 def settings() -> Settings:

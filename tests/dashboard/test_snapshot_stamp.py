@@ -3,6 +3,9 @@ time (a stat), a lake's at most once per STAMP_SECONDS per process (a catalog qu
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 from dashboard import data
 
 LAKE = "ducklake+postgresql://itb@127.0.0.1:5432/lake?data_path=/srv/lake/"
@@ -39,3 +42,21 @@ def test_a_file_is_asked_every_time(monkeypatch, tmp_path):
     monkeypatch.setenv("ITB_AUDIT_DB", str(tmp_path / "w.duckdb"))
     assert [data.snapshot_stamp() for _ in range(3)] == [(1,), (2,), (3,)]
     assert len(asked) == 3
+
+
+def test_threads_asking_at_once_wait_for_one_answer(monkeypatch):
+    """A page's threads ask together: one asks the lake, the others wait for its answer (on a
+    busy machine the query takes longer than the interval, and each asking would never end)."""
+    asked: list[str] = []
+
+    def slow_stamp(db):
+        asked.append(db)
+        time.sleep(0.2)
+        return (7,)
+
+    monkeypatch.setattr(data, "warehouse_stamp", slow_stamp)
+    monkeypatch.setattr(data, "_stamps", {})
+    monkeypatch.setenv("ITB_AUDIT_DB", LAKE)
+    with ThreadPoolExecutor(8) as pool:
+        stamps = list(pool.map(lambda _: data.snapshot_stamp(), range(8)))
+    assert stamps == [(7,)] * 8 and asked == [LAKE]

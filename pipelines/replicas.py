@@ -174,14 +174,19 @@ def main() -> None:
     args = parser.parse_args()
     if args.db is None:
         parser.error("--db or ITB_AUDIT_DB names the warehouse")
+    # SIGTERM stops them all as Ctrl-C does, at any moment, starting up included: by default it
+    # would end this process alone and leave the replicas and nginx running. (A handler, not a
+    # blocked signal: the processes started here inherit a signal mask, not a handler.)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with serve(args.db, args.users, args.replicas, args.port) as deployment:
             # flushed: whoever reads this through a pipe learns at once that they are up
             print(f"nginx at {deployment.url}, replicas at {', '.join(deployment.replicas)}")
             print("Ctrl-C stops them all.", flush=True)
-            stop = {signal.SIGINT, signal.SIGTERM}
-            signal.pthread_sigmask(signal.SIG_BLOCK, stop)
-            signal.sigwait(stop)
+            while True:
+                signal.pause()
+    except KeyboardInterrupt:
+        pass
     except RuntimeError as error:
         # one line: what failed and the last line of its log (where nginx and Streamlit say why)
         first, *log = str(error).splitlines()

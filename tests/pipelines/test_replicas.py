@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,28 @@ def test_a_lake_address_with_a_password_is_refused_before_anything_starts(tmp_pa
     assert ran.stderr == (
         "replicas: --db: a lake address holds no password: set PGPASSWORD or PGPASSFILE\n"
     )
+
+
+@needs_nginx
+@pytest.mark.slow
+def test_sigterm_while_starting_stops_every_replica(tmp_path: Path):
+    """A SIGTERM before the launcher is up (a service manager stopping it) stops the replicas it
+    had started, as Ctrl-C does: none is left running without it."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.replicas", "--db", str(tmp_path / "w.duckdb")]
+        + ["--users", str(tmp_path / "users.json"), "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    started: list[int] = []
+    for _ in range(600):
+        started = _children(launcher.pid)
+        if started:
+            break
+        time.sleep(0.05)
+    assert started, "no replica was started"
+    launcher.send_signal(signal.SIGTERM)
+    launcher.wait(timeout=60)
+    time.sleep(0.5)
+    assert [pid for pid in started if Path(f"/proc/{pid}").exists()] == []

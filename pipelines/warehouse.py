@@ -114,16 +114,32 @@ def write_versions(
         )
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
         return
-    same = " and ".join(f'r."{c}" is not distinct from v."{c}"' for c in compared)
-    occurrence = f"row_number() over (partition by {content} order by source_row) as occurrence"
+    same = " and ".join(f'r."{c}" is not distinct from t."{c}"' for c in compared)
+    digest = f"hash({content}) as digest"
     for statement in (
-        f"create temp table incoming_rows as select {content}, source_row, {occurrence} "
-        f"from {rows}",
-        f"create temp table current_versions as select rowid as version, {content}, "
-        f"source_row, {occurrence} from {table} where site = $site and valid_to_load is null",
-        "create temp table matched as select v.version, v.source_row as was, r.source_row "
-        "from current_versions as v inner join incoming_rows as r "
-        f"on {same} and r.occurrence = v.occurrence",
+        # Rows are paired by a 64-bit digest of their content, then checked column by column: a
+        # join on every column (and numbering every row by its whole content) cost twice as much.
+        f"create temp table incoming_rows as select {digest}, source_row from {rows}",
+        f"create temp table current_versions as select rowid as version, {digest}, source_row "
+        f"from {table} where site = $site and valid_to_load is null",
+        # A digest held by more than one row on either side: those rows pair in row order.
+        "create temp table repeated as select digest from incoming_rows group by digest "
+        "having count(*) > 1 union select digest from current_versions group by digest "
+        "having count(*) > 1",
+        "create temp table matched as with "
+        "numbered_rows as (select *, row_number() over (partition by digest order by source_row) "
+        "as occurrence from incoming_rows semi join repeated using (digest)), "
+        "numbered_versions as (select *, row_number() over (partition by digest "
+        "order by source_row) as occurrence from current_versions semi join repeated "
+        "using (digest)), "
+        "pairs as (select v.version, v.source_row as was, r.source_row "
+        "from current_versions as v inner join incoming_rows as r using (digest) "
+        "anti join repeated using (digest) "
+        "union all select v.version, v.source_row as was, r.source_row "
+        "from numbered_versions as v inner join numbered_rows as r using (digest, occurrence)) "
+        # equal digests of unequal rows (a collision) are no match: a new version, never a loss
+        f"select p.* from pairs as p inner join {table} as t on t.rowid = p.version "
+        f"inner join {rows} as r on r.source_row = p.source_row where {same}",
         f"update {table} set valid_to_load = $load where rowid in "
         "(select version from current_versions anti join matched using (version))",
         f"update {table} as t set source_row = m.source_row from matched as m "
@@ -131,9 +147,10 @@ def write_versions(
         f"insert into {table} ({content}, source_row, valid_from_load) "
         f"select {content}, source_row, $load "
         # in file order, as read: rows stored in that order compress as well as before
-        "from incoming_rows anti join matched using (source_row) order by source_row",
+        f"from {rows} anti join matched using (source_row) order by source_row",
         "drop table incoming_rows",
         "drop table current_versions",
+        "drop table repeated",
         "drop table matched",
     ):
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})

@@ -218,11 +218,23 @@ def run_sql(
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; a warehouse made before history was kept is migrated first."""
+    _drop_old_verdicts(con)
     con.execute(SCHEMA_SQL.read_text())
     _migrate(con)
     con.execute(staging_ddl())
     _migrate_staging(con)
     con.execute(_current_views())
+
+
+def _drop_old_verdicts(con: duckdb.DuckDBPyConnection) -> None:
+    """Row verdicts in their first form (two hashes, the rules and as-of date on every row) are
+    dropped: they only spare work, and the next load judges every row again."""
+    old = con.execute(
+        "select 1 from information_schema.columns where table_schema = 'audit' "
+        "and table_name = 'row_verdicts' and column_name = 'hash_1'"
+    ).fetchone()
+    if old:
+        con.execute("drop table audit.row_verdicts")
 
 
 def _base_tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:

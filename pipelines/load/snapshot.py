@@ -207,8 +207,8 @@ class SnapshotWriter:
         self._thread = ThreadPoolExecutor(1)
         self._writes: list[Future] = []
         self.rows_through_gx: dict[str, int] = {}
+        self.suites: list[str] = []  # the suites whose verdicts this load wrote
         con.execute("BEGIN TRANSACTION")
-        run_sql(con, "load_write/forget_verdicts", site=site)
 
     def __enter__(self) -> SnapshotWriter:
         return self
@@ -242,14 +242,15 @@ class SnapshotWriter:
             *spec.column_names,
         )
         _write_versions(con, f"staging.{spec.name}", site, load_id, raw)
-        verdicts = v.verdicts.select(
-            pl.lit(site).alias("site"),
-            "suite",
-            pl.lit(self.rules_version).alias("rules_version"),
-            pl.lit(self.as_of).alias("as_of"),
-            pl.exclude("suite"),
-        )
-        _insert(con, "audit.row_verdicts", verdicts)
+        for suite, gone in v.gone.items():
+            if gone is None:
+                run_sql(con, "load_write/forget_suite_verdicts", site=site, suite=suite)
+            elif gone.len():
+                con.register("gone_verdicts", gone.to_frame().to_arrow())
+                run_sql(con, "load_write/forget_gone_verdicts", site=site, suite=suite)
+                con.unregister("gone_verdicts")
+        self.suites += v.gone
+        _insert(con, "audit.row_verdicts", v.verdicts.with_columns(pl.lit(site).alias("site")))
         self.rows_through_gx[spec.name] = v.rows_through_gx
         self.counts[spec.name] = TableCounts(v.protected.height, typed.height, quarantine.height)
         run_sql(
@@ -284,6 +285,14 @@ class SnapshotWriter:
         con, site, load_id = self.con, self.site, self.load_id
         if warnings:
             outcomes = [*outcomes, *warnings(con)]
+        run_sql(con, "load_write/forget_verdicts", site=site, suites=self.suites)
+        run_sql(
+            con,
+            "load_write/record_verdicts_reached",
+            site=site,
+            rules_version=self.rules_version,
+            as_of=self.as_of,
+        )
         for table in TABLE_ORDER:
             if table not in self.counts:  # not in the extract: the site no longer has such rows
                 for versions in ("history", "staging"):

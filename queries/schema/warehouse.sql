@@ -223,18 +223,23 @@ create table if not exists audit.expectation_results (
 
 -- The row-local verdicts of the site's latest validated load (pipelines/load/verdicts.py), so
 -- that the next load sends only new or changed rows through Great Expectations. One row per
--- distinct frame row of each suite: a 128-bit hash of the values the suite reads, the positions
+-- distinct frame row of each suite: a 64-bit hash of the values the suite reads, the positions
 -- in the suite of the row-local rules it failed, and of those whose row condition left it out.
--- Valid only under the same rules_version; replaced by every validating load of the site.
+-- A load deletes the verdicts of rows no longer read and adds those of new or changed rows.
 create table if not exists audit.row_verdicts (
     site varchar not null,
     suite varchar not null,
-    rules_version varchar not null,
-    as_of date not null,
-    hash_1 ubigint not null,
-    hash_2 ubigint not null,
+    row_hash ubigint not null,
     failed integer[] not null,
     outside integer[] not null
+);
+
+-- One row per site with verdicts: the rules version they were reached under (valid only under
+-- the same) and the as-of date of the load that last judged them.
+create table if not exists audit.verdicts_reached (
+    site varchar primary key,
+    rules_version varchar not null,
+    as_of date not null
 );
 
 -- Governance: the audits recorded and the actions agreed at them (pipelines/governance/,

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from pipelines.contract import TABLES
 from pipelines.figures.kpis import compute_kpis
+from pipelines.load import snapshot
 from pipelines.load.snapshot import load_extract
 from tests.fixtures.extract_builder import AS_OF as BUILDER_AS_OF
 from tests.fixtures.extract_builder import base_extract, write_csv_extract
@@ -215,3 +216,59 @@ def test_rows_failing_an_as_of_rule_are_judged_again(tmp_path, gx_runner):
         assert con.execute("select count(*) from core.outcomes").fetchone() == (1,)
     # an earlier as-of date than the verdicts': any row may now be after it
     assert _through_gx(folder, db, as_of, gx_runner) == {t: 1 for t in TABLES}
+
+
+# --- how the verdicts are kept ------------------------------------------------------------------
+
+
+def _verdicts(db) -> set[tuple[str, int]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return set(con.execute("select suite, row_hash from audit.row_verdicts").fetchall())
+
+
+def test_a_reload_writes_only_the_verdicts_of_new_or_changed_rows(tmp_path, gx_runner, monkeypatch):
+    as_of = dt.date.fromisoformat(BUILDER_AS_OF)
+    tables = base_extract()
+    tables["outcomes"].append({**tables["outcomes"][0], "measure": "pain_nrs", "value": "7"})
+    db = tmp_path / "w.duckdb"
+    load_extract(write_csv_extract(tmp_path / "a", tables), db, as_of=as_of, runner=gx_runner)
+    before = _verdicts(db)
+    written: list[tuple[str, int]] = []
+    insert = snapshot._insert
+
+    def watched(con, target, frame):
+        if target == "audit.row_verdicts":
+            written.extend(frame.select("suite", "row_hash").iter_rows())
+        insert(con, target, frame)
+
+    monkeypatch.setattr(snapshot, "_insert", watched)
+    tables["outcomes"][1]["value"] = "8"
+    load_extract(write_csv_extract(tmp_path / "b", tables), db, as_of=as_of, runner=gx_runner)
+    after = _verdicts(db)
+    # the changed row's verdict goes and its new one is the only one written, in the row suite:
+    # the cross-table rules do not read value, so its cross-table frame row is unchanged
+    assert written == sorted(after - before)
+    assert [suite for suite, _ in written] == ["outcomes"]
+    assert len(before - after) == 1 and len(before & after) == len(before) - 1
+
+
+def test_verdicts_in_their_first_form_are_dropped_and_every_row_judged_again(tmp_path, gx_runner):
+    as_of = dt.date.fromisoformat(BUILDER_AS_OF)
+    folder = write_csv_extract(tmp_path / "a", base_extract())
+    db = tmp_path / "w.duckdb"
+    load_extract(folder, db, as_of=as_of, runner=gx_runner)
+    with duckdb.connect(str(db)) as con:  # the form the verdicts were first kept in
+        con.execute(
+            "drop table audit.row_verdicts; create table audit.row_verdicts (site varchar, "
+            "suite varchar, rules_version varchar, as_of date, hash_1 ubigint, hash_2 ubigint, "
+            "failed integer[], outside integer[])"
+        )
+    assert _through_gx(folder, db, as_of + dt.timedelta(days=1), gx_runner) == {
+        t: 1 for t in TABLES
+    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert "row_hash" in con.table("audit.row_verdicts").columns
+        # a row suite per table, a cross-table suite per table but patients, implants' siblings
+        assert con.execute("select count(distinct suite) from audit.row_verdicts").fetchone() == (
+            16,
+        )

@@ -1,0 +1,48 @@
+"""GxRunner: GX's outcomes, at GX's cost less its repeated work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from expectations.suites import AS_OF_COLUMN, row_suite
+from pipelines.contract import TABLES
+from pipelines.load.normalise import normalise, protect
+from pipelines.load.read import open_extract, parse_extract
+from tests.fixtures.extract_builder import AS_OF, base_extract, write_csv_extract
+
+
+def _outcomes_frame(tmp_path) -> pl.DataFrame:
+    """The outcomes row frame: one row in range, one out of its measure's range, one with no
+    measure (left out of every measure's row condition)."""
+    tables = base_extract()
+    first = tables["outcomes"][0]
+    tables["outcomes"] += [{**first, "value": "99"}, {**first, "measure": ""}]
+    extract = parse_extract(open_extract(write_csv_extract(tmp_path / "x", tables)))
+    spec = TABLES["outcomes"]
+    checked = normalise(protect(extract.tables["outcomes"].frame, spec, b"k" * 16), spec)
+    return checked.with_columns(pl.lit(dt.date.fromisoformat(AS_OF)).alias(AS_OF_COLUMN))
+
+
+def test_a_validation_builds_each_expectations_configuration_once(tmp_path, gx_runner, monkeypatch):
+    from great_expectations.expectations.expectation import Expectation
+
+    plain = Expectation.__dict__["configuration"]
+    built: list[int] = []
+
+    def counted(self):
+        built.append(id(self))
+        return plain.fget(self)
+
+    counting = property(counted)
+    monkeypatch.setattr(Expectation, "configuration", counting)
+    frame, suite = _outcomes_frame(tmp_path), row_suite(TABLES["outcomes"])
+    outcomes = gx_runner.run(frame, suite, domains=True)
+    assert built and len(built) == len(set(built))  # GX alone built each one about 40 times
+    assert Expectation.__dict__["configuration"] is counting  # GX's own again after the run
+    # and the outcomes are GX's without the memo (_run is the run itself)
+    assert outcomes == gx_runner._run(frame, suite, domains=True)
+    failed = {(o.reason_code, tuple(o.unexpected_rows)) for o in outcomes if not o.success}
+    assert ("out_of_range", (3,)) in failed
+    assert any(o.outside_rows == [4] for o in outcomes)  # the row with no measure

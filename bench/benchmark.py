@@ -42,8 +42,10 @@ MEASURE = """
 import json, resource, subprocess, sys, time
 t = time.perf_counter()
 p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - t,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "cpu_seconds": used.ru_utime + used.ru_stime,
+                  "peak_mb": used.ru_maxrss / 1024,
                   "returncode": p.returncode, "stdout": p.stdout, "stderr": p.stderr[-2000:]}))
 """
 

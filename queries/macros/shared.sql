@@ -30,8 +30,7 @@ create or replace temp macro in_scope(
     ));
 
 -- "In the period": start <= d <= end, both inclusive. A missing date is never in the period
--- (NULL, which a filter or join treats as false; coalesce it where the flag is a column). A plain
--- range, so that joining rows to a list of periods (below) is a range join, not a loop.
+-- (NULL, which a filter or join treats as false; coalesce it where the flag is a column).
 create or replace temp macro in_period(d, period_start, period_end) as
     d between period_start and period_end;
 
@@ -43,6 +42,19 @@ create or replace temp macro periods(period_starts, period_ends) as table
     select
         unnest(period_starts::date[]) as period_start,
         unnest(period_ends::date[]) as period_end;
+
+-- Every day of every period: one row per period and day (period_day) with in_period(period_day,
+-- period_start, period_end). A mart joins its rows to a list of periods on date = period_day, an
+-- equi-join, so a hash join: a date in no period (or NULL) matches no day, one in several periods
+-- matches each. DuckDB joins rows to the periods on a range (in_period) with a nested loop, as it
+-- expects the unnested list to be one row: for 120 months that loop was two thirds of the
+-- activity mart's time at 20,000 patients, the hash join on 3,650 days a small part of it.
+create or replace temp macro period_days(period_starts, period_ends) as table
+    select
+        period_start,
+        period_end,
+        unnest(generate_series(period_start, period_end, interval 1 day))::date as period_day
+    from periods(period_starts, period_ends);
 
 -- The patient is alive at as_of: no date of death, or death after as_of.
 create or replace temp macro alive_at(date_of_death, as_of) as

@@ -15,8 +15,8 @@
 --                             every appointment type, for dna_rate = dna / (attended + dna);
 --                             cancelled appointments are in neither
 
-with periods as (
-    select * from periods($period_starts, $period_ends)
+with days as (
+    select * from period_days($period_starts, $period_ends)
 ),
 
 referrals as (
@@ -28,7 +28,7 @@ referrals as (
         r.patient_id,
         r.received_date as activity_date
     from core.referrals as r
-    inner join periods as p on in_period(r.received_date, p.period_start, p.period_end)
+    inner join days as p on r.received_date = p.period_day
     where in_scope(r.site, r.patient_id, $sites, $condition)
 ),
 
@@ -42,7 +42,7 @@ appointments as (
         a.type,
         a.status
     from core.appointments as a
-    inner join periods as p on in_period(a.appointment_date, p.period_start, p.period_end)
+    inner join days as p on a.appointment_date = p.period_day
     where in_scope(a.site, a.patient_id, $sites, $condition)
 ),
 
@@ -77,7 +77,7 @@ trials as (
         t.patient_id,
         t.trial_date
     from core.trials as t
-    inner join periods as p on in_period(t.trial_date, p.period_start, p.period_end)
+    inner join days as p on t.trial_date = p.period_day
     where in_scope(t.site, t.patient_id, $sites, $condition)
 ),
 
@@ -90,7 +90,7 @@ implants as (
         i.patient_id,
         i.implant_date
     from core.implants as i
-    inner join periods as p on in_period(i.implant_date, p.period_start, p.period_end)
+    inner join days as p on i.implant_date = p.period_day
     where in_scope(i.site, i.patient_id, $sites, $condition)
 ),
 
@@ -103,7 +103,7 @@ refills as (
         r.patient_id,
         r.refill_date
     from core.refills as r
-    inner join periods as p on in_period(r.refill_date, p.period_start, p.period_end)
+    inner join days as p on r.refill_date = p.period_day
     where in_scope(r.site, r.patient_id, $sites, $condition)
 ),
 

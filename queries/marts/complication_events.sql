@@ -28,8 +28,8 @@ with events as (
         c.severity,
         c.required_surgery
     from core.complications as c
-    inner join periods($period_starts, $period_ends) as p
-        on in_period(c.event_date, p.period_start, p.period_end)
+    inner join period_days($period_starts, $period_ends) as p
+        on c.event_date = p.period_day
     where in_scope(c.site, c.patient_id, $sites, $condition)
 ),
 

@@ -26,8 +26,8 @@ with refills as (
             $sites, $condition, $alarm_volume_ml, $max_refill_interval_days,
             list_min($period_starts::date[]), list_max($period_ends::date[])
         ) as r
-    inner join periods($period_starts, $period_ends) as p
-        on in_period(r.refill_date, p.period_start, p.period_end)
+    inner join period_days($period_starts, $period_ends) as p
+        on r.refill_date = p.period_day
 ),
 
 final as (

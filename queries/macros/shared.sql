@@ -136,9 +136,10 @@ create or replace temp macro refills_in_scope(
 --   refill_number        its place in that order (1 = the implant's first refill);
 --   due_date             its own due date: the previous refill's next_refill_due_date, or for
 --                        the implant's first refill the implant's first_refill_due_date.
--- A refill's place and due date depend only on the implant's earlier refills, so only the
--- implants with a refill in the span are sequenced, up to chain_end: a month of a series sorts
--- a fraction of the history, not all of it.
+-- A refill's place and due date depend only on the implant's earlier refills, so the history is
+-- sequenced up to chain_end. Every implant's, not only those with a refill in the span: picking
+-- those out first (a semi-join on the history, which DuckDB then materialises) cost more than it
+-- saved for any span of a month or more: 2.5x the CPU for 10 years at 20,000 patients.
 create or replace temp macro refill_chain(
     selected_sites, selected_condition, alarm_volume_ml, max_refill_interval_days,
     chain_start, chain_end
@@ -157,11 +158,6 @@ create or replace temp macro refill_chain(
             row_number() over implant_order as refill_number,
             lag(next_refill_due_date) over implant_order as previous_next_refill_due_date
         from history
-        where (site, implant_id) in (
-            select spanned.site, spanned.implant_id
-            from history as spanned
-            where spanned.refill_date >= chain_start
-        )
         window implant_order as (partition by site, implant_id order by refill_date, refill_id)
     )
 

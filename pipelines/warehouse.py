@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -202,13 +202,23 @@ def unordered_sql_text(name: str) -> str:
 
 
 def run_sql(
-    con: duckdb.DuckDBPyConnection, name: str, ordered: bool = True, **params: Any
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    ordered: bool = True,
+    columns: Sequence[str] | None = None,
+    **params: Any,
 ) -> duckdb.DuckDBPyConnection:
     """Execute the one statement of queries/<name>.sql with its parameters bound by name
     ($site, ...), never formatted into the text. Only the parameters it names are bound; one it
     names but is not given is an error. `ordered=False` leaves out its closing order by
-    (unordered_sql_text)."""
+    (unordered_sql_text). `columns`: only these of its columns (the same rows), in no particular
+    order; DuckDB then computes and fetches no other column."""
     sql = sql_text(name) if ordered else unordered_sql_text(name)
+    if columns is not None:
+        if ordered:
+            raise ValueError("a choice of columns is read in no particular order: ordered=False")
+        picked = ", ".join(f'"{column}"' for column in columns)
+        sql = f"select {picked} from (\n{sql}\n)"
     (statement,) = con.extract_statements(sql)
     missing = statement.named_parameters - params.keys()
     if missing:

@@ -9,7 +9,7 @@ behind a figure and calls the section functions below for the figure itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -98,25 +98,38 @@ class Scope:
             "review_due": False,
         }
 
-    def run(self, con: duckdb.DuckDBPyConnection, mart: str, ordered: bool = True) -> pl.DataFrame:
+    def run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        mart: str,
+        ordered: bool = True,
+        columns: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
         """The rows of queries/marts/<mart>.sql for this scope (or of a MART_VARIANTS name),
         without the period column of a mart that takes a list of periods (here it is always this
-        scope's). `ordered=False`: in no particular order, for figures, which need none."""
+        scope's). `ordered=False`: in no particular order, for figures, which need none;
+        `columns`: only those columns (for figures: the columns their function reads)."""
         name, variant = MART_VARIANTS.get(mart, (mart, {}))
         params = {**self.params(), **variant}
-        rows = pl.from_arrow(run_query(con, f"marts/{name}", ordered, **params))
+        rows = pl.from_arrow(run_query(con, f"marts/{name}", ordered, columns, **params))
         assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a frame
         return rows.drop(PERIOD_START, strict=False)
 
     def run_periods(
-        self, con: duckdb.DuckDBPyConnection, mart: str, periods: Periods
+        self,
+        con: duckdb.DuckDBPyConnection,
+        mart: str,
+        periods: Periods,
+        columns: Sequence[str] | None = None,
     ) -> dict[dt.date, pl.DataFrame]:
         """The rows of a mart that takes a list of periods, run once for all of `periods`, split
         by period (the key: its first day): each period's rows are the rows `run` gives for a
-        scope of that period, in no particular order (they are for figures)."""
+        scope of that period, in no particular order (they are for figures), with only
+        `columns` if named."""
         if "$period_starts" not in sql_text(f"marts/{mart}"):
             raise ValueError(f"mart {mart!r} does not take a list of periods")
-        rows = pl.from_arrow(run_query(con, f"marts/{mart}", False, **self.params(periods)))
+        picked = None if columns is None else [PERIOD_START, *columns]
+        rows = pl.from_arrow(run_query(con, f"marts/{mart}", False, picked, **self.params(periods)))
         assert isinstance(rows, pl.DataFrame)  # an Arrow table converts to a frame
         split = rows.partition_by(PERIOD_START, as_dict=True, include_key=False)
         empty = rows.clear().drop(PERIOD_START)
@@ -185,38 +198,83 @@ def loads_of(con: duckdb.DuckDBPyConnection, site: SiteSelection) -> dict[str, d
 
 @dataclass(frozen=True)
 class Section:
-    """A section of the JSON: the marts it reads, and its figures from their rows (in the
-    order of `marts`, then the scope)."""
+    """A section of the JSON: the marts it reads, each with the columns its figures read, and
+    its figures from their rows (in the order of `reads`, then the scope). The figures get only
+    those columns: at 20,000 patients and 10 years, computing and fetching the others (text
+    ids, models) was a third to half of a mart's time."""
 
-    marts: tuple[str, ...]
+    reads: dict[str, tuple[str, ...]]
     figures: Callable[..., dict[str, Any]]
 
+    @property
+    def marts(self) -> tuple[str, ...]:
+        return tuple(self.reads)
 
+
+OUTCOME_COLUMNS = ("measure", "paired", "baseline_value", "followup_value", "change")
+ADHERENCE_COLUMNS = ("adherence", "days_late", "booked_after_alarm", "residual_discrepancy")
 # The one wiring of marts to figures, used by the CLI, the exports and the dashboard alike.
 SECTIONS: dict[str, Section] = {
-    "waits": Section(("waits",), lambda waits, scope: waits_figures(waits)),
-    "trials": Section(("trials",), lambda trials, scope: trials_figures(trials)),
+    "waits": Section(
+        {"waits": ("seen", "wait_days", "within_target", "is_open", "over_target")},
+        lambda waits, scope: waits_figures(waits),
+    ),
+    "trials": Section(
+        {"trials": ("category", "primary_condition")}, lambda trials, scope: trials_figures(trials)
+    ),
     "complications": Section(
-        ("complication_exposure", "complication_events"),
+        {
+            "complication_exposure": (*PATIENT, "exposure_days"),
+            "complication_events": (*PATIENT, "counted", "category"),
+        },
         lambda exposure, events, scope: complications_figures(
             exposure, events, scope.settings.weight_gain_standard
         ),
     ),
     "refills": Section(
-        ("refills", "active_pumps"), lambda refills, pumps, scope: refills_figures(refills, pumps)
+        {"refills": ADHERENCE_COLUMNS, "active_pumps": ("overdue_now",)},
+        lambda refills, pumps, scope: refills_figures(refills, pumps),
     ),
-    "battery": Section(("active_pumps",), lambda pumps, scope: battery_figures(pumps, scope.as_of)),
-    "activity": Section(("activity",), lambda activity, scope: activity_figures(activity)),
-    "outcomes": Section(("outcomes",), lambda outcomes, scope: outcomes_figures(outcomes)),
-    "outcomes_12m": Section(("outcomes_12m",), lambda outcomes, scope: outcomes_figures(outcomes)),
+    "battery": Section(
+        {
+            "active_pumps": (
+                "has_battery",
+                "eri_overdue",
+                "eri_within_182_days",
+                "eri_within_365_days",
+                "eri_quarter",
+            )
+        },
+        lambda pumps, scope: battery_figures(pumps, scope.as_of),
+    ),
+    "activity": Section(
+        {"activity": ("figure",)}, lambda activity, scope: activity_figures(activity)
+    ),
+    "outcomes": Section(
+        {"outcomes": OUTCOME_COLUMNS}, lambda outcomes, scope: outcomes_figures(outcomes)
+    ),
+    "outcomes_12m": Section(
+        {"outcomes_12m": OUTCOME_COLUMNS}, lambda outcomes, scope: outcomes_figures(outcomes)
+    ),
 }
 # The sections drawn by month (sparklines, p-charts): each as in SECTIONS, but refills without
 # overdue_now. No chart draws that by month, and it needs active_pumps at every month's end:
 # 638k rows, most of a 10-year series' time at 20,000 patients.
 MONTHLY: dict[str, Section] = {
     **SECTIONS,
-    "refills": Section(("refills",), lambda refills, scope: adherence_figures(refills)),
+    "refills": Section(
+        {"refills": ADHERENCE_COLUMNS}, lambda refills, scope: adherence_figures(refills)
+    ),
 }
+
+
+def mart_columns(sections: Iterable[Section]) -> dict[str, list[str]]:
+    """Each mart the sections read, with the columns any of them reads (each mart runs once)."""
+    out: dict[str, list[str]] = {}
+    for section in sections:
+        for mart, columns in section.reads.items():
+            out[mart] = list(dict.fromkeys([*out.get(mart, []), *columns]))
+    return out
 
 
 def section_figures(
@@ -225,10 +283,10 @@ def section_figures(
     """The figures of the named sections (unrounded). Each mart runs once, unordered, and the
     marts run at once: DuckDB works outside the GIL and run_query gives each its own cursor."""
     sections = list(sections)
-    marts = list(dict.fromkeys(m for name in sections for m in SECTIONS[name].marts))
-    with ThreadPoolExecutor(len(marts)) as pool:
-        runs = pool.map(lambda mart: scope.run(con, mart, ordered=False), marts)
-        rows = dict(zip(marts, runs, strict=True))
+    columns = mart_columns(SECTIONS[name] for name in sections)
+    with ThreadPoolExecutor(len(columns)) as pool:
+        runs = pool.map(lambda mart: scope.run(con, mart, False, columns[mart]), columns)
+        rows = dict(zip(columns, runs, strict=True))
     return {
         name: SECTIONS[name].figures(*(rows[m] for m in SECTIONS[name].marts), scope)
         for name in sections
@@ -245,9 +303,10 @@ def monthly_figures(
     months = whole_months(scope.start, scope.end)
     if not months:
         return []
-    marts = MONTHLY[section].marts
+    reads = MONTHLY[section].reads
+    marts = list(reads)
     with ThreadPoolExecutor(len(marts)) as pool:
-        runs = pool.map(lambda mart: scope.run_periods(con, mart, months), marts)
+        runs = pool.map(lambda mart: scope.run_periods(con, mart, months, reads[mart]), marts)
         rows = dict(zip(marts, runs, strict=True))
     return [
         (

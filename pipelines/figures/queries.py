@@ -7,6 +7,7 @@ name ($start, $site, ...), never formatted into the SQL text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -18,10 +19,15 @@ MACROS = "macros/shared"
 
 
 def run_query(
-    con: duckdb.DuckDBPyConnection, name: str, ordered: bool = True, **params: Any
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    ordered: bool = True,
+    columns: Sequence[str] | None = None,
+    **params: Any,
 ) -> pa.Table:
     """Run queries/<name>.sql on its own cursor and return the rows (with `ordered=False`, in no
-    particular order: pipelines.warehouse.unordered_sql_text).
+    particular order: pipelines.warehouse.unordered_sql_text; with `columns`, only those of its
+    columns: pipelines.warehouse.run_sql).
 
     A cursor per call, because the dashboard calls this from many threads and a DuckDB
     connection is not safe to share between them. The shared macros (queries/macros/shared.sql)
@@ -29,13 +35,17 @@ def run_query(
     a parameter it names but is not given is an error.
     """
     with con.cursor() as cur:
-        return run_on(cur, name, ordered, **params)
+        return run_on(cur, name, ordered, columns, **params)
 
 
 def run_on(
-    con: duckdb.DuckDBPyConnection, name: str, ordered: bool = True, **params: Any
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    ordered: bool = True,
+    columns: Sequence[str] | None = None,
+    **params: Any,
 ) -> pa.Table:
     """Run queries/<name>.sql on this very connection (run_query's work without a cursor of its
     own): for a load, whose rows are visible only inside its transaction."""
     con.execute(sql_text(MACROS))
-    return run_sql(con, name, ordered, **params).to_arrow_table()
+    return run_sql(con, name, ordered, columns, **params).to_arrow_table()

@@ -48,10 +48,49 @@ def test_every_mart_unordered_has_the_same_rows(sample_db):
 
 
 def test_the_figures_from_unordered_rows_are_the_figures_from_ordered_rows(sample_db, monkeypatch):
+    """...and from every column of the rows, not only those the figures read."""
     with connect_readonly(sample_db) as con:
         figures = compute_kpis(con, D("2016-01-01"), D("2026-11-01"))
         real = Scope.run
         monkeypatch.setattr(
-            kpis.Scope, "run", lambda self, con, mart, ordered=True: real(self, con, mart)
+            kpis.Scope,
+            "run",
+            lambda self, con, mart, ordered=True, columns=None: real(self, con, mart),
         )
         assert compute_kpis(con, D("2016-01-01"), D("2026-11-01")) == figures
+
+
+def test_figures_fetch_only_the_columns_they_read(sample_db, monkeypatch):
+    ran = {}
+    real = kpis.run_query
+
+    def recording(con, name, ordered=True, columns=None, **params):
+        ran[name] = (ordered, columns)
+        return real(con, name, ordered, columns, **params)
+
+    monkeypatch.setattr(kpis, "run_query", recording)
+    with connect_readonly(sample_db) as con:
+        compute_kpis(con, D("2024-11-02"), D("2026-11-01"))
+        assert ran["marts/activity"] == (False, ["figure"])
+        # active_pumps once, with the columns of both sections that read it
+        assert ran["marts/active_pumps"] == (
+            False,
+            ["overdue_now", *kpis.SECTIONS["battery"].reads["active_pumps"]],
+        )
+        scope = Scope(D("2024-11-02"), D("2026-11-01"), None, Settings())
+        kpis.monthly_figures(con, scope, "complications")
+        assert ran["marts/complication_exposure"] == (
+            False,
+            ["period_start", "site", "patient_id", "exposure_days"],
+        )
+
+
+def test_a_choice_of_columns_is_unordered(sample_db):
+    with connect_readonly(sample_db) as con, pytest.raises(ValueError, match="ordered=False"):
+        run_query(
+            con,
+            "marts/activity",
+            True,
+            ["figure"],
+            **Scope(D("2026-01-01"), D("2026-11-01"), None, Settings()).params(),
+        )

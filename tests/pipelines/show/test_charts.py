@@ -2,6 +2,8 @@
 
 import math
 
+import pandas as pd
+
 from pipelines.figures.spc import p_chart
 from pipelines.show import charts
 
@@ -31,3 +33,24 @@ def test_a_suppressed_bar_shows_a_star_at_the_axis():
     assert len(stars) == 1
     assert list(stars[0].x) == ["2025 Q2"] and list(stars[0].y) == [0]
     assert list(stars[0].text) == ["*"] and stars[0].mode == "text"
+
+
+def test_paired_outcomes_draws_each_paired_patient_as_a_line_with_a_gap_between():
+    # Two paired patients and one without a 12-month value (not drawn); the means of the pairs.
+    rows = pd.DataFrame(
+        {
+            "measure": ["ashworth", "ashworth", "ashworth", "pain"],
+            "paired": [True, True, False, True],
+            "baseline_value": [3.0, 4.0, 2.0, 7.0],
+            "followup_value": [1.0, 2.5, None, 6.0],
+        }
+    )
+    fig = charts.paired_outcomes(
+        rows, ["ashworth", "pain"], {"ashworth": "Ashworth", "pain": "Pain"}, title="t"
+    )
+    patients, means = fig.data[0], fig.data[1]
+    assert list(patients.x) == ["Baseline", "12 months", None] * 2
+    assert list(patients.y[[0, 1, 3, 4]]) == [3.0, 1.0, 4.0, 2.5]
+    assert math.isnan(patients.y[2]) and math.isnan(patients.y[5])  # a gap: lines not joined
+    assert list(means.y) == [3.5, 1.75]
+    assert list(fig.data[2].y[:2]) == [7.0, 6.0]

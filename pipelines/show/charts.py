@@ -443,7 +443,9 @@ def residuals(refills: pd.DataFrame, threshold: float, *, title: str) -> go.Figu
             mode="markers",
             marker=dict(color=colour, size=7 if flagged else 5, opacity=0.9 if flagged else 0.5),
             name=name,
-            text=part["refill_id"],
+            # text, not objects: Plotly deep-copies an object array item by item (a third of
+            # this chart's time for 10 years of refills at 20,000 patients)
+            text=part["refill_id"].to_numpy(str),
             hovertemplate="%{text}: expected %{x:.1f} mL, actual %{y:.1f} mL<extra></extra>",
         )
     return _layout(

@@ -54,3 +54,19 @@ def test_paired_outcomes_draws_each_paired_patient_as_a_line_with_a_gap_between(
     assert math.isnan(patients.y[2]) and math.isnan(patients.y[5])  # a gap: lines not joined
     assert list(means.y) == [3.5, 1.75]
     assert list(fig.data[2].y[:2]) == [7.0, 6.0]
+
+
+def test_residuals_name_each_refill_from_a_text_array():
+    rows = pd.DataFrame(
+        {
+            "refill_id": ["F1", "F2", "F3"],
+            "expected_residual_ml": [1.0, 2.0, None],
+            "actual_residual_ml": [1.5, 5.0, 3.0],
+            "residual_discrepancy": pd.array([False, True, None], dtype="boolean"),
+        }
+    )
+    fig = charts.residuals(rows, 2.0, title="t")
+    refills, discrepancies = fig.data[1], fig.data[2]
+    assert list(refills.text) == ["F1"] and list(discrepancies.text) == ["F2"]  # F3: no expected
+    # fixed-width text, which Plotly copies whole (an object array it copies item by item)
+    assert refills.text.dtype.kind == discrepancies.text.dtype.kind == "U"

@@ -318,14 +318,11 @@ def load(
     from rich.console import Console
 
     from pipelines.config import load_settings
-    from pipelines.lake import SCHEME
+    from pipelines.lake import LakeError
     from pipelines.load.pseudonym import KeyUnusable
     from pipelines.load.read import LoadRefused
     from pipelines.load.snapshot import load_extract
 
-    if db.startswith(f"{SCHEME}:"):
-        typer.echo("load refused: loads into a lake are not built yet (docs/deploy.md)", err=True)
-        raise typer.Exit(2)
     err = Console(stderr=True)
     try:
         settings = load_settings(config)
@@ -346,13 +343,44 @@ def load(
         else:
             with err.status(f"Loading {extract} into site {site!r}: reading, validating, writing…"):
                 result = run()
-    except (LoadRefused, KeyUnusable) as refusal:
+    except (LoadRefused, KeyUnusable, LakeError) as refusal:
+        # a LakeError names the catalog's host, port and database, never the password
         typer.echo(f"load refused: {refusal}", err=True)
         raise typer.Exit(2) from refusal
     if json_out:
         typer.echo(json.dumps(result.to_json()))
         return
     _print_load_summary(result)
+
+
+@app.command()
+def maintain(
+    db: DbOption,
+    keep_snapshots_days: Annotated[
+        int,
+        typer.Option(
+            "--keep-snapshots-days",
+            min=0,
+            help="A lake's snapshots younger than this stay readable with AT (VERSION => n); "
+            "--as-loaded needs none of them (it reads the kept history).",
+        ),
+    ] = 30,
+) -> None:
+    """Keep the warehouse compact (docs/deploy.md, Maintenance). A lake, under the lock loads
+    take: inlined rows written out, small files merged, old snapshots expired, unused and orphan
+    files deleted. A file: written afresh. Safe while the dashboard reads it."""
+    from pipelines import warehouse
+    from pipelines.lake import LakeError
+
+    try:
+        if warehouse.lake_address(db) is None and not Path(db).is_file():
+            raise typer.BadParameter(f"warehouse file not found: {db}", param_hint="--db")
+        done = warehouse.maintain(db, keep_snapshots_days)
+    except LakeError as e:  # one line naming host, port and database, never the password
+        typer.echo(f"not maintained: {e}", err=True)
+        raise typer.Exit(2) from e
+    summary = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in done.items())
+    typer.echo(f"maintained {warehouse.describe(db)}: {summary}")
 
 
 def _print_load_summary(result) -> None:

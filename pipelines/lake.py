@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -27,6 +29,9 @@ EXTENSIONS = {
     "postgres_scanner": "duckdb_extension_postgres_scanner",
 }
 SCHEME = "ducklake+postgresql"
+# The PostgreSQL advisory lock every writer of a lake holds from BEGIN to COMMIT (write_lock).
+# One lake per catalog database, so one key; any number no other program of that database uses.
+WRITE_LOCK_KEY = 1_497_014
 
 
 class LakeError(Exception):
@@ -164,8 +169,42 @@ def attach_lake(
         raise _attach_error(address, e) from None
 
 
-def _attach_error(address: LakeAddress, error: duckdb.Error) -> LakeError:
+def _attach_error(
+    address: LakeAddress, error: duckdb.Error, doing: str = "attach the lake"
+) -> LakeError:
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return LakeError(
-        f"cannot attach the lake at {address.host}:{address.port}/{address.dbname}: {first}"
-    )
+    return LakeError(f"cannot {doing} at {address.host}:{address.port}/{address.dbname}: {first}")
+
+
+@contextmanager
+def write_lock(con: duckdb.DuckDBPyConnection, address: LakeAddress) -> Iterator[None]:
+    """Hold the lake's write lock for the block, waiting for whoever holds it: a PostgreSQL
+    advisory lock in the lake's catalog, taken in a transaction of a cursor of `con` (a
+    connection with the postgres extension loaded) that is rolled back at the end. PostgreSQL
+    ends the lock with its session, so a writer that is killed never leaves it held.
+
+    Lake writes must follow one another: two transactions that change the same table conflict
+    at COMMIT in DuckLake, even for rows of different sites, and the lake has no keys to merge
+    on. Writers on any machine share the catalog, so the lock works across machines, where a
+    lock file works on one."""
+    lock = con.cursor()
+    try:
+        lock.execute(
+            f"attach if not exists {_sql_text(address.catalog())} as itb_audit_write_lock "
+            "(type postgres)"
+        )
+        lock.execute("begin transaction")
+        lock.execute(
+            "call postgres_execute('itb_audit_write_lock', "
+            f"'select pg_advisory_xact_lock({WRITE_LOCK_KEY})')"
+        )
+    except duckdb.Error as e:
+        lock.close()
+        raise _attach_error(address, e, "take the write lock of the lake") from None
+    try:
+        yield
+    finally:
+        try:
+            lock.execute("rollback")  # ends the PostgreSQL transaction, and with it the lock
+        finally:
+            lock.close()

@@ -1,42 +1,44 @@
-"""The warehouse: schema, reads, and all-or-nothing writes to a DuckDB file.
+"""The warehouse: schema, reads, and all-or-nothing writes, to a DuckDB file or a DuckLake.
 
 A warehouse address (`--db`, ITB_AUDIT_DB) names a DuckDB file (the default) or a DuckLake on
 PostgreSQL (`ducklake+postgresql://USER@HOST:PORT/DBNAME?data_path=PATH`, pipelines/lake.py).
-Readers go through `reading`, the same SQL on either. Loads write files only so far, and
-keep the history that `open_as_loaded` reads (files only so far).
+Readers go through `reading`, writers through `writing`: the same SQL on either.
 
-A load never writes the live file. It copies it, writes the copy, checkpoints it and swaps it in
-with os.replace, which is atomic: readers see the old snapshot or the new one, never half of
-one, and a load is never blocked by a dashboard holding the file open read-only (DuckDB allows a
-read-write open or read-only opens of a file, never both). A lock file serialises loads.
+A write to a file never writes the live file. It copies it, writes the copy, checkpoints it and
+swaps it in with os.replace, which is atomic: readers see the old snapshot or the new one, never
+half of one, and a load is never blocked by a dashboard holding the file open read-only (DuckDB
+allows a read-write open or read-only opens of a file, never both). A lock file serialises them.
+A write to a lake is one DuckLake transaction, under an advisory lock in its PostgreSQL catalog
+held from BEGIN to COMMIT; its commit is one snapshot, named by what it wrote (docs/loading.md).
 
 Rows are kept as versions (history.* for accepted rows, staging.* for raw rows): a load adds the
-rows that are new or changed and closes those it no longer holds (write_versions), so the file
-grows with what changed, not with the number of loads. core.* are views of the current versions;
-connect_as_loaded gives a connection whose core.* and audit.* stand as they did after chosen
-loads, so every mart reads a past state through its one definition.
+rows that are new or changed and closes those it no longer holds (write_versions), so the
+warehouse grows with what changed, not with the number of loads. core.* are views of the current
+versions; connect_as_loaded gives a connection whose core.* and audit.* stand as they did after
+chosen loads, so every mart reads a past state through its one definition.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from pipelines import lake
 from pipelines.config import QUERIES_DIR
 from pipelines.contract import TABLE_ORDER, TABLES
-from pipelines.lake import LakeAddress
+from pipelines.lake import LakeAddress, LakeError
 
 SCHEMA_SQL = QUERIES_DIR / "schema" / "warehouse.sql"
 VALIDITY = ("valid_from_load", "valid_to_load")
@@ -49,6 +51,7 @@ class AsLoadedError(ValueError):
 
 # A warehouse address: a DuckDB file's path, or a lake address.
 Db = str | os.PathLike[str]
+T = TypeVar("T")
 
 
 def staging_ddl() -> str:
@@ -171,9 +174,11 @@ def _pinned_views(source: str, pins: str) -> str:
 
 
 def _current_views() -> str:
-    """core.*: the current version of every accepted row (what the marts read)."""
+    """core.*: the current version of every accepted row (what the marts read). Made once: a
+    view replaced on a lake is a change to its schema, so every load would make one."""
     return "\n".join(
-        f"create or replace view core.{name} as select * exclude (valid_from_load, valid_to_load) "
+        f"create view if not exists core.{name} as "
+        "select * exclude (valid_from_load, valid_to_load) "
         f"from history.{name} where valid_to_load is null;"
         for name in TABLE_ORDER
     )
@@ -226,10 +231,30 @@ def run_sql(
     return con.execute(sql, {key: params[key] for key in statement.named_parameters})
 
 
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's own database is a lake (not a DuckDB file)."""
+    row = con.execute(
+        "select type from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return row is not None and row[0] == "ducklake"
+
+
+# A primary key of the schema: a column's, or a table's over several columns.
+PRIMARY_KEY = re.compile(r" primary key(?=,)|,\s*primary key \([^)]*\)")
+
+
+def schema_sql(lake: bool) -> str:
+    """queries/schema/warehouse.sql; for a lake without its primary keys, which DuckLake does not
+    have. Their ids stay unique all the same: each is one more than the highest, taken under the
+    lake's write lock."""
+    sql = SCHEMA_SQL.read_text()
+    return PRIMARY_KEY.sub("", sql) if lake else sql
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; a warehouse made before history was kept is migrated first."""
     _drop_old_verdicts(con)
-    con.execute(SCHEMA_SQL.read_text())
+    con.execute(schema_sql(is_lake(con)))
     _migrate(con)
     con.execute(staging_ddl())
     _migrate_staging(con)
@@ -251,8 +276,8 @@ def _base_tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
     return {
         name
         for (name,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = ? and table_type = 'BASE TABLE'",
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_type = 'BASE TABLE' and table_catalog = current_database()",
             [schema],
         ).fetchall()
     }
@@ -305,7 +330,7 @@ def connect_readonly(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
 
 
 def lake_address(db: Db) -> LakeAddress | None:
-    """The lake `db` names, or None for a file. Raises lake.LakeError (one line, never a
+    """The lake `db` names, or None for a file. Raises LakeError (one line, never a
     password) for a malformed lake address."""
     text = os.fspath(db)
     return LakeAddress.parse(text) if text.startswith(f"{lake.SCHEME}:") else None
@@ -326,10 +351,23 @@ _lakes: dict[LakeAddress, duckdb.DuckDBPyConnection] = {}
 _lakes_lock = threading.Lock()
 
 
-def _lake_cursor(address: LakeAddress) -> duckdb.DuckDBPyConnection:
+def _lake_cursor(address: LakeAddress, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """A cursor of the process's connection to the lake; `create`: a lake not made yet is made
+    (its catalog in the database the address names, its data path recorded in it)."""
     with _lakes_lock:
         if address not in _lakes:
-            _lakes[address] = lake.open_lake(address)
+            try:
+                _lakes[address] = lake.open_lake(address)
+            except LakeError:
+                if not create:
+                    raise
+                made = lake.connect()
+                try:  # under the write lock: writers making the lake at once would collide
+                    with lake.write_lock(made, address):
+                        lake.attach_lake(made, address)
+                finally:
+                    made.close()
+                _lakes[address] = lake.open_lake(address)
         return _lakes[address].cursor()
 
 
@@ -363,6 +401,28 @@ def snapshot_stamp(db: Db) -> tuple[int, ...] | None:
             "and schema_name = 'audit' and table_name = 'loads')"
         ).fetchone()
     return None if row is None else (row[0],)
+
+
+# A lake read retried this many times is given up: the lake changed under every attempt.
+READ_ATTEMPTS = 5
+
+
+def read_one_state(db: Db, read: Callable[[], T]) -> T:
+    """read() (which reads the warehouse `db` names, e.g. through `reading`), made to see one
+    state of it. A file's read does by itself: every cursor of one open reads that file. A
+    lake's cursors each read the latest snapshot as each query starts, and the marts run on
+    cursors of their own, at once, so a write committed while read() runs could give figures
+    of two states: read() is run again until no snapshot was committed while it ran."""
+    if lake_address(db) is None:
+        return read()
+    for _ in range(READ_ATTEMPTS):
+        before = snapshot_stamp(db)
+        result = read()
+        if snapshot_stamp(db) == before:
+            return result
+    raise LakeError(
+        f"{describe(db)} changed under each of {READ_ATTEMPTS} reads in a row: try again"
+    )
 
 
 def resolve_loads(con: duckdb.DuckDBPyConnection, as_loaded: str | None) -> dict[str, int]:
@@ -418,16 +478,21 @@ def resolve_loads(con: duckdb.DuckDBPyConnection, as_loaded: str | None) -> dict
     return pins
 
 
-def connect_as_loaded(
-    db_path: str | os.PathLike, loads: dict[str, int]
-) -> duckdb.DuckDBPyConnection:
+def connect_as_loaded(db: Db, loads: dict[str, int]) -> duckdb.DuckDBPyConnection:
     """A connection on which core.*, staging.* and audit.* stand as they did after `loads`
-    (site -> load id, from resolve_loads): the warehouse is attached read-only and the names
-    the marts and load_history queries read are views pinned to those loads, so they run
-    unchanged. audit.site_snapshots holds the pinned loads; audit.loads (and its per-load
-    records) only the loads each pinned site had made by then; a site not pinned has no rows."""
-    con = duckdb.connect()
-    con.execute(f"attach {_literal(db_path)} as warehouse (read_only)")
+    (site -> load id, from resolve_loads): the warehouse (file or lake) is attached read-only
+    and the names the marts and load_history queries read are views pinned to those loads, so
+    they run unchanged. audit.site_snapshots holds the pinned loads; audit.loads (and its
+    per-load records) only the loads each pinned site had made by then; a site not pinned has
+    no rows. The past comes from history.*, never from a lake's own snapshots, so it stands
+    whatever `maintain` expires."""
+    address = lake_address(db)
+    if address is None:
+        con = duckdb.connect()
+        con.execute(f"attach {_literal(db)} as warehouse (read_only)")
+    else:  # opening the lake again costs a second or so: fine for a command, not for a page
+        con = lake.connect()
+        lake.attach_lake(con, address, "warehouse", read_only=True)
     con.execute(
         "create schema core; create schema staging; create schema audit; "
         "create table audit.pins (site varchar primary key, load_id integer not null)"
@@ -461,9 +526,7 @@ def open_as_loaded(db: Db, as_loaded: str | None) -> Iterator[duckdb.DuckDBPyCon
         with reading(db) as con:
             yield con
         return
-    if lake_address(db) is not None:
-        raise AsLoadedError(f"--as-loaded {as_loaded}: a lake cannot be read as it stood yet")
-    with connect_readonly(db) as con:
+    with reading(db) as con:
         loads = resolve_loads(con, as_loaded)
     with connect_as_loaded(db, loads) as con:
         yield con
@@ -488,9 +551,72 @@ def _fsync(path: Path) -> None:
 
 
 @contextmanager
-def swap_write(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(db: Db) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An all-or-nothing write to the warehouse: a connection in an open transaction, the schema
+    in place; the block ends it with `commit`, naming what it wrote. An exception, or a block
+    that does not commit, writes nothing.
+
+    Writers follow one another. A file's wait on its lock file (swap_write). A lake's wait on
+    the advisory lock of its PostgreSQL catalog (lake.write_lock), held from BEGIN to COMMIT,
+    so that loads of different sites from different processes or machines all succeed, one
+    after another, where two at once would conflict at COMMIT. A lake write killed before its
+    COMMIT leaves the lake at its last snapshot (and Parquet files no snapshot names, which
+    `maintain` removes); PostgreSQL ends the lock with the killed writer's session."""
+    address = lake_address(db)
+    if address is None:
+        with swap_write(db) as con, _transaction(con):
+            yield con
+        return
+    con = _lake_cursor(address, create=True)
+    try:
+        with lake.write_lock(con, address), _transaction(con):
+            ensure_schema(con)  # in the write's own snapshot: a first load is one snapshot too
+            yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        _rollback(con)
+        raise
+    if _rollback(con):
+        raise RuntimeError("a warehouse write ended without a commit: nothing was written")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> bool:
+    """Roll back the connection's open transaction; whether it had one."""
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException:
+        return False
+    return True
+
+
+def commit(con: duckdb.DuckDBPyConnection, message: str, **extra: Any) -> None:
+    """Commit the transaction `writing` opened. On a lake its snapshot is named: author
+    itb-audit, `message` (e.g. "load 12"), and `extra` as JSON, so the lake's list of snapshots
+    (`FROM ducklake_snapshots('…')`) says which load or record each one is."""
+    if is_lake(con):
+        con.execute(
+            "call ducklake_set_commit_message(current_database(), 'itb-audit', $message, "
+            "extra_info => $extra)",
+            {"message": message, "extra": json.dumps(extra, default=str)},
+        )
+    con.execute("commit")
+
+
+@contextmanager
+def swap_write(
+    db_path: str | os.PathLike, rewrite: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a copy of the warehouse; on success the copy replaces
-    the warehouse atomically, on any exception the warehouse is left exactly as it was."""
+    the warehouse atomically, on any exception the warehouse is left exactly as it was.
+    `rewrite`: the copy is written afresh whatever its growth (_compact)."""
     db = Path(db_path).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(db.with_name(db.name + ".lock")):
@@ -510,7 +636,7 @@ def swap_write(db_path: str | os.PathLike) -> Iterator[duckdb.DuckDBPyConnection
                 grown = _grown(con, work)
             finally:
                 con.close()
-            if grown:
+            if grown or rewrite:
                 _compact(work, compact)
             _fsync(work)
             os.replace(work, db)
@@ -554,3 +680,57 @@ def _compact(work: Path, compact: Path) -> None:
         )
         con.execute("detach fresh")
     os.replace(compact, work)
+
+
+# maintain: a lake's snapshots kept this long can be read with AT (VERSION => n); older ones
+# are expired. Figures never need them: --as-loaded reads history.*, which keeps every version.
+KEEP_SNAPSHOTS_DAYS = 30
+# Files a merge or an expiry left unused are deleted after this long, by a later maintain: a
+# reader that began before the merge may still be scanning them.
+UNUSED_FILES_GRACE = "1 hour"
+
+
+def maintain(db: Db, keep_snapshots_days: int = KEEP_SNAPSHOTS_DAYS) -> dict[str, int]:
+    """Keep the warehouse compact; what was done, as counts.
+
+    A lake, under its write lock (no write runs meanwhile): inlined rows (small writes DuckLake
+    keeps in the catalog) are written out to Parquet, small adjacent files merged, files mostly
+    deleted rewritten, snapshots older than `keep_snapshots_days` expired, the files those
+    left unused deleted once UNUSED_FILES_GRACE has passed, and orphan files (a killed write's,
+    which no snapshot names) deleted: with the lock held no writer can be making one. A file
+    is written afresh (swap_write's rewrite), which loads do by themselves as it grows."""
+    address = lake_address(db)
+    if address is None:
+        before = Path(db).stat().st_size
+        with swap_write(db, rewrite=True):
+            pass
+        return {"bytes_before": before, "bytes_after": Path(db).stat().st_size}
+    steps = {
+        "rows_flushed": "ducklake_flush_inlined_data(current_database())",
+        "files_merged": "ducklake_merge_adjacent_files(current_database())",
+        "files_rewritten": "ducklake_rewrite_data_files(current_database())",
+        "snapshots_expired": "ducklake_expire_snapshots(current_database(), "
+        f"older_than => now() - interval {int(keep_snapshots_days)} day)",
+        "unused_files_deleted": "ducklake_cleanup_old_files(current_database(), "
+        f"older_than => now() - interval {UNUSED_FILES_GRACE})",
+        "orphan_files_deleted": "ducklake_delete_orphaned_files(current_database(), "
+        "cleanup_all => true)",
+    }
+    counted = {
+        "rows_flushed": "coalesce(sum(rows_flushed), 0)",
+        "files_merged": "coalesce(sum(files_processed), 0)",
+        "files_rewritten": "coalesce(sum(files_processed), 0)",
+    }
+    done = {}
+    con = _lake_cursor(address)
+    try:
+        with lake.write_lock(con, address):
+            for name, call in steps.items():
+                # fetchall: a result left unread would leave the step uncommitted
+                [(count,)] = con.execute(
+                    f"select {counted.get(name, 'count(*)')} from {call}"
+                ).fetchall()
+                done[name] = int(count)
+    finally:
+        con.close()
+    return done

@@ -21,7 +21,7 @@ from pipelines.config import Settings, Standard, load_settings
 from pipelines.contract import COMPLICATION_CATEGORIES, CONDITIONS, MEASURES
 from pipelines.figures.intervals import poisson_rate_interval, standard_status, wilson_interval
 from pipelines.figures.queries import run_query
-from pipelines.warehouse import Db, open_as_loaded, sql_text
+from pipelines.warehouse import Db, open_as_loaded, read_one_state, sql_text
 
 DECIMALS = 6
 QUARTERS_AHEAD = 8
@@ -156,8 +156,13 @@ def compute_kpis(
     scope = Scope(start, end, site, settings or load_settings(), condition)
     if isinstance(db, duckdb.DuckDBPyConnection):
         return _compute(db, scope)
-    with open_as_loaded(db, as_loaded) as con:
-        return _compute(con, scope)
+    address = db  # an address (not a connection) inside read() too
+
+    def read() -> dict[str, Any]:
+        with open_as_loaded(address, as_loaded) as con:
+            return _compute(con, scope)
+
+    return read_one_state(db, read)
 
 
 def _compute(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:

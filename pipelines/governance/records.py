@@ -1,9 +1,10 @@
 """Audits and actions in the warehouse: recorded, edited and read.
 
-Every write goes through pipelines.warehouse.swap_write, the load's own write: under the
-warehouse's lock, on a copy that is swapped in whole. A load copies the warehouse when it starts
-and swaps its copy in when it ends, so an edit written to the live file in between would be lost;
-through the lock, an edit made during a load waits for it to finish (the whole load: reading and
+Every write goes through pipelines.warehouse.writing, the load's own write, under the same
+lock (a file's lock file, a lake's advisory lock in its catalog), one transaction. A load copies
+a warehouse file when it starts and swaps its copy in when it ends, so an edit written to the
+live file in between would be lost, and on a lake two writes at once conflict at COMMIT; through
+the lock, an edit made during a load waits for it to finish (the whole load: reading and
 validating the extract included) and is then written on top of the load's result. Every change
 is recorded in the access log, after it is written.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
@@ -25,7 +25,7 @@ import pandas as pd
 from pipelines.access import log as access_log
 from pipelines.access.roles import Forbidden, Role, edits_audits
 from pipelines.config import Settings, Standard
-from pipelines.warehouse import lake_address, reading, run_sql, swap_write
+from pipelines.warehouse import Db, commit, lake_address, reading, run_sql, writing
 
 STATUSES = ("open", "in progress", "done", "dropped")
 OPEN_STATUSES = ("open", "in progress")
@@ -185,25 +185,22 @@ def actions(
     return frame
 
 
-def _warehouse(db: str | os.PathLike) -> Path:
-    if lake_address(db) is not None:
-        raise GovernanceError("audit records and actions cannot be written to a lake yet")
-    path = Path(db)
-    if not path.is_file():  # swap_write would make an empty warehouse
-        raise GovernanceError(f"warehouse file not found: {path}")
-    return path
+def _warehouse(db: Db) -> Db:
+    """The warehouse to read or write the records of; GovernanceError if it is a missing file
+    (a write would make an empty warehouse). A lake is read or written where it stands."""
+    if lake_address(db) is None and not Path(db).is_file():
+        raise GovernanceError(f"warehouse file not found: {Path(db)}")
+    return db
 
 
-def open_readonly(db: str | os.PathLike) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+def open_readonly(db: Db) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     """A read of the warehouse (pipelines.warehouse.reading), to read the records;
     GovernanceError if its file is missing."""
-    if lake_address(db) is None:
-        _warehouse(db)
-    return reading(db)
+    return reading(_warehouse(db))
 
 
 def record_audit(
-    db: str | os.PathLike,
+    db: Db,
     editor: Editor,
     *,
     start: dt.date,
@@ -218,14 +215,16 @@ def record_audit(
     """Record an audit computed from `loads` ({site: load_id}); its id. Refused when a load has
     replaced any of those snapshots meanwhile (the figures would not be the warehouse's)."""
     editor.check()
-    with swap_write(_warehouse(db)) as con:
+    with writing(_warehouse(db)) as con:
         if current_loads(con, site) != loads:
             raise GovernanceError(
                 "a load finished while the audit was being computed: record it again"
             )
-        [(audit_id,)] = run_sql(
+        [(audit_id,)] = run_sql(con, "governance/next_audit_id").fetchall()
+        run_sql(
             con,
             "governance/record_audit",
+            audit_id=audit_id,
             recorded_by=editor.user,
             period_start=start,
             period_end=end,
@@ -235,7 +234,8 @@ def record_audit(
             figure_settings=json.dumps(recorded_settings(settings)),
             figures=json.dumps(figures),
             pack_sha256=pack_sha256,
-        ).fetchall()
+        )
+        commit(con, f"audit {audit_id} recorded", audit_id=audit_id, by=editor.user)
     editor.log(
         "audit_recorded",
         audit_id=audit_id,
@@ -248,7 +248,7 @@ def record_audit(
 
 
 def add_action(
-    db: str | os.PathLike,
+    db: Db,
     editor: Editor,
     action: Action,
     settings: Settings,
@@ -257,7 +257,7 @@ def add_action(
     """Add an action to an audit (None: the one recorded last); its id."""
     editor.check()
     action = action.checked(tuple(s.name for s in settings.standards))
-    with swap_write(_warehouse(db)) as con:
+    with writing(_warehouse(db)) as con:
         recorded = audits(con)
         if recorded.empty:
             raise GovernanceError(
@@ -267,22 +267,29 @@ def add_action(
             audit_id = int(recorded["audit_id"].max())
         elif audit_id not in set(recorded["audit_id"]):
             raise GovernanceError(f"no audit {audit_id}")
-        [(action_id,)] = run_sql(
-            con, "governance/add_action", audit_id=audit_id, by=editor.user, **asdict(action)
-        ).fetchall()
+        [(action_id,)] = run_sql(con, "governance/next_action_id").fetchall()
+        run_sql(
+            con,
+            "governance/add_action",
+            action_id=action_id,
+            audit_id=audit_id,
+            by=editor.user,
+            **asdict(action),
+        )
+        commit(con, f"action {action_id} added", action_id=action_id, by=editor.user)
     editor.log("action_added", action_id=action_id, audit_id=audit_id, **_logged(asdict(action)))
     return action_id
 
 
 def update_action(
-    db: str | os.PathLike, editor: Editor, action_id: int, settings: Settings, **changes: Any
+    db: Db, editor: Editor, action_id: int, settings: Settings, **changes: Any
 ) -> Action:
     """Change some fields of an action (Action's field names); the action as it now stands."""
     editor.check()
     unknown = changes.keys() - Action.__dataclass_fields__.keys()
     if unknown:
         raise TypeError(f"not fields of an action: {', '.join(sorted(unknown))}")
-    with swap_write(_warehouse(db)) as con:
+    with writing(_warehouse(db)) as con:
         rows = actions(con, action_id=action_id)
         if rows.empty:
             raise GovernanceError(f"no action {action_id}")
@@ -291,6 +298,7 @@ def update_action(
         run_sql(
             con, "governance/update_action", action_id=action_id, by=editor.user, **asdict(after)
         )
+        commit(con, f"action {action_id} updated", action_id=action_id, by=editor.user)
     old, new = _logged(asdict(before)), _logged(asdict(after))
     changed = {name: [old[name], new[name]] for name in old if old[name] != new[name]}
     if changed:  # a save that changed nothing is not an edit

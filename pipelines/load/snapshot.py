@@ -35,7 +35,16 @@ from pipelines.load.validate import (
     warning_outcomes,
 )
 from pipelines.load.verdicts import previous_verdicts, rules_version
-from pipelines.warehouse import connect_readonly, run_sql, swap_write, write_versions
+from pipelines.warehouse import (
+    Db,
+    LakeError,
+    commit,
+    lake_address,
+    reading,
+    run_sql,
+    write_versions,
+    writing,
+)
 
 SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$")
 # Core column names that differ from the extract's: identifiers are stored only in safe form.
@@ -186,10 +195,11 @@ def _one_row(cursor: duckdb.DuckDBPyConnection) -> tuple:
 
 
 class SnapshotWriter:
-    """Writes a site's new snapshot into an open warehouse (swap_write's copy), each table as soon
-    as validation has finished it, on a thread of its own: DuckDB inserts one table while GX
-    checks the next. Everything is one transaction, committed by finish(); on any error the
-    transaction and, with it, the copy are abandoned and the warehouse is left as it was."""
+    """Writes a site's new snapshot into the warehouse, in the transaction of a write
+    (pipelines.warehouse.writing), each table as soon as validation has finished it, on a
+    thread of its own: DuckDB inserts one table while GX checks the next. Everything is that one
+    transaction, committed by finish() in the load's name; on any error it is abandoned and the
+    warehouse is left as it was."""
 
     def __init__(
         self,
@@ -208,7 +218,6 @@ class SnapshotWriter:
         self._writes: list[Future] = []
         self.rows_through_gx: dict[str, int] = {}
         self.suites: list[str] = []  # the suites whose verdicts this load wrote
-        con.execute("BEGIN TRANSACTION")
 
     def __enter__(self) -> SnapshotWriter:
         return self
@@ -343,7 +352,7 @@ class SnapshotWriter:
         run_sql(con, "load_write/set_site_snapshot", site=site, load_id=load_id, as_of=as_of)
         if before_commit:
             before_commit()
-        con.execute("COMMIT")
+        commit(con, f"load {load_id}", load_id=load_id, site=site)
         return LoadResult(
             load_id,
             site,
@@ -376,17 +385,19 @@ def _rule_sources_digest() -> bytes:
     return digest.digest()
 
 
-def _unchanged_snapshot(db_path: Path, site: str, fingerprint: str) -> bool:
-    if not db_path.exists():
+def _unchanged_snapshot(db: Db, site: str, fingerprint: str) -> bool:
+    if lake_address(db) is None and not Path(db).exists():
         return False
-    with connect_readonly(db_path) as con:
-        try:
+    try:
+        with reading(db) as con:
             current = run_sql(
                 con, "load_write/current_load_with_fingerprint", site=site, fingerprint=fingerprint
             )
             return current.fetchone() is not None
-        except duckdb.Error:  # a warehouse from before fingerprints
-            return False
+    except duckdb.Error:  # a warehouse from before fingerprints, or a lake with no loads yet
+        return False
+    except LakeError:  # no lake yet (the write makes it), or one it cannot open (it says so)
+        return False
 
 
 def repeat_snapshot(
@@ -407,7 +418,6 @@ def repeat_snapshot(
         raise SnapshotMoved
     previous = row[0]
     load_id = _one_row(run_sql(con, "load_write/next_load_id"))[0]
-    con.execute("BEGIN TRANSACTION")
     run_sql(
         con,
         "load_write/repeat_load",
@@ -421,7 +431,7 @@ def repeat_snapshot(
     run_sql(con, "load_write/move_site_snapshot", site=site, load_id=load_id)
     if before_commit:
         before_commit()
-    con.execute("COMMIT")
+    commit(con, f"load {load_id}", load_id=load_id, site=site, unchanged_from_load=previous)
     as_of, raw_load_id, ignored = _one_row(run_sql(con, "load_write/load_outcome", load_id=load_id))
     counts = {
         table: TableCounts(read, accepted, quarantined)
@@ -443,7 +453,7 @@ def repeat_snapshot(
 
 def load_extract(
     extract_path: str | Path,
-    db_path: str | Path,
+    db: Db,
     *,
     site: str = "main",
     as_of: dt.date | None = None,
@@ -467,10 +477,10 @@ def load_extract(
     timings["read"] = time.perf_counter() - t0  # the files' bytes; parsing is added below
     key = resolve_key(settings.pseudonym_key_file)
     fingerprint = fingerprint_of(files.sha256, as_of, key, settings.stale_referral_days)
-    if _unchanged_snapshot(Path(db_path), site, fingerprint):
+    if _unchanged_snapshot(db, site, fingerprint):
         t1 = time.perf_counter()
         try:
-            with swap_write(db_path) as con:
+            with writing(db) as con:
                 result = repeat_snapshot(
                     con,
                     site=site,
@@ -489,7 +499,7 @@ def load_extract(
     extract = parse_extract(files)
     timings["read"] += time.perf_counter() - t1
     version = rules_version(_rule_sources_digest(), key)
-    with swap_write(db_path) as con:
+    with writing(db) as con:
         known = previous_verdicts(con, site, version) if incremental else None
         with SnapshotWriter(
             con, site=site, extract_sha256=files.sha256, rules_version=version, as_of=as_of

@@ -105,7 +105,7 @@ from pipelines.show.display import (
     verdict_text,
     with_dose_words,
 )
-from pipelines.warehouse import Db, open_as_loaded
+from pipelines.warehouse import Db, open_as_loaded, read_one_state
 
 # The settings the figures depend on, listed in the pack so that it can be reproduced.
 KPI_SETTINGS = (
@@ -185,8 +185,12 @@ def build(request: Request) -> Report:
     if request.role not in report_roles():
         raise PermissionError(f"the {request.role.value} role has no figure pages, so no pack")
     require_site(request.role, request.sites, request.site)
-    with open_as_loaded(request.db, request.as_loaded) as con:
-        return _Builder(con, request).report()
+
+    def read() -> Report:
+        with open_as_loaded(request.db, request.as_loaded) as con:
+            return _Builder(con, request).report()
+
+    return read_one_state(request.db, read)
 
 
 class _Builder:

@@ -1,12 +1,11 @@
--- Grain: one new row of governance.audits, its id one more than the highest recorded.
--- Parameters: every column but audit_id and recorded_at (the clock at the write).
+-- Grain: one new row of governance.audits. Parameters: every column but recorded_at (the clock
+-- at the write); $audit_id from next_audit_id. No RETURNING: a lake does not take it.
 insert into governance.audits (
     audit_id, recorded_at, recorded_by, period_start, period_end, site, note, loads,
     figure_settings, figures, pack_sha256
 )
 values (
-    (select coalesce(max(audit_id), 0) + 1 from governance.audits),
+    $audit_id,
     now()::timestamp, $recorded_by, $period_start, $period_end, $site, $note, $loads,
     $figure_settings, $figures, $pack_sha256
 )
-returning audit_id

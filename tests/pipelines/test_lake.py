@@ -73,8 +73,8 @@ def test_extensions_load_from_the_package_files_never_the_network() -> None:
 def test_figures_on_a_lake_are_byte_identical_to_the_file(
     sample_db: Path, sample_lake: str
 ) -> None:
-    """The bundled sample's core and audit tables copied into a DuckLake on PostgreSQL: the
-    same compute_kpis, the same marts, the same JSON."""
+    """The bundled sample loaded into a DuckLake on PostgreSQL as into the file: the same
+    compute_kpis, the same marts, the same JSON."""
     start, end = dt.date(2025, 11, 2), dt.date(2026, 11, 1)
     on_file = compute_kpis(sample_db, start, end)
     address = LakeAddress.parse(sample_lake)

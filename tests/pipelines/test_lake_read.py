@@ -123,14 +123,6 @@ def test_a_lake_that_cannot_be_read_is_one_error_without_the_password(
     assert not (tmp_path / "pack.html").exists()
 
 
-def test_a_load_into_a_lake_is_refused_in_one_line(sample_lake: str, tmp_path: Path):
-    result = run("load", str(tmp_path), "--db", sample_lake)
-    assert result.exit_code == 2
-    assert result.output.strip() == (
-        "load refused: loads into a lake are not built yet (docs/deploy.md)"
-    )
-
-
 @pytest.mark.parametrize("listing", [("audit", "list"), ("action", "list")])
 def test_audits_and_actions_list_from_the_lake_as_from_the_file(
     sample_db: Path, sample_lake: str, listing: tuple[str, str]
@@ -139,10 +131,3 @@ def test_audits_and_actions_list_from_the_lake_as_from_the_file(
     on_lake = run(*listing, "--db", sample_lake)
     assert on_file.exit_code == 0 and on_lake.exit_code == 0, on_lake.output
     assert on_lake.output == on_file.output
-
-
-def test_recording_an_audit_on_a_lake_is_refused_in_one_line(sample_lake: str):
-    result = run("audit", "record", "--db", sample_lake, *PERIOD, "--by", "auditor")
-    assert result.exit_code == 2, result.output
-    assert "cannot be written to a lake yet" in words(result.output)
-    assert "Traceback" not in result.output

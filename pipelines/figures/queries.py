@@ -33,9 +33,16 @@ def run_query(
     connection is not safe to share between them. The shared macros (queries/macros/shared.sql)
     are temporary objects of that cursor only. Only the parameters the query names are bound;
     a parameter it names but is not given is an error.
+
+    The macros and the query are one transaction: on a lake each statement outside one is a
+    transaction of its own that reads the catalog's snapshot from PostgreSQL (a dozen reads
+    per query instead of one).
     """
     with con.cursor() as cur:
-        return run_on(cur, name, ordered, columns, **params)
+        cur.begin()
+        rows = run_on(cur, name, ordered, columns, **params)
+        cur.commit()
+        return rows
 
 
 def run_on(

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from pipelines import lake, warehouse
 from pipelines.cli import app as cli
+from pipelines.figures.queries import run_query
 from pipelines.lake import LakeAddress
 
 PERIOD = ("--start", "2025-11-02", "--end", "2026-11-01")
@@ -70,6 +71,31 @@ def test_one_connection_per_process_and_each_read_sees_the_latest_snapshot(sampl
     finally:
         writer.execute("drop table lake.main.scratch")
         writer.close()
+
+
+def catalog_transactions(capfd, read) -> int:
+    """How many transactions the lake's catalog (PostgreSQL) is asked to begin while `read`
+    runs: the postgres extension prints every statement it sends (to stderr) when told to."""
+    capfd.readouterr()
+    warehouse._lakes[next(iter(warehouse._lakes))].execute(
+        "set global pg_debug_show_queries = true"
+    )
+    try:
+        read()
+    finally:
+        warehouse._lakes[next(iter(warehouse._lakes))].execute("reset global pg_debug_show_queries")
+    return capfd.readouterr().err.count("BEGIN TRANSACTION")
+
+
+def test_a_query_reads_the_lakes_catalog_once(sample_lake: str, capfd):
+    """The shared macros and the query are one lake transaction: one read of the catalog's
+    snapshot, not one for each of the macros' statements."""
+    with warehouse.reading(sample_lake) as con:
+        run_query(con, "load_history/loads", site=None)  # the lake opened, its schema read
+        assert (
+            catalog_transactions(capfd, lambda: run_query(con, "load_history/loads", site=None))
+            == 1
+        )
 
 
 def test_a_lake_without_loads_is_no_warehouse(postgres, tmp_path: Path, monkeypatch):

@@ -395,12 +395,17 @@ def snapshot_stamp(db: Db) -> tuple[int, ...] | None:
             return None
         return stat.st_ino, stat.st_mtime_ns
     with reading(db) as con:
-        row = con.execute(
-            "select id from ducklake_current_snapshot(current_database()) where exists "
-            "(from duckdb_tables() where database_name = current_database() "
-            "and schema_name = 'audit' and table_name = 'loads')"
-        ).fetchone()
-    return None if row is None else (row[0],)
+        # One transaction, one read of the catalog's snapshot. Binding audit.loads asks the
+        # catalog for that table alone; duckdb_tables() would ask for every table's statistics
+        # (two catalog statements per table, 16 ms of CPU against 3).
+        con.begin()
+        row = con.execute("select id from ducklake_current_snapshot(current_database())").fetchone()
+        try:
+            con.execute("from audit.loads limit 0")
+        except duckdb.CatalogException:
+            return None
+    assert row is not None  # a lake always has a current snapshot
+    return (row[0],)
 
 
 # A lake read retried this many times is given up: the lake changed under every attempt.

@@ -73,18 +73,17 @@ def test_one_connection_per_process_and_each_read_sees_the_latest_snapshot(sampl
         writer.close()
 
 
-def catalog_transactions(capfd, read) -> int:
-    """How many transactions the lake's catalog (PostgreSQL) is asked to begin while `read`
-    runs: the postgres extension prints every statement it sends (to stderr) when told to."""
+def catalog_statements(capfd, read) -> str:
+    """The statements the lake's catalog (PostgreSQL) is sent while `read` runs: the postgres
+    extension prints each (to stderr) when told to."""
+    held = warehouse._lakes[next(iter(warehouse._lakes))]
     capfd.readouterr()
-    warehouse._lakes[next(iter(warehouse._lakes))].execute(
-        "set global pg_debug_show_queries = true"
-    )
+    held.execute("set global pg_debug_show_queries = true")
     try:
         read()
     finally:
-        warehouse._lakes[next(iter(warehouse._lakes))].execute("reset global pg_debug_show_queries")
-    return capfd.readouterr().err.count("BEGIN TRANSACTION")
+        held.execute("reset global pg_debug_show_queries")
+    return capfd.readouterr().err
 
 
 def test_a_query_reads_the_lakes_catalog_once(sample_lake: str, capfd):
@@ -92,10 +91,16 @@ def test_a_query_reads_the_lakes_catalog_once(sample_lake: str, capfd):
     snapshot, not one for each of the macros' statements."""
     with warehouse.reading(sample_lake) as con:
         run_query(con, "load_history/loads", site=None)  # the lake opened, its schema read
-        assert (
-            catalog_transactions(capfd, lambda: run_query(con, "load_history/loads", site=None))
-            == 1
-        )
+        sent = catalog_statements(capfd, lambda: run_query(con, "load_history/loads", site=None))
+    assert sent.count("BEGIN TRANSACTION") == 1
+
+
+def test_the_snapshot_stamp_is_one_catalog_query(sample_lake: str, capfd):
+    """The stamp reads the snapshot id and binds audit.loads: one statement to the catalog,
+    not the statistics of every table (duckdb_tables())."""
+    warehouse.snapshot_stamp(sample_lake)  # the lake opened, its schema read
+    sent = catalog_statements(capfd, lambda: warehouse.snapshot_stamp(sample_lake))
+    assert len(re.findall(r"^(?:COPY|SELECT) ", sent, re.MULTILINE)) == 1, sent
 
 
 def test_a_lake_without_loads_is_no_warehouse(postgres, tmp_path: Path, monkeypatch):

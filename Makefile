@@ -71,9 +71,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix queries
 
-# The whole suite, slow and browser tests included (this is what .ci/run calls).
+# The whole suite, slow and browser tests included (this is what .ci/run calls). Four workers
+# on CI's 2 cores: with two, the cores idled 40% of the run while browser, replica and lake
+# tests waited on their servers and subprocesses. Whole modules per worker: a module's
+# fixtures (servers, packs, loads) are built once, not once per worker (docs/performance.md,
+# The test suite).
 test: $(STAMP) browser-deps postgres-deps lint
-	$(BIN)/python -m pytest -m "" -n 2 -q
+	$(BIN)/python -m pytest -m "" -n 4 --dist loadscope -q
 
 # Fast tests only, for the edit-test loop.
 test-fast: $(STAMP)

@@ -1,6 +1,7 @@
-"""Two dashboard replicas behind nginx on one warehouse, in a real browser (docs/deploy.md): a
-browser stays on one replica for everything its session does (the websocket included), and an
-extract loaded from the CLI while both replicas serve is seen on both without a restart."""
+"""Two dashboard replicas behind nginx on one lake (DuckLake on PostgreSQL), in a real browser
+(docs/deploy.md): a browser stays on one replica for everything its session does (the websocket
+included), and an extract loaded from the CLI while both replicas serve is seen on both without
+a restart."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.dashboard.test_browser import (
 )
 from tests.fixtures.replicas import COOKIE, deployment, pinning_cookies
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.lake, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data_samples" / "clean"
@@ -98,7 +99,8 @@ def test_a_load_from_the_cli_is_seen_on_both_replicas_without_a_restart(
             assert answered == replica
             assert re.search(r"Site main\s*1 Nov 2026", _rerun_overview(page))
             pages.append(page)
-        db = str(deployment.db)
+        db = deployment.db
+        assert db.startswith("ducklake+postgresql://"), db  # the replicas share a lake
         load = subprocess.Popen(
             [str(ITB_AUDIT), "load", str(SAMPLE), "--db", db, "--as-of", "2026-12-01"],
             stdout=subprocess.PIPE,

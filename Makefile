@@ -73,11 +73,9 @@ format: $(STAMP)
 
 # The whole suite, slow and browser tests included (this is what .ci/run calls). Four workers
 # on CI's 2 cores: with two, the cores idled 40% of the run while browser, replica and lake
-# tests waited on their servers and subprocesses. Whole modules per worker: a module's
-# fixtures (servers, packs, loads) are built once, not once per worker (docs/performance.md,
-# The test suite).
+# tests waited on their servers and subprocesses (docs/performance.md, The test suite).
 test: $(STAMP) browser-deps postgres-deps lint
-	$(BIN)/python -m pytest -m "" -n 4 --dist loadscope -q
+	$(BIN)/python -m pytest -m "" -n 4 -q
 
 # Fast tests only, for the edit-test loop.
 test-fast: $(STAMP)

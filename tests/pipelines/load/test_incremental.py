@@ -138,10 +138,8 @@ changes = st.lists(
 )
 
 
-# Two loads per example: six examples keep `make test` within its 10 minutes on 2 cores. CI
-# (hypothesis's ci profile) tries the same ones every run; each plain `pytest -m slow` draws new.
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     changes=changes,

@@ -83,11 +83,8 @@ edits = st.lists(
 )
 
 
-# A load per example (two in the next test): few examples keep `make test` within its 10
-# minutes on 2 cores. CI (hypothesis's ci profile) tries the same ones every run; each plain
-# `pytest -m slow` draws new ones.
 @settings(
-    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(edits=edits)
 def test_rows_always_reconcile(extract, tmp_path, gx_runner, edits):
@@ -118,7 +115,7 @@ def test_rows_always_reconcile(extract, tmp_path, gx_runner, edits):
 
 
 @settings(
-    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     picks=st.lists(

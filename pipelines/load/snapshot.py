@@ -31,16 +31,18 @@ from pipelines.load.validate import (
     ExpectationOutcome,
     GxRunner,
     TableValidation,
+    Validation,
     validate_extract,
     warning_outcomes,
 )
-from pipelines.load.verdicts import previous_verdicts, rules_version
+from pipelines.load.verdicts import Known, previous_verdicts, rules_version, site_load
 from pipelines.warehouse import (
     Db,
     LakeError,
     commit,
     lake_address,
     reading,
+    reading_ahead_of_write,
     run_sql,
     write_versions,
     writing,
@@ -197,7 +199,8 @@ def _one_row(cursor: duckdb.DuckDBPyConnection) -> tuple:
 class SnapshotWriter:
     """Writes a site's new snapshot into the warehouse, in the transaction of a write
     (pipelines.warehouse.writing), each table as soon as validation has finished it, on a
-    thread of its own: DuckDB inserts one table while GX checks the next. Everything is that one
+    thread of its own: DuckDB inserts one table while GX checks the next (on a file; a lake's
+    load validates before its write, and gives it every table at once). Everything is that one
     transaction, committed by finish() in the load's name; on any error it is abandoned and the
     warehouse is left as it was."""
 
@@ -451,6 +454,37 @@ def repeat_snapshot(
     )
 
 
+def _known(
+    con: duckdb.DuckDBPyConnection, site: str, version: str, incremental: bool
+) -> Known | None:
+    """The site's verdicts that validation may reuse (verdicts.py); none for a full validation."""
+    if not incremental:
+        return None
+    try:
+        return previous_verdicts(con, site, version)
+    except duckdb.CatalogException:  # a lake no load has written to yet (read before the write)
+        return None
+
+
+@dataclass
+class _ValidatedAhead:
+    """A lake load's validation, done before it asked for the write lock: its tables, held for
+    the write, and the verdicts it reused (None: none)."""
+
+    known: Known | None
+    tables: list[TableValidation]
+    validation: Validation
+
+    def stands(self, con: duckdb.DuckDBPyConnection, site: str) -> bool:
+        """Whether it writes what a validation under the lock would write. A full validation
+        replaces the site's verdicts, whatever they are. An incremental one writes a change to
+        the verdicts it read (those to forget, those to add): right only if they are still the
+        site's, i.e. no load of the site has committed since they were read (a commit moves the
+        site's current load). Otherwise validating again under the lock, against the site's
+        verdicts as they now are, is what a load after the other one would have done."""
+        return self.known is None or site_load(con, site) == self.known.site_load
+
+
 def load_extract(
     extract_path: str | Path,
     db: Db,
@@ -461,9 +495,15 @@ def load_extract(
     runner: GxRunner | None = None,
     before_commit: Callable[[], None] | None = None,
     incremental: bool = True,
+    before_write: Callable[[], None] | None = None,
 ) -> LoadResult:
     """Load an extract; raises LoadRefused (nothing written) when it cannot be trusted.
-    incremental=False sends every row through Great Expectations (verdicts.py)."""
+    incremental=False sends every row through Great Expectations (verdicts.py).
+
+    On a lake the extract is validated before the write lock is asked for, and the lock is
+    held only to write it (warehouse.reading_ahead_of_write; before_write, for tests, is called
+    in between); on a file it is validated inside the write, each table written while the next
+    is validated. before_commit (for tests) is called just before the commit."""
     if not SITE_NAME.match(site):
         raise LoadRefused(
             f"site name {site!r} is not allowed: use letters, digits, spaces, '.', '_' or '-'"
@@ -499,16 +539,37 @@ def load_extract(
     extract = parse_extract(files)
     timings["read"] += time.perf_counter() - t1
     version = rules_version(_rule_sources_digest(), key)
+    timings["validate"] = timings["great_expectations"] = 0.0
+    validated_at = 0.0
+
+    def validate(known: Known | None, on_table: Callable[[TableValidation], None]) -> Validation:
+        nonlocal runner, validated_at
+        t = time.perf_counter()
+        done = validate_extract(extract, key, as_of, runner, on_table=on_table, known=known)
+        runner, validated_at = done.runner, time.perf_counter()
+        timings["validate"] += validated_at - t
+        timings["great_expectations"] += done.gx_seconds
+        return done
+
+    with reading_ahead_of_write(db) as reader:
+        validate_first = reader is not None  # a lake: take its write lock only to write
+        known = _known(reader, site, version, incremental) if reader is not None else None
+    ahead: _ValidatedAhead | None = None
+    if validate_first:
+        tables: list[TableValidation] = []
+        ahead = _ValidatedAhead(known, tables, validate(known, tables.append))
+        if before_write:
+            before_write()
     with writing(db) as con:
-        known = previous_verdicts(con, site, version) if incremental else None
         with SnapshotWriter(
             con, site=site, extract_sha256=files.sha256, rules_version=version, as_of=as_of
         ) as writer:
-            t2 = time.perf_counter()
-            validation = validate_extract(
-                extract, key, as_of, runner, on_table=writer.add, known=known
-            )
-            t3 = time.perf_counter()
+            if ahead is not None and ahead.stands(con, site):
+                validation = ahead.validation
+                for table in ahead.tables:
+                    writer.add(table)
+            else:  # a file's load, or a lake's whose site was loaded meanwhile: under the lock
+                validation = validate(_known(con, site, version, incremental), writer.add)
             result = writer.finish(
                 as_of=as_of,
                 source_path=Path(extract_path),
@@ -522,9 +583,8 @@ def load_extract(
                     con, site, as_of, settings, validation.runner
                 ),
             )
-    # The tables are written while validation runs: "write" is what is left after it.
-    timings["validate"] = t3 - t2
-    timings["great_expectations"] = validation.gx_seconds
-    timings["write"] = time.perf_counter() - t3
+    # A file's tables are written while validation runs: "write" is what is left after it. A
+    # lake's are written after it, the wait for the write lock included.
+    timings["write"] = time.perf_counter() - validated_at
     result.timings = timings
     return result

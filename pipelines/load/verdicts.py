@@ -56,9 +56,12 @@ def row_hashes(frame: pl.DataFrame, *, leave_out: tuple[str, ...] = ()) -> pl.Da
 @dataclass(frozen=True)
 class Known:
     """The verdicts of the site's latest validated load, per suite (row_hash, failed, outside;
-    one row per distinct hash), and the as-of date they were reached at."""
+    one row per distinct hash), the as-of date they were reached at, and the site's current
+    load when they were read (site_load: a load of the site committed since may have changed
+    them)."""
 
     as_of: dt.date
+    site_load: int
     suites: dict[str, pl.DataFrame]
 
 
@@ -67,9 +70,15 @@ def previous_verdicts(con: duckdb.DuckDBPyConnection, site: str, version: str) -
     frame = run_sql(con, "load_write/previous_verdicts", site=site, rules_version=version).pl()
     if frame.is_empty():
         return None
-    as_of = frame["as_of"][0]
+    as_of, load = frame["as_of"][0], frame["site_load_id"][0]
     suites = {
         suite[0]: rows.select(*VERDICT_SCHEMA).cast(VERDICT_SCHEMA)  # type: ignore[arg-type]
         for suite, rows in frame.group_by("suite")
     }
-    return Known(as_of, suites)
+    return Known(as_of, load, suites)
+
+
+def site_load(con: duckdb.DuckDBPyConnection, site: str) -> int | None:
+    """The site's current load (None: the site has none)."""
+    row = run_sql(con, "load_write/site_load", site=site).fetchone()
+    return None if row is None else row[0]

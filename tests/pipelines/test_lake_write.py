@@ -1,5 +1,7 @@
 """Writes to a lake (pipelines.warehouse.writing): loads of several sites from several processes
-all succeed, one snapshot each named by its load id; readers in another process see whole
+all succeed, one snapshot each named by its load id, validating at once while only their writes
+queue (a load whose site another load changed meanwhile validates again); readers in another
+process see whole
 states only while loads commit; a load killed before its commit leaves the lake as it was and
 `maintain` removes what it left; the past reads back (AT VERSION, --as-loaded); audits and
 actions are recorded on a lake as on a file."""
@@ -21,9 +23,18 @@ from typer.testing import CliRunner
 
 from pipelines import warehouse
 from pipelines.cli import app as cli
+from pipelines.contract import TABLES
 from pipelines.figures.kpis import compute_kpis
+from pipelines.load import snapshot, validate
+from pipelines.load.read import LoadRefused
 from pipelines.load.snapshot import load_extract
-from tests.fixtures.extract_builder import SITE_AS_OF, site_extract, write_csv_extract
+from tests.fixtures.extract_builder import AS_OF as BUILDER_AS_OF
+from tests.fixtures.extract_builder import (
+    SITE_AS_OF,
+    base_extract,
+    site_extract,
+    write_csv_extract,
+)
 
 pytestmark = [pytest.mark.lake, pytest.mark.slow]
 
@@ -91,6 +102,170 @@ def test_three_sites_loading_at_once_from_three_processes_all_succeed(lake_db, t
         )
     assert current == load_ids
     assert patients == {"A": 3, "B": 3, "C": 3}  # the quarantined fourth patient of each left out
+
+
+HOLDS_THE_LOCK = textwrap.dedent(
+    """
+    import datetime as dt, sys, time
+    from pathlib import Path
+    from pipelines.load.snapshot import load_extract
+    extract, db, site, holding, other_validated = sys.argv[1:]
+
+    def wait_for_the_other():  # called under the write lock, just before the commit
+        Path(holding).touch()
+        deadline = time.time() + 90
+        while not Path(other_validated).exists():
+            if time.time() > deadline:
+                sys.exit("the other load did not validate while this one held the write lock")
+            time.sleep(0.05)
+
+    load_extract(extract, db, site=site, as_of=dt.date(2024, 12, 31),
+                 before_commit=wait_for_the_other)
+    """
+)
+NOTES_ITS_VALIDATION = textwrap.dedent(
+    """
+    import datetime as dt, sys
+    from pathlib import Path
+    from pipelines.load import snapshot
+    extract, db, site, validated = sys.argv[1:]
+    validate_extract = snapshot.validate_extract
+
+    def noted(*args, **kwargs):
+        done = validate_extract(*args, **kwargs)
+        Path(validated).touch()
+        return done
+
+    snapshot.validate_extract = noted
+    snapshot.load_extract(extract, db, site=site, as_of=dt.date(2024, 12, 31))
+    """
+)
+
+
+def test_a_load_validates_while_another_holds_the_write_lock(lake_db, tmp_path):
+    """Site B's load validates while site A's holds the lake's write lock (A waits, just before
+    its commit, until B has validated): only the writes queue. Were B to validate under the
+    lock, A would wait for it in vain."""
+    holding, validated = tmp_path / "a-holds-the-lock", tmp_path / "b-validated"
+    a = subprocess.Popen(
+        [sys.executable, "-c", HOLDS_THE_LOCK, str(extract_of(tmp_path, "A")), lake_db, "A",
+         str(holding), str(validated)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.time() + 120
+    while not holding.exists():
+        assert a.poll() is None and time.time() < deadline, a.communicate()[1]
+        time.sleep(0.1)
+    b = subprocess.Popen(
+        [sys.executable, "-c", NOTES_ITS_VALIDATION, str(extract_of(tmp_path, "B")), lake_db,
+         "B", str(validated)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    errors = [load.communicate(timeout=240)[1] for load in (a, b)]
+    assert [a.returncode, b.returncode] == [0, 0], errors
+    # A committed first (it held the lock), then B wrote what it had validated meanwhile.
+    assert [message for message, _ in named_commits(lake_db)] == ["load 1", "load 2"]
+    with warehouse.reading(lake_db) as con:
+        current = con.execute("select site, load_id from audit.site_snapshots order by site")
+        assert current.fetchall() == [("A", 1), ("B", 2)]
+        patients = con.execute("select site, count(*) from core.patients group by site")
+        assert sorted(patients.fetchall()) == [("A", 3), ("B", 3)]
+
+
+def _outcome(db: str | Path) -> dict[str, list]:
+    """What a load of site A leaves that a file and a lake must agree on."""
+    with warehouse.reading(db) as con:
+        return {
+            name: con.execute(f"select * from {name} order by all").fetchall()
+            for name in (
+                *(f"core.{table}" for table in TABLES),
+                "audit.quarantine",
+                "audit.load_tables",
+                "audit.expectation_results",
+                "audit.row_verdicts",
+                "audit.verdicts_reached",
+                "audit.site_snapshots",
+            )
+        }
+
+
+def test_a_load_whose_site_was_loaded_while_it_validated_validates_again(
+    lake_db, tmp_path, gx_runner
+):
+    """A load of site A reads A's verdicts and validates against them before the write lock;
+    another load of site A commits in between (before_write). Its verdicts to forget and to add
+    are a change to verdicts A no longer has, so it validates again under the lock: the lake
+    ends as a file does after the same three loads one after another, the last validated in
+    full, with no verdict lost or kept twice."""
+    as_of = dt.date.fromisoformat(BUILDER_AS_OF)
+    tables = base_extract()
+    tables["outcomes"].append({**tables["outcomes"][0], "measure": "pain_nrs", "value": "7"})
+    first = write_csv_extract(tmp_path / "first", tables)
+    tables["outcomes"][1]["value"] = "8"
+    meanwhile = write_csv_extract(tmp_path / "meanwhile", tables)
+    tables["outcomes"][1]["value"] = "7"
+    tables["outcomes"][0]["value"] = "2"
+    last = write_csv_extract(tmp_path / "last", tables)
+
+    def load(extract: Path, db: str | Path, **kw) -> snapshot.LoadResult:
+        return load_extract(extract, db, site="A", as_of=as_of, runner=gx_runner, **kw)
+
+    load(first, lake_db)
+    result = load(last, lake_db, before_write=lambda: load(meanwhile, lake_db))
+    # Against the first load's verdicts one outcome row is new (value 2); against those of the
+    # load in between, both are (value 2, and 7 where it had 8).
+    assert {t: n for t, n in result.rows_through_gx.items() if n} == {"outcomes": 2}
+    assert result.load_id == 3
+    file = tmp_path / "w.duckdb"
+    load(first, file)
+    load(meanwhile, file)
+    load(last, file, incremental=False)
+    lake, full = _outcome(lake_db), _outcome(file)
+    for part in full:
+        assert lake[part] == full[part], part
+    hashes = [(suite, h) for _, suite, h, *_ in lake["audit.row_verdicts"]]
+    assert len(hashes) == len(set(hashes))
+
+
+def test_a_load_refused_at_its_write_leaves_the_lake_as_it_was(
+    lake_db, tmp_path, gx_runner, monkeypatch
+):
+    """A key validation let through twice (validation made to miss it) is caught in the write,
+    under the lock: the load is refused, the lake keeps its snapshot, the lock is let go."""
+    first = load_extract(
+        extract_of(tmp_path, "A"), lake_db, site="A", as_of=AS_OF, runner=gx_runner
+    )
+    stamp = warehouse.snapshot_stamp(lake_db)
+    all_issues = validate._issues
+
+    def without_duplicate_keys(*args):
+        found = {
+            row: [i for i in issues if i.reason_code != "duplicate_key"]
+            for row, issues in all_issues(*args).items()
+        }
+        return {row: issues for row, issues in found.items() if issues}
+
+    tables = site_extract("B", 200)
+    tables["trials"].append({**tables["trials"][0], "outcome": "negative"})
+    with monkeypatch.context() as patched:
+        patched.setattr(validate, "_issues", without_duplicate_keys)
+        with pytest.raises(LoadRefused, match=r"trials\.csv: accepted rows share a key"):
+            load_extract(
+                write_csv_extract(tmp_path / "twin", tables),
+                lake_db,
+                site="B",
+                as_of=AS_OF,
+                runner=gx_runner,
+            )
+    assert warehouse.snapshot_stamp(lake_db) == stamp
+    second = load_extract(
+        extract_of(tmp_path, "B"), lake_db, site="B", as_of=AS_OF, runner=gx_runner
+    )
+    assert second.load_id == first.load_id + 1
 
 
 READER = textwrap.dedent(

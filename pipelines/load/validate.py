@@ -111,12 +111,15 @@ class GxRunner:
         suite's); with domains, the rows each row condition leaves out."""
         started = time.perf_counter()
         try:
-            with _configurations_built_once():
-                return self._run(frame, suite, domains)
+            with _configurations_built_once(), _row_conditions_once(self._engine) as keeps:
+                return self._run(frame, suite, domains, keeps)
         finally:
             self.seconds += time.perf_counter() - started
 
-    def _run(self, frame: pl.DataFrame, suite, domains: bool) -> list[ExpectationOutcome]:
+    def _run(
+        self, frame: pl.DataFrame, suite, domains: bool, keeps: Callable | None = None
+    ) -> list[ExpectationOutcome]:
+        keeps = keeps or (lambda data, condition: _kept(self._engine, data, condition))
         data = frame.to_pandas()
         batch = self._batch_definition.get_batch(batch_parameters={"dataframe": data})
         summary = batch.validate(suite, result_format="BOOLEAN_ONLY")
@@ -160,7 +163,7 @@ class GxRunner:
             meta = r.expectation_config.meta
             identity = _identity(r.expectation_config)
             needed = domains or identity not in counts
-            kept = self._in_domain(data, r.expectation_config) if needed else None
+            kept = self._in_domain(data, r.expectation_config, keeps) if needed else None
             if identity in counts:
                 element_count, unexpected_count = counts[identity]
             else:
@@ -189,9 +192,10 @@ class GxRunner:
             )
         return sorted(outcomes, key=lambda o: o.position)
 
-    def _in_domain(self, data, config):
+    @staticmethod
+    def _in_domain(data, config, keeps: Callable):
         """The rows GX's element count counts: those its row condition keeps, filtered as GX
-        filters them (None: every row)."""
+        filters them (by `keeps`: _kept; None: every row)."""
         from great_expectations.expectations.row_conditions import (
             Condition,
             deserialize_row_condition,
@@ -203,10 +207,54 @@ class GxRunner:
         parsed = deserialize_row_condition(condition)
         if not isinstance(parsed, Condition):  # GX's filter refuses a condition string too
             raise ValueError(f"row condition {parsed!r} is not a GX Condition")
-        clause = self._engine.condition_to_filter_clause(parsed)
-        # pandas makes a Series of every column of the frame for each eval: give it only the
-        # columns the clause can name
-        return data[[c for c in data.columns if c in clause]].eval(clause)
+        return keeps(data, parsed)
+
+
+def _kept(engine, data, condition):
+    """The rows of a pandas frame a GX row condition keeps (a boolean Series), as GX's
+    DataFrame.query keeps them; but pandas makes a Series of every column of the frame for each
+    eval: it sees only the columns the clause can name."""
+    clause = engine.condition_to_filter_clause(condition)
+    return data[[c for c in data.columns if c in clause]].eval(clause)
+
+
+@contextmanager
+def _row_conditions_once(engine) -> Iterator[Callable]:
+    """GX filters the frame by an expectation's row condition with DataFrame.query for each of
+    the expectation's metrics (parsing it each time, over a Series of every column): a quarter
+    of a load's time at a few hundred rows. For the length of one validation, each condition is
+    evaluated once per frame (_kept) and GX's filter keeps the same rows (the same frame) by it.
+    Yields that evaluation, for the element counts."""
+    from great_expectations.execution_engine import PandasExecutionEngine
+    from great_expectations.expectations.row_conditions import (
+        Condition,
+        PassThroughCondition,
+        deserialize_row_condition,
+    )
+
+    plain = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
+    evaluated: dict[tuple[int, str], tuple[object, object]] = {}  # (frame id, clause) -> mask
+
+    def keeps(data, condition):
+        key = (id(data), engine.condition_to_filter_clause(condition))
+        if key not in evaluated:  # the frame is held, so its id is not reused
+            evaluated[key] = (data, _kept(engine, data, condition))
+        return evaluated[key][1]
+
+    def apply(self, data, row_condition, domain_kwargs):
+        if isinstance(row_condition, dict):
+            row_condition = deserialize_row_condition(row_condition)
+        if isinstance(row_condition, Condition) and not isinstance(
+            row_condition, PassThroughCondition
+        ):
+            return data.loc[keeps(data, row_condition)]
+        return plain(self, data, row_condition, domain_kwargs)
+
+    setattr(PandasExecutionEngine, "_apply_row_condition_filter", apply)  # noqa: B010
+    try:
+        yield keeps
+    finally:
+        setattr(PandasExecutionEngine, "_apply_row_condition_filter", plain)  # noqa: B010
 
 
 @contextmanager
@@ -393,13 +441,18 @@ def _verdicts(
     schema = {"source_row": pl.Int64, "position": pl.Int32}
     lists = []
     for kind in ("failed", "outside"):
-        marks = [pl.DataFrame(schema=schema)] + [
-            pl.DataFrame({"source_row": source_rows, "position": o.position}, schema=schema)
+        # one frame of every (row, position) mark: a frame per outcome costs more than its rows
+        marks = [
+            (row, o.position)
             for o in outcomes
             if o.position in local
-            for source_rows in [o.unexpected_rows if kind == "failed" else o.outside_rows]
+            for row in (o.unexpected_rows if kind == "failed" else o.outside_rows)
         ]
-        positions = pl.concat(marks).group_by("source_row").agg(pl.col("position").sort())
+        positions = (
+            pl.DataFrame(marks, schema=schema, orient="row")
+            .group_by("source_row")
+            .agg(pl.col("position").sort())
+        )
         lists.append(positions.rename({"position": kind}))
     rows = hashes.with_columns(pl.col("source_row").cast(pl.Int64))
     for found in lists:

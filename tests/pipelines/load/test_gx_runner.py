@@ -46,3 +46,27 @@ def test_a_validation_builds_each_expectations_configuration_once(tmp_path, gx_r
     failed = {(o.reason_code, tuple(o.unexpected_rows)) for o in outcomes if not o.success}
     assert ("out_of_range", (3,)) in failed
     assert any(o.outside_rows == [4] for o in outcomes)  # the row with no measure
+
+
+def test_a_validation_evaluates_each_row_condition_once(tmp_path, gx_runner, monkeypatch):
+    import pandas as pd
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    plain = pd.DataFrame.eval
+    evaluated: list[str] = []
+
+    def counted(self, expr, *args, **kwargs):
+        evaluated.append(expr)
+        return plain(self, expr, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "eval", counted)
+    gx_filter = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
+    frame, suite = _outcomes_frame(tmp_path), row_suite(TABLES["outcomes"])
+    outcomes = gx_runner.run(frame, suite, domains=True)
+    # GX alone filtered by each measure's condition for each of its metrics, and again for the
+    # element counts
+    assert evaluated and len(evaluated) == len(set(evaluated))
+    assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is gx_filter
+    # and the outcomes are those of GX's own filter (_run is the run itself)
+    assert outcomes == gx_runner._run(frame, suite, domains=True)
+    assert len(evaluated) > 2 * len(set(evaluated))

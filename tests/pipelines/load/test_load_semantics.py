@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -37,11 +38,19 @@ def _core(db) -> dict[str, list[tuple]]:
         return {t: con.execute(f"select * from core.{t} order by all").fetchall() for t in TABLES}
 
 
+@pytest.fixture(scope="module")
+def loaded_once(tmp_path_factory, gx_runner):
+    folder = tmp_path_factory.mktemp("loaded")
+    db = folder / "warehouse.duckdb"
+    _load(write_csv_extract(folder / "good", base_extract()), db, gx_runner)
+    return db
+
+
 @pytest.fixture
-def loaded_db(tmp_path, gx_runner):
-    extract = write_csv_extract(tmp_path / "good", base_extract())
+def loaded_db(tmp_path, loaded_once):
+    """The base extract's warehouse: a copy of the module's one load (a test may change it)."""
     db = tmp_path / "warehouse.duckdb"
-    _load(extract, db, gx_runner)
+    shutil.copyfile(loaded_once, db)
     return db
 
 

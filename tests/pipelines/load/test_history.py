@@ -87,13 +87,25 @@ def _load(tmp_path, name, tables, db, runner, **kw):
 
 
 @pytest.fixture(scope="module")
-def corrected(tmp_path_factory, gx_runner):
-    """Load A, then the corrected A': the warehouse and the JSON printed after each load."""
-    tmp = tmp_path_factory.mktemp("history")
+def loaded_a(tmp_path_factory, gx_runner):
+    """A loaded into a new warehouse: its file (a test changes a copy), the JSON printed after
+    the load and its versions."""
+    tmp = tmp_path_factory.mktemp("history_a")
     db = tmp / "w.duckdb"
     _load(tmp, "a", extract_a(), db, gx_runner)
-    after_a = _json(db)
-    versions_a = {layer: _versions(db, layer) for layer in ("history", "staging")}
+    return db, _json(db), {layer: _versions(db, layer) for layer in ("history", "staging")}
+
+
+def _copy(db, folder):
+    return shutil.copyfile(db, folder / "w.duckdb")
+
+
+@pytest.fixture(scope="module")
+def corrected(tmp_path_factory, gx_runner, loaded_a):
+    """Load A, then the corrected A': the warehouse and the JSON printed after each load."""
+    a, after_a, versions_a = loaded_a
+    tmp = tmp_path_factory.mktemp("history")
+    db = _copy(a, tmp)
     _load(tmp, "a2", extract_a_corrected(), db, gx_runner)
     return db, after_a, _json(db), versions_a
 
@@ -130,11 +142,9 @@ def test_history_grows_with_the_changed_rows_only(corrected):
 
 
 @pytest.mark.slow
-def test_a_reload_of_the_same_rows_adds_no_versions(tmp_path, gx_runner):
-    db = tmp_path / "w.duckdb"
-    _load(tmp_path, "a", extract_a(), db, gx_runner)
-    once = {layer: _versions(db, layer) for layer in ("history", "staging")}
-    after_a = _json(db)
+def test_a_reload_of_the_same_rows_adds_no_versions(tmp_path, gx_runner, loaded_a):
+    a, after_a, once = loaded_a
+    db = _copy(a, tmp_path)
     carried = _load(tmp_path, "b", extract_a(), db, gx_runner)  # same bytes: carried over
     revalidated = load_extract(  # a new as-of date: validated again, same rows
         tmp_path / "b", db, as_of=AS_OF_DATE + dt.timedelta(days=1), runner=gx_runner
@@ -387,11 +397,10 @@ def _as_before_history(db) -> None:
 
 @pytest.mark.slow
 def test_a_warehouse_made_before_history_opens_and_is_migrated_by_its_next_load(
-    tmp_path, gx_runner
+    tmp_path, gx_runner, loaded_a
 ):
-    db = tmp_path / "w.duckdb"
-    _load(tmp_path, "a", extract_a(), db, gx_runner)
-    after_a = _json(db)
+    a, after_a, _ = loaded_a
+    db = _copy(a, tmp_path)
     _as_before_history(db)
     with connect_readonly(db) as con:
         assert "history" not in {

@@ -129,11 +129,15 @@ class GxRunner:
         counts: dict[str, tuple[int, int]] = {}
         rows: dict[str, list[int]] = {}
         if failed:
-            ids = {r.expectation_config.id for r in failed}
+            # by what each checks: a suite's expectations have no ids (none is saved), so
+            # matching ids retried every expectation of a suite with any failure
+            identities = {_identity(r.expectation_config) for r in failed}
             retry = self._gx.ExpectationSuite(
                 name=f"{suite.name}_failures",
                 expectations=[
-                    e.copy(update={"id": None}) for e in suite.expectations if e.id in ids
+                    e.copy(update={"id": None})
+                    for e in suite.expectations
+                    if _identity(e.configuration) in identities
                 ],
             )
             complete = batch.validate(

@@ -70,3 +70,27 @@ def test_a_validation_evaluates_each_row_condition_once(tmp_path, gx_runner, mon
     # and the outcomes are those of GX's own filter (_run is the run itself)
     assert outcomes == gx_runner._run(frame, suite, domains=True)
     assert len(evaluated) > 2 * len(set(evaluated))
+
+
+def test_only_the_failed_expectations_are_validated_again_for_their_rows(
+    tmp_path, gx_runner, monkeypatch
+):
+    from great_expectations.datasource.fluent.interfaces import Batch
+
+    plain = Batch.validate
+    validated: list[tuple[str, int]] = []
+
+    def recorded(self, suite, *args, **kwargs):
+        validated.append((suite.name, len(suite.expectations)))
+        return plain(self, suite, *args, **kwargs)
+
+    monkeypatch.setattr(Batch, "validate", recorded)
+    frame, suite = _outcomes_frame(tmp_path), row_suite(TABLES["outcomes"])
+    outcomes = gx_runner.run(frame, suite, domains=True)
+    failed = sum(not o.success for o in outcomes)
+    assert 0 < failed < len(suite.expectations)
+    # the suite's expectations have no ids: the retry once held every one of them
+    assert validated == [
+        (suite.name, len(suite.expectations)),
+        (f"{suite.name}_failures", failed),
+    ]

@@ -11,15 +11,19 @@ from pathlib import Path
 
 from pipelines.report.content import Request, build, report_roles
 from pipelines.report.html import render_html
+from pipelines.report.model import Report
 from pipelines.report.pdf import ChromiumMissing, chromium_available, html_to_pdf
 from pipelines.report.workbook import workbook_bytes
 
 __all__ = [
     "FORMATS",
     "ChromiumMissing",
+    "Report",
     "Request",
+    "build",
     "chromium_available",
     "format_of",
+    "pack_bytes",
     "report_bytes",
     "report_roles",
 ]
@@ -33,7 +37,11 @@ FORMATS = {
 
 def report_bytes(request: Request, fmt: str) -> bytes:
     """The pack for the request in one of FORMATS."""
-    report = build(request)
+    return pack_bytes(build(request), fmt)
+
+
+def pack_bytes(report: Report, fmt: str) -> bytes:
+    """A built pack in one of FORMATS: several formats of one pack need one `build`."""
     if fmt == "xlsx":
         return workbook_bytes(report)
     html = render_html(report)

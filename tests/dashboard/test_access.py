@@ -22,6 +22,7 @@ from pipelines.access.roles import FIGURE_PAGES, PAGES, Forbidden, Role
 from pipelines.config import load_settings
 from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
 from pipelines.figures.kpis import compute_kpis
+from pipelines.report.content import _Builder as PackBuilder
 from pipelines.show.definitions import FIGURES
 from pipelines.show.display import percent
 from tests.conftest import SAMPLE_AS_OF
@@ -386,15 +387,24 @@ def test_no_nhs_number_or_password_in_the_warehouse_log_users_file_or_downloads(
     assert {"sign_in", "view", "filter"} <= set(events["event"])
 
 
-def test_an_audit_pack_download_is_the_signed_in_roles_and_is_logged(app, sample_db, downloads):
+def test_an_audit_pack_download_is_the_signed_in_roles_and_is_logged(
+    app, sample_db, downloads, monkeypatch
+):
     at = app(sample_db, "overview", Role.COMMISSIONER)
     assert not at.exception
     (name,) = [n for n in downloads if n.startswith("itb-audit-pack-") and n.endswith(".xlsx")]
     assert name.startswith("itb-audit-pack-commissioner-")
-    downloads[name]()
+    built = []
+    report = PackBuilder.report
+    monkeypatch.setattr(PackBuilder, "report", lambda self: built.append(1) or report(self))
+    assert downloads[name]().startswith(b"PK")
+    # the page's HTML after its Excel: the same pack, built once
+    assert downloads[name.removesuffix(".xlsx") + ".html"]().startswith(b"<!DOCTYPE html>")
+    assert len(built) == 1
     events = access_log.read(load_settings().access.access_log)
     pack = events[(events["event"] == "download") & (events["role"] == "commissioner")]
     assert pack["detail"].astype(str).str.contains("audit pack").any()
+    assert {"html", "xlsx"} <= {json.loads(d).get("format") for d in pack["detail"]}
 
 
 def test_an_unusable_key_is_one_line_on_governance_pages(app, sample_db, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 from pipelines.report.content import Request, build, report_roles
 from pipelines.report.html import render_html
 from pipelines.report.model import Report
-from pipelines.report.pdf import ChromiumMissing, chromium_available, html_to_pdf
+from pipelines.report.pdf import ChromiumMissing, chromium_available, html_to_pdf, require_chromium
 from pipelines.report.workbook import workbook_bytes
 
 __all__ = [
@@ -36,7 +36,10 @@ FORMATS = {
 
 
 def report_bytes(request: Request, fmt: str) -> bytes:
-    """The pack for the request in one of FORMATS."""
+    """The pack for the request in one of FORMATS; a PDF without chromium is refused before the
+    pack is built (seconds for years of data), not after."""
+    if fmt == "pdf":
+        require_chromium()
     return pack_bytes(build(request), fmt)
 
 

@@ -51,13 +51,18 @@ def section_pages(pdf: bytes) -> dict[str, int]:
     return {name: page + 1 for name, page in pages.items() if page is not None}
 
 
-def html_to_pdf(html: str) -> bytes:
+def require_chromium() -> None:
+    """ChromiumMissing, saying what to do, where there is no browser to print a PDF with."""
     if not chromium_available():
         raise ChromiumMissing(
             f"a PDF needs Debian's chromium at {CHROMIUM}: install it "
             "(`make browser-deps`, or apt-get install chromium), or write "
             ".html or .xlsx instead"
         )
+
+
+def html_to_pdf(html: str) -> bytes:
+    require_chromium()
     # Imported here: only a PDF needs it, and it starts nothing until used.
     from playwright.sync_api import sync_playwright
 

@@ -26,7 +26,7 @@ from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
 from pipelines.figures.kpis import Scope, compute_kpis, flatten
 from pipelines.load.pseudonym import resolve_key
 from pipelines.report import Request, report_bytes
-from pipelines.report.content import build
+from pipelines.report.content import _Builder, build
 from pipelines.report.formatting import UNIT_NAMES, cell
 from pipelines.sections.audit import BATTERIES, OVERVIEW, SUMMARY
 from pipelines.show.definitions import FIGURES, unit_of
@@ -321,12 +321,15 @@ def test_bad_arguments_exit_2(sample_db, tmp_path, args, message):
 @pytest.mark.slow
 def test_a_pdf_without_chromium_exits_2_and_writes_nothing(sample_db, tmp_path, monkeypatch):
     monkeypatch.setattr("pipelines.report.pdf.CHROMIUM", tmp_path / "no-chromium")
+    built = []
+    monkeypatch.setattr(_Builder, "report", lambda self: built.append(1))
     out = tmp_path / "pack.pdf"
     result = cli(
         "report", "--db", str(sample_db), "--start", START, "--end", END, "--out", str(out)
     )
     assert result.exit_code == 2
     assert "chromium" in result.output and not out.exists()
+    assert not built  # refused before the pack is built, not after
 
 
 @pytest.mark.parametrize(

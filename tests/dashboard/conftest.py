@@ -30,14 +30,41 @@ def sign_in(at: AppTest, username: str, password: str) -> AppTest:
     return at.button[0].click().run()
 
 
-@pytest.fixture
-def app(monkeypatch, accounts):
-    """run(db, page, role): the dashboard on `db`, signed in as the role's user, on `page`."""
+@pytest.fixture(scope="session", autouse=True)
+def _components_found_once():
+    """Each new AppTest looks through every installed package's metadata for Streamlit
+    components (0.1 s of CPU, a hundred times and more a run); the installed packages do not
+    change during the session, so the first look is the answer for every AppTest."""
+    from streamlit.components.v2 import manifest_scanner
 
-    def run(db: Path, page: str | None = None, role: Role = Role.CLINICIAN) -> AppTest:
+    found = manifest_scanner.scan_component_manifests()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(manifest_scanner, "scan_component_manifests", lambda *_, **__: list(found))
+        yield
+
+
+@pytest.fixture(scope="module")
+def _sessions() -> dict:
+    """(session name, warehouse, role) -> a signed-in AppTest that a module's tests continue."""
+    return {}
+
+
+@pytest.fixture
+def app(monkeypatch, accounts, _sessions):
+    """run(db, page, role): the dashboard on `db`, signed in as the role's user, on `page`.
+    With `session` named, the module's tests that name it continue one signed-in session (for
+    tests that only look at pages: signing in costs more than drawing a page)."""
+
+    def run(
+        db: Path, page: str | None = None, role: Role = Role.CLINICIAN, session: str | None = None
+    ) -> AppTest:
         monkeypatch.setenv("ITB_AUDIT_DB", str(db))
-        at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), *accounts[role])
-        assert not at.exception, [e.value for e in at.exception]
+        at = _sessions.get((session, str(db), role)) if session else None
+        if at is None:
+            at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), *accounts[role])
+            assert not at.exception, [e.value for e in at.exception]
+            if session:
+                _sessions[session, str(db), role] = at
         if page:
             at.switch_page(f"views/{page}.py").run()
         return at

@@ -106,7 +106,7 @@ def test_figure_labels_are_unique():
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_db, cli_kpis, page):
-    at = app(sample_db, page)
+    at = app(sample_db, page, session="clinician")
     assert not at.exception, [e.value for e in at.exception]
     charts = at.get("plotly_chart")
     assert charts, "no chart"
@@ -127,20 +127,26 @@ def test_page_renders_charts_and_its_headline_figures_equal_the_cli(app, sample_
     assert at.dataframe and len(table_downloads) == 2 * len(at.dataframe)
 
 
+@pytest.fixture(scope="module")
+def last_quarter_ms(sample_db):
+    """The figures of the last quarter for multiple sclerosis."""
+    return compute_kpis(
+        sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30), condition="multiple_sclerosis"
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
-def test_filters_are_shared_and_every_figure_follows_them(app, sample_db, page):
-    at = app(sample_db)
+def test_filters_are_shared_and_every_figure_follows_them(app, sample_db, last_quarter_ms, page):
+    # chosen on the page the session is on (the Overview, after signing in, for the first)
+    at = app(sample_db, session="last quarter")
     at.sidebar.radio(key="period_pick").set_value("Last quarter")
     at.sidebar.selectbox(key="condition").set_value("multiple_sclerosis")
     at.run()
     at.switch_page(f"views/{page}.py").run()  # the choice carries over to every page
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.radio(key="period_pick").value == "Last quarter"
-    figures = compute_kpis(
-        sample_db, dt.date(2026, 7, 1), dt.date(2026, 9, 30), condition="multiple_sclerosis"
-    )
-    assert_headlines_match(at, figures)
+    assert_headlines_match(at, last_quarter_ms)
     described = [c.value for c in at.main.caption if "Multiple sclerosis" in c.value]
     assert described and "1 Jul 2026 to 30 Sep 2026" in described[0]
 
@@ -155,10 +161,11 @@ def test_every_page_renders_a_period_with_little_or_no_data(app, sample_db, peri
     at = app(sample_db)
     at.sidebar.radio(key="period_pick").set_value("Custom").run()
     at.sidebar.date_input(key="custom_period").set_value(period).run()
+    figures = compute_kpis(sample_db, *period)
     for page in PAGES:
         at.switch_page(f"views/{page}.py").run()
         assert not at.exception, (page, [e.value for e in at.exception])
-        assert_headlines_match(at, compute_kpis(sample_db, *period))
+        assert_headlines_match(at, figures)
 
 
 @pytest.mark.slow
@@ -186,7 +193,7 @@ def test_custom_period(app, sample_db):
 
 @pytest.mark.slow
 def test_data_quality_page_shows_the_sample_load(app, sample_db):
-    at = app(sample_db, "data_quality")
+    at = app(sample_db, "data_quality", session="clinician")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sites loaded"] == "1"
@@ -198,9 +205,9 @@ def test_data_quality_page_shows_the_sample_load(app, sample_db):
     ).all()
 
 
-@pytest.fixture(params=["missing", "no loads"])
-def empty_db(request, tmp_path):
-    db = tmp_path / "empty.duckdb"
+@pytest.fixture(scope="module", params=["missing", "no loads"])
+def empty_db(request, tmp_path_factory):
+    db = tmp_path_factory.mktemp("empty") / "empty.duckdb"
     if request.param == "no loads":
         with duckdb.connect(str(db)) as con:
             ensure_schema(con)
@@ -210,7 +217,7 @@ def empty_db(request, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_empty_warehouse_asks_for_a_load_on_every_page(app, empty_db, page):
-    at = app(empty_db, page)
+    at = app(empty_db, page, session="clinician")
     assert not at.exception
     assert "Load an extract" in at.info[0].value
     assert "itb-audit load EXTRACT --db" in at.info[0].value
@@ -241,7 +248,7 @@ def test_referrals_open_too_long_are_listed_apart_to_validate(
     config = tmp_path / "itb-audit.toml"
     config.write_text("[kpis]\nstale_referral_days = 5\n")  # the sample's open: 9 and 3 days
     monkeypatch.setenv("ITB_AUDIT_CONFIG", str(config))
-    at = app(sample_db, "waits")
+    at = app(sample_db, "waits", session="clinician")
     assert not at.exception, [e.value for e in at.exception]
     waits = compute_kpis(sample_db, dt.date(2025, 11, 2), dt.date(2026, 11, 1))["waits"]
     open_list, to_validate = (t.value for t in at.dataframe if "days_waiting" in t.value.columns)
@@ -252,7 +259,7 @@ def test_referrals_open_too_long_are_listed_apart_to_validate(
 
 
 def test_batteries_page_draws_both_forecasts_each_titled_by_its_method(app, sample_db):
-    at = app(sample_db, "batteries")
+    at = app(sample_db, "batteries", session="clinician")
     assert not at.exception, [e.value for e in at.exception]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert {BATTERIES.charts[c].title for c in ("nominal", "observed")} <= set(titles)
@@ -275,7 +282,7 @@ def test_tables_show_whole_numbers_words_and_blanks_as_a_dash(app, sample_db):
     """Counts and doses read as decimals show without decimals (29, not 29.00), a missing
     value as a dash (not "None"), codes as words (not csf_leak), and the days to a battery's
     ERI as words ("28 days overdue", not -28)."""
-    at = app(sample_db)
+    at = app(sample_db, session="clinician")
     codes_seen = decimals = 0
     for page in PAGES:
         at.switch_page(f"views/{page}.py").run()

@@ -39,7 +39,9 @@ final as (
         rows_failed,
         pass_rate
     from results
-    order by site, table_name, column_name, reason_code
+    -- to the last column: several expectations share a column and reason (one range per
+    -- outcome measure), and rows tied on the rest came out in any order (a lake's not a file's)
+    order by site, table_name, column_name, reason_code, description, expectation
 )
 
 select * from final

@@ -24,11 +24,15 @@ def shown(at) -> list:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_page_of_every_role_reads_the_lake_as_the_file(app, sample_db, sample_lake, role):
+def test_every_page_of_every_role_reads_the_lake_as_the_file(
+    app, sample_db, sample_lake, role, monkeypatch
+):
     on = {db: app(db, role=role) for db in (sample_db, sample_lake)}
     for page in PAGES[role]:
         pages = {}
         for db, at in on.items():
+            # a page reads the warehouse ITB_AUDIT_DB names when it runs: each its own
+            monkeypatch.setenv("ITB_AUDIT_DB", str(db))
             at.switch_page(f"views/{page}.py").run()
             assert not at.exception, (db, page, [e.value for e in at.exception])
             pages[db] = shown(at)

@@ -25,7 +25,7 @@ from pipelines.figures.comparisons import compare
 from pipelines.figures.disclosure import SUPPRESSED, Disclosure, suppress_kpis
 from pipelines.figures.kpis import Scope, compute_kpis, flatten
 from pipelines.load.pseudonym import resolve_key
-from pipelines.report import Request, report_bytes
+from pipelines.report import Request, pack_bytes, report_bytes
 from pipelines.report.content import _Builder, build
 from pipelines.report.formatting import UNIT_NAMES, cell
 from pipelines.sections.audit import BATTERIES, OVERVIEW, SUMMARY
@@ -354,7 +354,7 @@ def test_a_pack_for_little_or_no_data(sample_db, start, end, site, condition):
     )
     report = build(request)
     assert report.figures["period"]["site"] == site
-    assert report_bytes(request, "xlsx").startswith(b"PK")
+    assert pack_bytes(report, "xlsx").startswith(b"PK")
 
 
 def test_roles_without_figure_pages_get_no_pack(sample_db):

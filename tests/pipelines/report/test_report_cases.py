@@ -12,7 +12,7 @@ import pytest
 from pipelines.access.roles import Role
 from pipelines.config import Settings
 from pipelines.figures.disclosure import SUPPRESSED
-from pipelines.report import Request, report_bytes
+from pipelines.report import Request, build, pack_bytes
 from pipelines.sections.audit import COMPLICATIONS
 from tests.fixtures.kpi_fixtures import END, START, complication_cases
 
@@ -23,11 +23,8 @@ ROLES = (Role.CLINICIAN, Role.GOVERNANCE, Role.COMMISSIONER)
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory) -> dict[tuple[Role, str], bytes]:
     db = complication_cases(tmp_path_factory.mktemp("cases") / "w.duckdb")
-    return {
-        (role, fmt): report_bytes(Request(db, START, END, role=role, settings=Settings()), fmt)
-        for role in ROLES
-        for fmt in ("html", "xlsx")
-    }
+    built = {role: build(Request(db, START, END, role=role, settings=Settings())) for role in ROLES}
+    return {(role, fmt): pack_bytes(built[role], fmt) for role in ROLES for fmt in ("html", "xlsx")}
 
 
 def sheet(packs, role: Role, name: str) -> list[dict]:

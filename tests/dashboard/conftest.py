@@ -43,6 +43,19 @@ def _components_found_once():
         yield
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _cheap_password_hashes():
+    """Passwords hashed and checked by argon2id at its lowest cost in these tests, as Django
+    tests use a fast hasher: each AppTest signs in (0.2 s of CPU at the deployment's cost, a
+    hundred times a run), and what these tests check is who may sign in and what they see,
+    never how slow a hash is (tests/pipelines/access/test_users.py keeps the deployment's)."""
+    from argon2 import PasswordHasher
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
+
+
 @pytest.fixture(scope="module")
 def _sessions() -> dict:
     """(session name, warehouse, role) -> a signed-in AppTest that a module's tests continue."""

@@ -13,9 +13,10 @@ from pipelines.access.roles import Role
 from tests.fixtures.kpi_fixtures import small_service
 
 
-@pytest.fixture
-def service(tmp_path) -> Path:
-    return small_service(tmp_path / "small.duckdb")
+@pytest.fixture(scope="module")
+def service(tmp_path_factory) -> Path:
+    """The small service, read by every test, made once."""
+    return small_service(tmp_path_factory.mktemp("small") / "small.duckdb")
 
 
 def captions(at) -> list[str]:
@@ -31,7 +32,7 @@ def metric(at, label: str):
 
 
 def test_a_rate_on_twelve_people_is_a_star_with_its_reason(app, service):
-    at = app(service, "waits", Role.COMMISSIONER)
+    at = app(service, "waits", Role.COMMISSIONER, session="small")
     assert not at.exception
     # All 34 referrals: 21 within target is 61.8%, shown to the nearest 5 points (rounded
     # counts would have said 20 of 35 = 57.1%), with the note saying so.
@@ -45,7 +46,7 @@ def test_a_rate_on_twelve_people_is_a_star_with_its_reason(app, service):
 
 
 def test_a_clinician_sees_the_exact_rates(app, service):
-    at = app(service, "waits", Role.CLINICIAN)
+    at = app(service, "waits", Role.CLINICIAN, session="small")
     assert metric(at, "Seen within the wait target").value == "61.8%"
     table = next(t.value for t in at.main.dataframe if "source" in t.value)
     assert sorted(table["rate_within_target"].round(3)) == [0.591, 0.667]
@@ -53,7 +54,7 @@ def test_a_clinician_sees_the_exact_rates(app, service):
 
 
 def test_the_trial_page_says_why_nothing_is_drawn_not_that_nobody_responded(app, service):
-    at = app(service, "trials", Role.COMMISSIONER)
+    at = app(service, "trials", Role.COMMISSIONER, session="small")
     assert not at.exception
     assert "responders" in " ".join(captions(at))  # the headline's "15 responders, * non-…"
     shown = infos(at)
@@ -66,14 +67,14 @@ def test_the_trial_page_says_why_nothing_is_drawn_not_that_nobody_responded(app,
 
 
 def test_a_caption_that_starts_with_a_star_is_escaped(app, service):
-    at = app(service, "complications", Role.COMMISSIONER)
+    at = app(service, "complications", Role.COMMISSIONER, session="small")
     assert not at.exception
     weight_gain = [c for c in captions(at) if "of 20 implanted patients" in c]
     assert weight_gain and all(c.startswith("\\* of 20") for c in weight_gain), weight_gain
 
 
 def test_no_empty_chart_for_a_commissioner(app, service):
-    at = app(service, "waits", Role.COMMISSIONER)
+    at = app(service, "waits", Role.COMMISSIONER, session="small")
     # Every month's rate is on too few people: the SPC says so instead of an empty chart.
     assert any("every month's rate is *" in i for i in infos(at)), infos(at)
     assert not any(b.proto.label == "No months with data" for b in at.main.get("badge"))
@@ -84,29 +85,31 @@ def test_no_empty_chart_for_a_commissioner(app, service):
 
 @pytest.mark.slow  # two page renders
 def test_the_every_figure_expander_says_its_figures_are_suppressed(app, service):
-    at = app(service, "overview", Role.COMMISSIONER)
+    at = app(service, "overview", Role.COMMISSIONER, session="small")
     expander = next(e for e in at.main.expander if "Every figure" in e.label)
     assert "--suppressed" in expander.label
     figures = next(t.value for t in expander.dataframe)
     shown = dict(zip(figures["figure"], figures["value"], strict=True))
     assert shown["waits.rate_within_target"] == "0.6"
     assert shown["waits.seen"] == "35"
-    clinician = app(service, "overview", Role.CLINICIAN)
+    clinician = app(service, "overview", Role.CLINICIAN, session="small")
     assert not any("--suppressed" in e.label for e in clinician.main.expander)
 
 
 @pytest.mark.slow  # two page renders
 def test_the_overdue_refill_banner_links_to_the_list_on_the_refills_page(app, service):
-    at = app(service, "overview", Role.CLINICIAN)
+    at = app(service, "overview", Role.CLINICIAN, session="small")
     assert any("overdue for a refill now" in e.value for e in at.main.error)
     links = at.main.get("page_link")
     assert [link.proto.page for link in links] == ["refills"], links  # its url_path
-    at = app(service, "overview", Role.COMMISSIONER)  # no list for this role, so no link
+    at = app(
+        service, "overview", Role.COMMISSIONER, session="small"
+    )  # no list for this role, so no link
     assert not at.main.get("page_link")
 
 
 def test_no_sparkline_over_months_with_a_star(app, service):
-    at = app(service, "overview", Role.COMMISSIONER)
+    at = app(service, "overview", Role.COMMISSIONER, session="small")
     # January's one new implant is *: a line through the other months' zeros would be flat.
     implants = next(m for m in at.main.metric if m.label == "New implants")
     assert not implants.proto.chart_data

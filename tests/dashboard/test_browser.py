@@ -120,7 +120,9 @@ def screenshot(page, name: str) -> None:
     height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, height)})
     page.wait_for_timeout(500)  # let the charts resize to the new viewport
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    # JPEG: a page is several thousand pixels tall, and PNG's encoding costs chromium three
+    # times the CPU for a picture a person only looks at
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.jpg"), full_page=True, quality=85)
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
 
 

@@ -58,7 +58,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 postgres-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
 
-# ruff (lint and format), mypy on pipelines/ and sqlfluff on queries/: `make test` runs it first.
+# ruff (lint and format), mypy on pipelines/ and sqlfluff on queries/: `make test` runs it too.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -71,11 +71,17 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix queries
 
-# The whole suite, slow and browser tests included (this is what .ci/run calls). Four workers
-# on CI's 2 cores: with two, the cores idled 40% of the run while browser, replica and lake
-# tests waited on their servers and subprocesses (docs/performance.md, The test suite).
-test: $(STAMP) browser-deps postgres-deps lint
-	$(BIN)/python -m pytest -m "" -n 4 -q
+# The whole suite, slow and browser tests included (this is what .ci/run calls), with the lint
+# alongside (it fails the run too). Four workers on CI's 2 cores, each given whole modules, the
+# heaviest first (tests/conftest.py): with two, the cores idled 40% of the run while browser,
+# replica and lake tests waited on their servers and subprocesses (docs/performance.md, The
+# test suite).
+test: $(STAMP) browser-deps postgres-deps
+	log=$$(mktemp); $(MAKE) --no-print-directory lint > $$log 2>&1 & lint=$$!; \
+	$(BIN)/python -m pytest -m "" -n 4 --dist loadscope -q; tests=$$?; \
+	wait $$lint; linted=$$?; cat $$log; rm -f $$log; \
+	test $$linted -eq 0 || echo "make lint failed"; \
+	test $$tests -eq 0 && test $$linted -eq 0
 
 # Fast tests only, for the edit-test loop.
 test-fast: $(STAMP)

@@ -1,10 +1,13 @@
 """The lake's read side (issue #14): the same warehouse read from a file and from a DuckLake.
 
     .venv/bin/python bench/lake_read.py WAREHOUSE.duckdb [--sessions 50] [--seconds 60]
+        [--load EXTRACT]
 
 It starts a throwaway PostgreSQL (tests/fixtures/postgres_server.py, the lake tests' own), copies
-the warehouse file's tables into a lake on it (copy_into_lake, as the lake tests fill theirs),
-and measures, each in fresh processes, the catalog's password only in PGPASSWORD:
+the warehouse file's tables into a lake on it (copy_into_lake, as the lake tests fill theirs) or,
+with --load, loads EXTRACT into the lake with `itb-audit load` (the lake a site's load makes:
+core.* views of history.*; load the same extract into WAREHOUSE.duckdb with the same key), and
+measures, each in fresh processes, the catalog's password only in PGPASSWORD:
   kpis      `itb-audit kpis --json` for the 12 months to 2026-11-01 on the file and on the lake,
             alternately, `--repeat` times each: median wall and CPU seconds, the ratio (target
             <= 1.5x), and whether the two JSONs are byte-identical;
@@ -203,6 +206,7 @@ def main() -> None:
         default=["kpis", "pages", "sessions", "file-sessions"],
         help="file-sessions: the same sessions on the file, to compare on the same machine",
     )
+    parser.add_argument("--load", type=Path, help="fill the lake by loading this extract")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--begin", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -222,11 +226,15 @@ def main() -> None:
         os.environ["PGPASSWORD"] = server.password  # the environment, never a command line
         lake = server.address(Path(data))
         started = time.perf_counter()
-        copy_into_lake(Path(file), lake)
+        if args.load:
+            command = [sys.executable, "-m", "pipelines.cli", "load", str(args.load)]
+            timed([*command, "--db", lake, "--site", "main", "--as-of", END])
+        else:
+            copy_into_lake(Path(file), lake)
         parquet = sum(p.stat().st_size for p in Path(data).rglob("*") if p.is_file())
         print(
-            f"copied into the lake in {time.perf_counter() - started:.1f} s "
-            f"({parquet / 1e6:.0f} MB of Parquet)"
+            f"{'loaded' if args.load else 'copied'} into the lake in "
+            f"{time.perf_counter() - started:.1f} s ({parquet / 1e6:.0f} MB of Parquet)"
         )
         if "kpis" in args.parts:
             kpis(file, lake, args.repeat)

@@ -72,13 +72,12 @@ format: $(STAMP)
 	$(BIN)/sqlfluff fix queries
 
 # The whole suite, slow and browser tests included (this is what .ci/run calls), with the lint
-# alongside (it fails the run too). Four workers on CI's 2 cores, each given whole modules, the
-# heaviest first (tests/conftest.py): with two, the cores idled 40% of the run while browser,
-# replica and lake tests waited on their servers and subprocesses (docs/performance.md, The
-# test suite).
+# alongside, in the cores' idle time (a lint failure fails the run too). Four workers on CI's 2
+# cores: with two, the cores idled 40% of the run while browser, replica and lake tests waited
+# on their servers and subprocesses (docs/performance.md, The test suite).
 test: $(STAMP) browser-deps postgres-deps
 	log=$$(mktemp); $(MAKE) --no-print-directory lint > $$log 2>&1 & lint=$$!; \
-	$(BIN)/python -m pytest -m "" -n 4 --dist loadscope -q; tests=$$?; \
+	$(BIN)/python -m pytest -m "" -n 4 -q; tests=$$?; \
 	wait $$lint; linted=$$?; cat $$log; rm -f $$log; \
 	test $$linted -eq 0 || echo "make lint failed"; \
 	test $$tests -eq 0 && test $$linted -eq 0

@@ -9,12 +9,10 @@ SAMPLE := data_samples/clean
 
 .PHONY: install dashboard replicas demo-data browser-deps nginx-deps postgres-deps lint format test test-fast clean
 
-# --no-compile: pip would byte-compile every file of every package (17 s of a 36 s install);
-# Python compiles the modules actually imported, once, when first imported.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -r requirements.lock
+	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
